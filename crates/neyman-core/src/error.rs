@@ -1,0 +1,73 @@
+//! The one error type of the core. Every variant names the argument at fault and the problem, so the
+//! binding layer can map it to a Python exception without losing the message.
+
+use std::fmt;
+
+/// Errors raised by the statistics core. No data path panics; each failure is one of these.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NeymanError {
+    /// An option or argument has a value outside its domain (`confidence_level = 1.5`).
+    InvalidArgument { arg: String, msg: String },
+    /// Too few usable observations to estimate what was asked.
+    TooFewObservations { arg: String, n: u64, needed: u64 },
+    /// The data carry no variation, so a standard error is zero and no test is defined.
+    ZeroVariance { arg: String, msg: String },
+    /// Two inputs that must align do not (`numerator` and `denominator` lengths).
+    LengthMismatch {
+        arg: String,
+        other: String,
+        len: usize,
+        other_len: usize,
+    },
+}
+
+impl NeymanError {
+    /// Shorthand for [`NeymanError::InvalidArgument`].
+    pub fn invalid(arg: impl Into<String>, msg: impl Into<String>) -> Self {
+        NeymanError::InvalidArgument {
+            arg: arg.into(),
+            msg: msg.into(),
+        }
+    }
+
+    /// Name of the argument the error is about.
+    pub fn arg(&self) -> &str {
+        match self {
+            NeymanError::InvalidArgument { arg, .. }
+            | NeymanError::TooFewObservations { arg, .. }
+            | NeymanError::ZeroVariance { arg, .. }
+            | NeymanError::LengthMismatch { arg, .. } => arg,
+        }
+    }
+}
+
+impl fmt::Display for NeymanError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NeymanError::InvalidArgument { arg, msg } => write!(f, "{arg}: {msg}"),
+            NeymanError::TooFewObservations { arg, n, needed } => {
+                let noun = if *n == 1 {
+                    "observation"
+                } else {
+                    "observations"
+                };
+                write!(f, "{arg} has {n} {noun}; at least {needed} are needed")
+            }
+            NeymanError::ZeroVariance { arg, msg } => write!(f, "{arg}: {msg}"),
+            NeymanError::LengthMismatch {
+                arg,
+                other,
+                len,
+                other_len,
+            } => write!(
+                f,
+                "{arg} has length {len} but {other} has length {other_len}; they must match"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for NeymanError {}
+
+/// Result alias used throughout the core.
+pub type Result<T> = std::result::Result<T, NeymanError>;

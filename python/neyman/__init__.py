@@ -1,0 +1,56 @@
+"""neyman: statistics for online controlled experiments (A/B tests), with Rust kernels.
+
+Functions for arrays (``ttest``, ``ztest``, ``proportions``, ``ratio``, ``srm``) and an
+experiment-level API for frames (``Experiment`` with ``Mean``, ``Proportion``, ``Ratio``). Every
+estimator is built on mergeable sufficient statistics computed in one parallel pass.
+"""
+
+from neyman._config import get_num_threads, set_num_threads
+from neyman._functions import (
+    MeanStats,
+    ProportionStats,
+    RatioStats,
+    proportions,
+    ratio,
+    ttest,
+    ztest,
+)
+from neyman._results import AnalysisResult, SRMResult, TestResult
+from neyman.errors import (
+    InputError,
+    InputTypeError,
+    InsufficientDataError,
+    LengthMismatchError,
+    NeymanError,
+    ZeroVarianceError,
+)
+from neyman.experiment import Experiment, Mean, Proportion, Ratio, srm
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AnalysisResult",
+    "Experiment",
+    "InputError",
+    "InputTypeError",
+    "InsufficientDataError",
+    "LengthMismatchError",
+    "Mean",
+    "MeanStats",
+    "NeymanError",
+    "Proportion",
+    "ProportionStats",
+    "Ratio",
+    "RatioStats",
+    "SRMResult",
+    "TestResult",
+    "ZeroVarianceError",
+    "__version__",
+    "get_num_threads",
+    "proportions",
+    "ratio",
+    "set_num_threads",
+    "srm",
+    "ttest",
+    "ztest",
+]

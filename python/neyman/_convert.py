@@ -1,0 +1,213 @@
+"""Input conversion and validation shared by every public function.
+
+Arrays become contiguous float64 without touching the caller's data (a copy is made only when the
+dtype or layout requires one, and the original is never written). Series and frames of pandas,
+polars and pyarrow go through narwhals. Option checks live here so that every function words its
+messages the same way.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+import narwhals.stable.v2 as nw
+import numpy as np
+import numpy.typing as npt
+
+from neyman.errors import InputError, InputTypeError
+
+Alternative = Literal["two-sided", "less", "greater"]
+NanPolicy = Literal["propagate", "raise", "omit"]
+RelativeCI = Literal["delta", "fieller"]
+
+ALTERNATIVES = ("two-sided", "less", "greater")
+NAN_POLICIES = ("propagate", "raise", "omit")
+RELATIVE_CIS = ("delta", "fieller")
+
+FloatArray = npt.NDArray[np.float64]
+
+
+def check_choice(name: str, value: object, choices: Sequence[str]) -> str:
+    """``value`` must be one of ``choices``."""
+    if not isinstance(value, str) or value not in choices:
+        allowed = ", ".join(repr(c) for c in choices)
+        raise InputError(f"{name} == {value!r}, must be one of {allowed}")
+    return value
+
+
+def check_confidence_level(confidence_level: object) -> float:
+    """A float strictly between 0 and 1."""
+    if isinstance(confidence_level, bool) or not isinstance(
+        confidence_level, (int, float, np.floating)
+    ):
+        raise InputTypeError(
+            f"confidence_level must be a float, got {type(confidence_level).__name__}"
+        )
+    cl = float(confidence_level)
+    if not (0.0 < cl < 1.0) or math.isnan(cl):
+        raise InputError(f"confidence_level == {cl}, must be strictly between 0 and 1")
+    return cl
+
+
+def check_options(
+    alternative: object, confidence_level: object, relative_ci: object, nan_policy: object
+) -> tuple[str, float, str, str]:
+    """Validate the options every comparison takes."""
+    return (
+        check_choice("alternative", alternative, ALTERNATIVES),
+        check_confidence_level(confidence_level),
+        check_choice("relative_ci", relative_ci, RELATIVE_CIS),
+        check_choice("nan_policy", nan_policy, NAN_POLICIES),
+    )
+
+
+def is_frame(obj: Any) -> bool:
+    """True for a pandas, polars, pyarrow (or other narwhals-supported) data frame."""
+    if isinstance(obj, np.ndarray | list | tuple):
+        return False
+    try:
+        nw.from_native(obj, eager_only=True)
+    except TypeError:
+        return False
+    return True
+
+
+def _dtype_problem(name: str, kind: str, allow_bool: bool) -> None:
+    if kind == "b" and not allow_bool:
+        raise InputTypeError(
+            f"{name} has boolean dtype; pass numbers (for a 0/1 outcome use neyman.proportions)"
+        )
+    if kind not in "biuf":
+        what = {"O": "object", "U": "string", "S": "bytes", "M": "datetime", "m": "timedelta"}
+        raise InputTypeError(
+            f"{name} has {what.get(kind, 'non-numeric')} dtype; numeric values are needed"
+        )
+
+
+def as_float_array(name: str, values: Any, *, allow_bool: bool = False) -> FloatArray:
+    """1-D contiguous float64 view or copy of ``values``; the input is never modified.
+
+    Nulls of pandas, polars and pyarrow become NaN, so ``nan_policy`` governs them.
+    """
+    if isinstance(values, np.ndarray):
+        arr = values
+    elif isinstance(values, list | tuple | range):
+        try:
+            arr = np.asarray(values)
+        except (TypeError, ValueError) as exc:
+            raise InputTypeError(f"{name} cannot be read as a numeric array: {exc}") from None
+    else:
+        try:
+            series = nw.from_native(values, series_only=True)
+        except TypeError:
+            if is_frame(values):
+                raise InputTypeError(
+                    f"{name} is a data frame; pass a column, or the frame with metric=... and "
+                    "variant=..."
+                ) from None
+            raise InputTypeError(
+                f"{name} must be an array or a series, got {type(values).__name__}"
+            ) from None
+        dtype = series.dtype
+        if dtype == nw.Boolean:
+            _dtype_problem(name, "b", allow_bool)
+        if not (dtype.is_numeric() or dtype == nw.Boolean):
+            raise InputTypeError(f"{name} has dtype {dtype}; numeric values are needed")
+        if series.null_count() > 0:
+            series = series.cast(nw.Float64).fill_null(float("nan"))
+        arr = series.to_numpy()
+    if arr.ndim != 1:
+        raise InputError(f"{name} must be one-dimensional, got shape {arr.shape}")
+    _dtype_problem(name, arr.dtype.kind, allow_bool)
+    out = np.ascontiguousarray(arr, dtype=np.float64)
+    if out is arr:
+        # Same buffer as the caller's: mark our reference read-only so nothing here can write it.
+        out = out.view()
+        out.flags.writeable = False
+    return out
+
+
+def frame_column(df: Any, column: str, *, arg: str, allow_bool: bool = False) -> FloatArray:
+    """Float64 values of ``df[column]``; names ``arg`` and the column in errors."""
+    frame = nw.from_native(df, eager_only=True)
+    if not isinstance(column, str):
+        raise InputTypeError(f"{arg} must be a column name (str), got {type(column).__name__}")
+    if column not in frame.columns:
+        raise InputError(
+            f"{arg} == {column!r} is not a column of the data; columns are {frame.columns}"
+        )
+    return as_float_array(f"column {column!r}", frame.get_column(column), allow_bool=allow_bool)
+
+
+class VariantCodes:
+    """Integer codes of a variant column: control first, then the other arms in sorted order."""
+
+    def __init__(self, labels: list[Any], codes: npt.NDArray[np.int32]) -> None:
+        self.labels = labels
+        self.codes = codes
+
+    @property
+    def n_groups(self) -> int:
+        return len(self.labels)
+
+
+def variant_codes(df: Any, variant: str, control: Any) -> VariantCodes:
+    """Map the variant column of ``df`` to int32 codes with the control arm as code 0."""
+    frame = nw.from_native(df, eager_only=True)
+    if not isinstance(variant, str):
+        raise InputTypeError(f"variant must be a column name (str), got {type(variant).__name__}")
+    if variant not in frame.columns:
+        raise InputError(
+            f"variant == {variant!r} is not a column of the data; columns are {frame.columns}"
+        )
+    if len(frame) == 0:
+        raise InputError("data has no rows")
+    col = frame.get_column(variant)
+    n_null = col.null_count()
+    if n_null:
+        raise InputError(f"variant column {variant!r} has {n_null} missing values")
+    labels = col.unique().to_list()
+    if control not in labels:
+        shown = sorted(labels, key=str)[:10]
+        raise InputError(
+            f"control == {control!r} is not a value of column {variant!r}; values are {shown}"
+        )
+    others = sorted((lab for lab in labels if lab != control), key=lambda v: (str(type(v)), v))
+    ordered = [control, *others]
+    if col.dtype.is_integer() and all(isinstance(v, int) for v in ordered):
+        raw = col.to_numpy()
+        if ordered == list(range(len(ordered))) and raw.dtype == np.int32:
+            return VariantCodes(ordered, np.ascontiguousarray(raw))
+    codes = np.full(len(col), -1, dtype=np.int32)
+    for k, label in enumerate(ordered):
+        codes[(col == label).to_numpy()] = k
+    return VariantCodes(ordered, codes)
+
+
+def resolve_planned_split(planned_split: Any, labels: list[Any]) -> list[float]:
+    """Weights of the planned allocation in the order of ``labels`` (equal if ``None``)."""
+    if planned_split is None:
+        return [1.0] * len(labels)
+    if isinstance(planned_split, Mapping):
+        unknown = [k for k in planned_split if k not in labels]
+        if unknown:
+            raise InputError(f"planned_split names arms not in the data: {unknown}")
+        missing = [lab for lab in labels if lab not in planned_split]
+        if missing:
+            raise InputError(f"planned_split gives no weight for arms {missing}")
+        weights = [planned_split[lab] for lab in labels]
+    else:
+        weights = list(planned_split)
+        if len(weights) != len(labels):
+            raise InputError(
+                f"planned_split has {len(weights)} weights but the data have {len(labels)} arms"
+            )
+    try:
+        out = [float(w) for w in weights]
+    except (TypeError, ValueError):
+        raise InputTypeError("planned_split weights must be numbers") from None
+    if any(not (math.isfinite(w) and w > 0) for w in out):
+        raise InputError(f"planned_split weights must be positive and finite, got {out}")
+    return out

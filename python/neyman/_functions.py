@@ -1,0 +1,691 @@
+"""The array- and frame-level functions: ``ttest``, ``ztest``, ``proportions``, ``ratio``.
+
+Each takes arrays (one per arm), a data frame with column names, or pre-aggregated statistics
+(:class:`MeanStats`, :class:`ProportionStats`, :class:`RatioStats`), and returns a
+:class:`~neyman.TestResult` for one treatment or an :class:`~neyman.AnalysisResult` for several.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, overload
+
+from neyman import _neyman
+from neyman._convert import (
+    as_float_array,
+    check_choice,
+    check_options,
+    frame_column,
+    is_frame,
+    variant_codes,
+)
+from neyman._engine import (
+    ArmStats,
+    Kind,
+    Options,
+    arm_stats_from_arrays,
+    compare_arms,
+    grouped_arm_stats,
+)
+from neyman._results import AnalysisResult, TestResult
+from neyman.errors import InputError, InputTypeError
+
+__all__ = [
+    "MeanStats",
+    "ProportionStats",
+    "RatioStats",
+    "proportions",
+    "ratio",
+    "ttest",
+    "ztest",
+]
+
+
+@dataclass(frozen=True)
+class MeanStats:
+    """Pre-aggregated statistics of one arm for a difference in means.
+
+    Parameters
+    ----------
+    n : int
+        Number of observations.
+    mean : float
+        Their mean.
+    m2 : float
+        Sum of squared deviations from the mean (``variance * (n - 1)``).
+
+    Examples
+    --------
+    From a SQL query's ``COUNT(*)``, ``SUM(x)`` and ``SUM(x * x)``:
+
+    >>> import neyman
+    >>> s = neyman.MeanStats.from_sums(n=4, sum=10.0, sum_sq=30.0)
+    >>> s.mean, s.m2
+    (2.5, 5.0)
+    """
+
+    n: int
+    mean: float
+    m2: float
+
+    @classmethod
+    def from_sums(cls, n: int, sum: float, sum_sq: float) -> MeanStats:
+        """From a count, a sum and a sum of squares."""
+        n, mean, m2 = _neyman.moments_from_sums(_count("n", n), float(sum), float(sum_sq))
+        return cls(n, mean, m2)
+
+    @classmethod
+    def from_mean_std(cls, n: int, mean: float, std: float) -> MeanStats:
+        """From a count, a mean and a sample standard deviation (``ddof=1``)."""
+        n = _count("n", n)
+        return cls(n, float(mean), float(std) ** 2 * max(n - 1, 0))
+
+    def _arm(self) -> ArmStats:
+        return ArmStats((self.n, self.mean, self.m2), n=self.n)
+
+
+@dataclass(frozen=True)
+class ProportionStats:
+    """Pre-aggregated counts of one arm for a test of proportions.
+
+    Examples
+    --------
+    >>> import neyman
+    >>> neyman.ProportionStats(successes=120, trials=1000)
+    ProportionStats(successes=120, trials=1000)
+    """
+
+    successes: int
+    trials: int
+
+    def _arm(self) -> ArmStats:
+        trials = _count("trials", self.trials)
+        return ArmStats((float(self.successes), trials), n=trials)
+
+
+@dataclass(frozen=True)
+class RatioStats:
+    """Pre-aggregated statistics of one arm for a ratio metric (numerator / denominator per unit).
+
+    Fields are the count of units, the means of numerator and denominator, and the co-moments
+    (sums of squared and cross deviations). Build it with :meth:`from_sums` from SQL aggregates.
+
+    Examples
+    --------
+    >>> import neyman
+    >>> s = neyman.RatioStats.from_sums(
+    ...     n=4, sum_num=10.0, sum_den=20.0, sum_num_sq=30.0, sum_den_sq=126.0, sum_num_den=61.0
+    ... )
+    >>> s.mean_num / s.mean_den
+    0.5
+    """
+
+    n: int
+    mean_num: float
+    mean_den: float
+    c_num_num: float
+    c_den_den: float
+    c_num_den: float
+
+    @classmethod
+    def from_sums(
+        cls,
+        n: int,
+        sum_num: float,
+        sum_den: float,
+        sum_num_sq: float,
+        sum_den_sq: float,
+        sum_num_den: float,
+    ) -> RatioStats:
+        """From a count, sums, sums of squares and the cross-sum of numerator and denominator."""
+        return cls(
+            *_neyman.comoments2_from_sums(
+                _count("n", n),
+                float(sum_num),
+                float(sum_den),
+                float(sum_num_sq),
+                float(sum_den_sq),
+                float(sum_num_den),
+            )
+        )
+
+    def _arm(self) -> ArmStats:
+        v = (self.n, self.mean_num, self.mean_den, self.c_num_num, self.c_den_den, self.c_num_den)
+        return ArmStats(v, n=self.n)
+
+
+_STATS_TYPES = {"mean": MeanStats, "proportion": ProportionStats, "ratio": RatioStats}
+
+
+def _count(name: str, n: Any) -> int:
+    if isinstance(n, bool) or (not isinstance(n, int) and not hasattr(n, "__index__")):
+        raise InputTypeError(f"{name} must be an integer count, got {type(n).__name__}")
+    value = int(n)
+    if value < 0:
+        raise InputError(f"{name} == {value}, must be non-negative")
+    return value
+
+
+def _frame_mode(
+    kind: Kind,
+    method: str,
+    data: Any,
+    columns: list[str],
+    col_args: list[str],
+    metric_name: str,
+    variant: Any,
+    control: Any,
+    opts: Options,
+) -> AnalysisResult:
+    if variant is None or control is None:
+        raise InputError("with a data frame, pass variant=<column> and control=<label>")
+    for arg, col in zip(col_args, columns, strict=True):
+        if col is None:
+            raise InputError(f"with a data frame, pass {arg}=<column>")
+    codes = variant_codes(data, variant, control)
+    arrays = [
+        frame_column(data, c, arg=a, allow_bool=kind == "proportion")
+        for c, a in zip(columns, col_args, strict=True)
+    ]
+    stats = grouped_arm_stats(kind, arrays, columns, codes)
+    return AnalysisResult(tuple(compare_arms(kind, method, metric_name, codes.labels, stats, opts)))
+
+
+def _arm_of(kind: Kind, name: str, value: Any) -> ArmStats:
+    """Statistics of one arm given as arrays (a tuple for ratios) or as pre-aggregated stats."""
+    if isinstance(value, MeanStats | ProportionStats | RatioStats):
+        if not isinstance(value, _STATS_TYPES[kind]):
+            raise InputTypeError(
+                f"{name} is a {type(value).__name__}; this test needs {_STATS_TYPES[kind].__name__}"
+            )
+        return value._arm()
+    if kind == "ratio":
+        num, den = value
+        arrays = [
+            as_float_array(f"{name} numerator", num),
+            as_float_array(f"{name} denominator", den),
+        ]
+        if len(arrays[0]) != len(arrays[1]):
+            from neyman.errors import LengthMismatchError
+
+            raise LengthMismatchError(
+                f"{name} numerator has length {len(arrays[0])} but {name} denominator has "
+                f"length {len(arrays[1])}; they must match"
+            )
+        if (arrays[1] < 0).any():
+            raise InputError(f"{name} denominator has negative values")
+        return arm_stats_from_arrays(kind, arrays, [f"{name} numerator", f"{name} denominator"])
+    return arm_stats_from_arrays(
+        kind, [as_float_array(name, value, allow_bool=kind == "proportion")], [name]
+    )
+
+
+def _array_mode(
+    kind: Kind, method: str, a: Any, b: Any, opts: Options
+) -> TestResult | AnalysisResult:
+    if b is None:
+        raise InputError("pass the treatment arm as the second argument")
+    control = _arm_of(kind, "control", a)
+    if isinstance(b, Mapping):
+        if not b:
+            raise InputError("the mapping of treatment arms is empty")
+        labels = ["control", *[str(k) for k in b]]
+        stats = [control, *[_arm_of(kind, f"treatment {k!r}", v) for k, v in b.items()]]
+        names = ["control", *[f"treatment {k!r}" for k in b]]
+        return AnalysisResult(
+            tuple(compare_arms(kind, method, "x", labels, stats, opts, arm_names=names))
+        )
+    treatment = _arm_of(kind, "treatment", b)
+    (res,) = compare_arms(
+        kind,
+        method,
+        "x",
+        ["control", "treatment"],
+        [control, treatment],
+        opts,
+        arm_names=["control", "treatment"],
+    )
+    return res
+
+
+def _dispatch(
+    kind: Kind,
+    method: str,
+    a: Any,
+    b: Any,
+    *,
+    metric_columns: list[Any],
+    metric_args: list[str],
+    variant: Any,
+    control: Any,
+    alternative: Any,
+    confidence_level: Any,
+    relative_ci: Any,
+    nan_policy: Any,
+) -> TestResult | AnalysisResult:
+    opts = Options(*check_options(alternative, confidence_level, relative_ci, nan_policy))
+    if is_frame(a):
+        if b is not None:
+            raise InputError("with a data frame, pass columns by name, not a second array")
+        name = "/".join(str(c) for c in metric_columns)
+        return _frame_mode(
+            kind, method, a, metric_columns, metric_args, name, variant, control, opts
+        )
+    if any(c is not None for c in metric_columns) or variant is not None:
+        raise InputError(f"{', '.join(metric_args)} and variant are for data-frame input")
+    return _array_mode(kind, method, a, b, opts)
+
+
+_COMMON_DOC = """
+    alternative : {'two-sided', 'less', 'greater'}, default 'two-sided'
+        Alternative hypothesis about ``effect = treatment - control``.
+    confidence_level : float, default 0.95
+        Level of the intervals, strictly between 0 and 1.
+    relative_ci : {'delta', 'fieller'}, default 'delta'
+        Interval on the relative effect: the delta method (symmetric) or Fieller's theorem
+        (asymmetric, exact for normal estimates, unbounded when the control is not significantly
+        different from zero).
+    nan_policy : {'propagate', 'raise', 'omit'}, default 'propagate'
+        As in scipy: NaN gives NaN results, raises, or is dropped. Infinite values always raise.
+"""
+
+
+@overload
+def ttest(
+    a: Any,
+    b: Mapping[str, Any],
+    /,
+    *,
+    metric: None = None,
+    variant: None = None,
+    control: None = None,
+    equal_var: bool = False,
+    alternative: str = "two-sided",
+    confidence_level: float = 0.95,
+    relative_ci: str = "delta",
+    nan_policy: str = "propagate",
+) -> AnalysisResult: ...
+@overload
+def ttest(
+    a: Any,
+    b: None = None,
+    /,
+    *,
+    metric: str,
+    variant: str,
+    control: Any,
+    equal_var: bool = False,
+    alternative: str = "two-sided",
+    confidence_level: float = 0.95,
+    relative_ci: str = "delta",
+    nan_policy: str = "propagate",
+) -> AnalysisResult: ...
+@overload
+def ttest(
+    a: Any,
+    b: Any,
+    /,
+    *,
+    metric: None = None,
+    variant: None = None,
+    control: None = None,
+    equal_var: bool = False,
+    alternative: str = "two-sided",
+    confidence_level: float = 0.95,
+    relative_ci: str = "delta",
+    nan_policy: str = "propagate",
+) -> TestResult: ...
+def ttest(
+    a: Any,
+    b: Any = None,
+    /,
+    *,
+    metric: str | None = None,
+    variant: str | None = None,
+    control: Any = None,
+    equal_var: bool = False,
+    alternative: str = "two-sided",
+    confidence_level: float = 0.95,
+    relative_ci: str = "delta",
+    nan_policy: str = "propagate",
+) -> TestResult | AnalysisResult:
+    """Difference in means by Welch's t-test (default) or Student's pooled t-test.
+
+    Parameters
+    ----------
+    a : array_like, data frame or MeanStats
+        Control-arm values; or a pandas / polars / pyarrow frame (then give ``metric``,
+        ``variant`` and ``control``); or pre-aggregated :class:`MeanStats`.
+    b : array_like, MeanStats or mapping, optional
+        Treatment-arm values, or a mapping ``{label: values}`` to compare several treatment arms
+        with the control in one call. Omitted for frame input.
+    metric, variant : str, optional
+        Frame input: the outcome column and the column holding arm labels.
+    control : optional
+        Frame input: the label of the control arm; every other label is a treatment arm.
+    equal_var : bool, default False
+        False: Welch's test with Welch-Satterthwaite degrees of freedom. True: Student's test
+        with pooled variance.
+    {common}
+    Returns
+    -------
+    TestResult or AnalysisResult
+        A :class:`TestResult` (``effect``, ``se``, ``ci_low``, ``ci_high``, ``rel_effect``,
+        ``rel_ci_low``, ``rel_ci_high``, ``statistic``, ``pvalue``, ``df``, ...) for one
+        treatment array; an :class:`AnalysisResult` (one row per treatment arm) for a mapping or
+        a frame.
+
+    Raises
+    ------
+    InputError
+        NaN under ``nan_policy='raise'``, infinite values, unknown columns or labels, bad options.
+    InsufficientDataError
+        An arm with fewer than two observations.
+    ZeroVarianceError
+        Both arms constant.
+    InputTypeError
+        Non-numeric or boolean data.
+
+    Notes
+    -----
+    Welch: ``se^2 = s_t^2/n_t + s_c^2/n_c`` and
+    ``df = se^4 / ((s_t^2/n_t)^2/(n_t-1) + (s_c^2/n_c)^2/(n_c-1))``. The relative effect
+    ``mean_t / mean_c - 1`` has delta-method variance
+    ``v_t/m_c^2 + m_t^2 v_c/m_c^4`` and uses the same critical value as the absolute interval.
+    Moments are computed in one parallel pass (Welford/Chan merges), independent of thread count.
+
+    References
+    ----------
+    Welch, B. L. (1947). The generalization of Student's problem when several different
+    population variances are involved. Biometrika 34, 28-35.
+    Fieller, E. C. (1954). Some problems in interval estimation. JRSS B 16, 175-185.
+
+    Examples
+    --------
+    >>> import numpy as np, neyman
+    >>> rng = np.random.default_rng(0)
+    >>> control = rng.normal(10.0, 2.0, size=1000)
+    >>> treatment = rng.normal(10.3, 2.0, size=1000)
+    >>> res = neyman.ttest(control, treatment)
+    >>> round(res.effect, 3), f"{res.pvalue:.3g}", round(res.df, 1)
+    (0.38, '2.27e-05', 1993.8)
+    >>> round(res.rel_effect, 4), round(res.rel_ci_low, 4), round(res.rel_ci_high, 4)
+    (0.0384, 0.0203, 0.0564)
+
+    The same numbers as ``scipy.stats.ttest_ind(treatment, control, equal_var=False)``.
+    """
+    return _dispatch(
+        "mean",
+        "student" if equal_var else "welch",
+        a,
+        b,
+        metric_columns=[metric],
+        metric_args=["metric"],
+        variant=variant,
+        control=control,
+        alternative=alternative,
+        confidence_level=confidence_level,
+        relative_ci=relative_ci,
+        nan_policy=nan_policy,
+    )
+
+
+def ztest(
+    a: Any,
+    b: Any = None,
+    /,
+    *,
+    metric: str | None = None,
+    variant: str | None = None,
+    control: Any = None,
+    alternative: str = "two-sided",
+    confidence_level: float = 0.95,
+    relative_ci: str = "delta",
+    nan_policy: str = "propagate",
+) -> Any:
+    """Difference in means by the large-sample z-test (unpooled variance, normal reference).
+
+    Takes the same input as :func:`ttest`; the statistic is referred to the standard normal
+    (``df = inf``), which is what large online experiments usually report.
+
+    Parameters
+    ----------
+    a, b, metric, variant, control
+        As in :func:`ttest`.
+    {common}
+    Returns
+    -------
+    TestResult or AnalysisResult
+        As in :func:`ttest`, with ``df = inf``.
+
+    Examples
+    --------
+    >>> import numpy as np, neyman
+    >>> rng = np.random.default_rng(1)
+    >>> res = neyman.ztest(rng.exponential(1.0, 5000), rng.exponential(1.05, 5000))
+    >>> res.df, round(res.statistic, 3), round(res.pvalue, 4)
+    (inf, 3.011, 0.0026)
+    """
+    return _dispatch(
+        "mean",
+        "z",
+        a,
+        b,
+        metric_columns=[metric],
+        metric_args=["metric"],
+        variant=variant,
+        control=control,
+        alternative=alternative,
+        confidence_level=confidence_level,
+        relative_ci=relative_ci,
+        nan_policy=nan_policy,
+    )
+
+
+def proportions(
+    a: Any,
+    b: Any = None,
+    /,
+    *,
+    metric: str | None = None,
+    variant: str | None = None,
+    control: Any = None,
+    ci_method: str = "newcombe",
+    alternative: str = "two-sided",
+    confidence_level: float = 0.95,
+    relative_ci: str = "delta",
+    nan_policy: str = "propagate",
+) -> Any:
+    """Difference of two proportions: pooled z-test, Newcombe or Wald interval, relative lift.
+
+    Parameters
+    ----------
+    a : array_like of 0/1, data frame or ProportionStats
+        Control-arm outcomes (0/1 numbers or booleans), a frame (with ``metric``, ``variant``,
+        ``control``), or counts as :class:`ProportionStats`.
+    b : array_like, ProportionStats or mapping, optional
+        Treatment-arm outcomes or counts, or a mapping ``{label: ...}`` of several arms.
+    metric, variant, control
+        Frame input, as in :func:`ttest`.
+    ci_method : {'newcombe', 'wald'}, default 'newcombe'
+        Interval on the difference: Newcombe's hybrid score interval (good coverage even for rare
+        events) or the Wald interval.
+    {common}
+    Returns
+    -------
+    TestResult or AnalysisResult
+        ``control_value`` and ``treatment_value`` are the proportions; ``statistic`` is the
+        pooled z; ``se`` is the unpooled standard error used by the Wald and delta intervals.
+
+    Raises
+    ------
+    InputError
+        Values other than 0 and 1, successes outside ``[0, trials]``, NaN under 'raise'.
+    ZeroVarianceError
+        Every outcome in both arms is 0 (or every outcome is 1): the z-test is undefined.
+
+    Notes
+    -----
+    ``z = (p_t - p_c) / sqrt(p (1 - p) (1/n_t + 1/n_c))`` with the pooled ``p``. Newcombe (1998,
+    method 10) combines the Wilson intervals of the two arms.
+
+    References
+    ----------
+    Newcombe, R. G. (1998). Interval estimation for the difference between independent
+    proportions. Statistics in Medicine 17, 873-890.
+
+    Examples
+    --------
+    >>> import neyman
+    >>> res = neyman.proportions(
+    ...     neyman.ProportionStats(48, 80), neyman.ProportionStats(56, 70)
+    ... )
+    >>> round(res.effect, 4), round(res.ci_low, 4), round(res.ci_high, 4)
+    (0.2, 0.0524, 0.3339)
+    """
+    method = check_choice("ci_method", ci_method, ("newcombe", "wald"))
+    return _dispatch(
+        "proportion",
+        method,
+        a,
+        b,
+        metric_columns=[metric],
+        metric_args=["metric"],
+        variant=variant,
+        control=control,
+        alternative=alternative,
+        confidence_level=confidence_level,
+        relative_ci=relative_ci,
+        nan_policy=nan_policy,
+    )
+
+
+def ratio(
+    num_c: Any,
+    den_c: Any = None,
+    num_t: Any = None,
+    den_t: Any = None,
+    /,
+    *,
+    numerator: str | None = None,
+    denominator: str | None = None,
+    variant: str | None = None,
+    control: Any = None,
+    alternative: str = "two-sided",
+    confidence_level: float = 0.95,
+    relative_ci: str = "delta",
+    nan_policy: str = "propagate",
+) -> Any:
+    """Ratio metric (e.g. clicks / impressions per user) by the delta method.
+
+    The metric of an arm is ``sum(numerator) / sum(denominator)`` over its units (the unit of
+    randomisation, e.g. users); its variance accounts for the correlation of numerator and
+    denominator within a unit.
+
+    Parameters
+    ----------
+    num_c, den_c : array_like or RatioStats
+        Control numerators and denominators, one value per unit; or ``num_c`` a frame (with
+        ``numerator``, ``denominator``, ``variant``, ``control``); or ``num_c`` and ``den_c``
+        the control and treatment :class:`RatioStats`.
+    num_t, den_t : array_like or mapping, optional
+        Treatment numerators and denominators; or mappings ``{label: values}`` with the same keys
+        for several arms.
+    numerator, denominator, variant, control
+        Frame input.
+    {common}
+    Returns
+    -------
+    TestResult or AnalysisResult
+        ``control_value`` and ``treatment_value`` are the ratios; ``statistic`` is a z.
+
+    Raises
+    ------
+    InputError
+        Negative denominators, a non-positive mean denominator, NaN under 'raise'.
+    LengthMismatchError
+        Numerator and denominator of an arm differ in length.
+
+    Notes
+    -----
+    ``Var(X/Y) = (1/n) [s_x^2/m_y^2 - 2 m_x s_xy/m_y^3 + m_x^2 s_y^2/m_y^4]`` per arm (Deng et al.
+    2018, eq. 2); arms are independent. A row with NaN in either column is one missing unit.
+
+    References
+    ----------
+    Deng, A., Knoblich, U., Lu, J. (2018). Applying the delta method in metric analytics.
+    KDD 2018.
+
+    Examples
+    --------
+    >>> import numpy as np, neyman
+    >>> rng = np.random.default_rng(2)
+    >>> imp_c, imp_t = rng.poisson(20, 4000) + 1, rng.poisson(20, 4000) + 1
+    >>> clk_c, clk_t = rng.binomial(imp_c, 0.05), rng.binomial(imp_t, 0.055)
+    >>> res = neyman.ratio(clk_c, imp_c, clk_t, imp_t)
+    >>> round(res.control_value, 4), round(res.rel_effect, 3)
+    (0.0495, 0.101)
+    """
+    opts_args = {
+        "alternative": alternative,
+        "confidence_level": confidence_level,
+        "relative_ci": relative_ci,
+        "nan_policy": nan_policy,
+    }
+    if is_frame(num_c):
+        if den_c is not None or num_t is not None or den_t is not None:
+            raise InputError("with a data frame, pass columns by name, not more arrays")
+        return _dispatch(
+            "ratio",
+            "delta",
+            num_c,
+            None,
+            metric_columns=[numerator, denominator],
+            metric_args=["numerator", "denominator"],
+            variant=variant,
+            control=control,
+            **opts_args,
+        )
+    if numerator is not None or denominator is not None or variant is not None:
+        raise InputError("numerator, denominator and variant are for data-frame input")
+    if isinstance(num_c, RatioStats):
+        if num_t is not None or den_t is not None:
+            raise InputError("with RatioStats, pass ratio(control_stats, treatment_stats)")
+        return _dispatch(
+            "ratio",
+            "delta",
+            num_c,
+            den_c,
+            metric_columns=[],
+            metric_args=[],
+            variant=None,
+            control=None,
+            **opts_args,
+        )
+    if den_c is None or num_t is None or den_t is None:
+        raise InputError("pass ratio(num_c, den_c, num_t, den_t) with four arrays")
+    if isinstance(num_t, Mapping) or isinstance(den_t, Mapping):
+        if not (isinstance(num_t, Mapping) and isinstance(den_t, Mapping)):
+            raise InputError("num_t and den_t must both be mappings for several arms")
+        if set(num_t) != set(den_t):
+            raise InputError("num_t and den_t mappings must have the same arm labels")
+        treat: Any = {k: (num_t[k], den_t[k]) for k in num_t}
+    else:
+        treat = (num_t, den_t)
+    return _dispatch(
+        "ratio",
+        "delta",
+        (num_c, den_c),
+        treat,
+        metric_columns=[],
+        metric_args=[],
+        variant=None,
+        control=None,
+        **opts_args,
+    )
+
+
+for _f in (ttest, ztest, proportions, ratio):
+    if _f.__doc__:
+        _f.__doc__ = _f.__doc__.replace("    {common}\n", _COMMON_DOC.lstrip("\n"))

@@ -1,0 +1,69 @@
+# Hand-written stub of the compiled module (checked by mypy.stubtest).
+import numpy as np
+import numpy.typing as npt
+
+__all__ = [
+    "comoments2_from_sums",
+    "floor_sum",
+    "get_num_threads",
+    "grouped_binary_counts",
+    "grouped_comoments2",
+    "grouped_moments",
+    "mean_test",
+    "moments",
+    "moments_from_sums",
+    "proportion_test",
+    "ratio_test",
+    "set_num_threads",
+    "srm_test",
+]
+
+_MomentsTuple = tuple[int, float, float, int, int]
+_CoMomentsTuple = tuple[int, float, float, float, float, float, int, int]
+_Ratio6 = tuple[int, float, float, float, float, float]
+
+def moments(x: npt.NDArray[np.float64]) -> _MomentsTuple: ...
+def grouped_moments(
+    x: npt.NDArray[np.float64], codes: npt.NDArray[np.int32], n_groups: int
+) -> list[_MomentsTuple]: ...
+def moments_from_sums(n: int, sum: float, sum_sq: float) -> tuple[int, float, float]: ...
+def grouped_comoments2(
+    x: npt.NDArray[np.float64],
+    y: npt.NDArray[np.float64],
+    codes: npt.NDArray[np.int32] | None,
+    n_groups: int,
+    names: tuple[str, str],
+) -> list[_CoMomentsTuple]: ...
+def comoments2_from_sums(
+    n: int, sum_x: float, sum_y: float, sum_xx: float, sum_yy: float, sum_xy: float
+) -> _Ratio6: ...
+def grouped_binary_counts(
+    x: npt.NDArray[np.float64], codes: npt.NDArray[np.int32] | None, n_groups: int
+) -> list[tuple[int, int, int, int, int]]: ...
+def mean_test(
+    control: tuple[int, float, float],
+    treatment: tuple[int, float, float],
+    test: str,
+    alternative: str,
+    confidence_level: float,
+    relative_ci: str,
+) -> dict[str, float]: ...
+def proportion_test(
+    control: tuple[float, int],
+    treatment: tuple[float, int],
+    ci_method: str,
+    alternative: str,
+    confidence_level: float,
+    relative_ci: str,
+) -> dict[str, float]: ...
+def ratio_test(
+    control: _Ratio6,
+    treatment: _Ratio6,
+    alternative: str,
+    confidence_level: float,
+    relative_ci: str,
+) -> dict[str, float]: ...
+def srm_test(observed: list[float], weights: list[float]) -> tuple[float, float, float]: ...
+def get_num_threads() -> int: ...
+def set_num_threads(n: int) -> None: ...
+def floor_sum(x: npt.NDArray[np.float64]) -> float: ...
