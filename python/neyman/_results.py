@@ -28,9 +28,8 @@ def _fmt_float(x: float) -> str:
     if x == 0:
         return "0"
     if 1e-3 <= abs(x) < 1e6:
-        return str(
-            np.format_float_positional(x, precision=3, unique=False, fractional=False, trim="-")
-        )
+        text = np.format_float_positional(x, precision=3, unique=False, fractional=False, trim="k")
+        return str(text).rstrip(".")
     return f"{x:.3g}"
 
 
@@ -132,7 +131,6 @@ class DisplayMixin:
 
 _COMPARISON_COLUMNS = (
     "metric",
-    "control",
     "treatment",
     "control_value",
     "treatment_value",
@@ -215,8 +213,11 @@ class TestResult(DisplayMixin):
         return [self.to_dict()]
 
     def _caption(self) -> str:
-        level = _fmt_float(100 * self.confidence_level)
-        return f"{self.method} test, {self.alternative}, {level}% CI (relative: {self.relative_ci})"
+        level = f"{100 * self.confidence_level:g}"
+        return (
+            f"{self.method} test vs control {self.control!r}: {self.alternative}, {level}% CI "
+            f"(relative: {self.relative_ci})"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """All fields as a plain dict."""
@@ -328,8 +329,8 @@ class AnalysisResult(DisplayMixin):
         if not self.comparisons:
             return ""
         c = self.comparisons[0]
-        level = _fmt_float(100 * c.confidence_level)
-        return f"{c.alternative}, {level}% CI (relative: {c.relative_ci})"
+        level = f"{100 * c.confidence_level:g}"
+        return f"vs control {c.control!r}: {c.alternative}, {level}% CI (relative: {c.relative_ci})"
 
     def _footer(self) -> str:
         return self.srm.summary() if self.srm is not None else ""
