@@ -37,18 +37,41 @@ def check_choice(name: str, value: object, choices: Sequence[str]) -> str:
     return value
 
 
+def check_unit_interval(name: str, value: object) -> float:
+    """A float strictly between 0 and 1 (``confidence_level``, ``alpha``)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.floating | np.integer):
+        raise InputTypeError(f"{name} must be a float, got {type(value).__name__}")
+    x = float(value)
+    if not (0.0 < x < 1.0) or math.isnan(x):
+        raise InputError(f"{name} == {x}, must be strictly between 0 and 1")
+    return x
+
+
 def check_confidence_level(confidence_level: object) -> float:
     """A float strictly between 0 and 1."""
-    if isinstance(confidence_level, bool) or not isinstance(
-        confidence_level, (int, float, np.floating)
-    ):
-        raise InputTypeError(
-            f"confidence_level must be a float, got {type(confidence_level).__name__}"
-        )
-    cl = float(confidence_level)
-    if not (0.0 < cl < 1.0) or math.isnan(cl):
-        raise InputError(f"confidence_level == {cl}, must be strictly between 0 and 1")
-    return cl
+    return check_unit_interval("confidence_level", confidence_level)
+
+
+def check_count(name: str, value: object) -> int:
+    """A non-negative whole number (Python or numpy integer, not bool)."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise InputTypeError(f"{name} must be an integer count, got {type(value).__name__}")
+    n = int(value)
+    if n < 0:
+        raise InputError(f"{name} == {n}, must be non-negative")
+    return n
+
+
+def check_finite(name: str, value: object, *, nonnegative: bool = False) -> float:
+    """A finite float (optionally >= 0)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.floating | np.integer):
+        raise InputTypeError(f"{name} must be a number, got {type(value).__name__}")
+    x = float(value)
+    if not math.isfinite(x):
+        raise InputError(f"{name} == {x}, must be finite")
+    if nonnegative and x < 0:
+        raise InputError(f"{name} == {x}, must be non-negative")
+    return x
 
 
 def check_options(
@@ -99,6 +122,12 @@ def as_float_array(name: str, values: Any, *, allow_bool: bool = False) -> Float
         except (TypeError, ValueError) as exc:
             raise InputTypeError(f"{name} cannot be read as a numeric array: {exc}") from None
     else:
+        if type(values).__module__.startswith("pyarrow") and not hasattr(values, "chunks"):
+            # A plain pyarrow.Array: narwhals takes the ChunkedArray form.
+            import pyarrow as pa
+
+            if isinstance(values, pa.Array):
+                values = pa.chunked_array([values])
         try:
             series = nw.from_native(values, series_only=True)
         except TypeError:

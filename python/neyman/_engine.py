@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import numpy as np
+
 from neyman import _neyman
 from neyman._convert import FloatArray, VariantCodes
 from neyman._results import TestResult
@@ -105,6 +107,12 @@ def grouped_arm_stats(
             for t, s, n_nan, n_inf, bad in counts
         ]
     num, den = columns
+    n_negative = int(np.count_nonzero(den < 0))
+    if n_negative:
+        raise InputError(
+            f"{names[1]} has {n_negative} negative values; a ratio metric's denominator "
+            "(impressions, sessions, ...) cannot be negative"
+        )
     rows2 = _neyman.grouped_comoments2(num, den, code_arr, n_groups, (names[0], names[1]))
     return [
         ArmStats((n, mx, my, cxx, cyy, cxy), n=n + n_nan + n_inf, n_nan=n_nan, n_inf=n_inf)

@@ -15,6 +15,8 @@ from neyman import _neyman
 from neyman._convert import (
     as_float_array,
     check_choice,
+    check_count,
+    check_finite,
     check_options,
     frame_column,
     is_frame,
@@ -69,17 +71,25 @@ class MeanStats:
     mean: float
     m2: float
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "n", check_count("n", self.n))
+        object.__setattr__(self, "mean", check_finite("mean", self.mean))
+        object.__setattr__(self, "m2", check_finite("m2", self.m2, nonnegative=True))
+
     @classmethod
     def from_sums(cls, n: int, sum: float, sum_sq: float) -> MeanStats:
         """From a count, a sum and a sum of squares."""
-        n, mean, m2 = _neyman.moments_from_sums(_count("n", n), float(sum), float(sum_sq))
+        n, mean, m2 = _neyman.moments_from_sums(
+            check_count("n", n), check_finite("sum", sum), check_finite("sum_sq", sum_sq)
+        )
         return cls(n, mean, m2)
 
     @classmethod
     def from_mean_std(cls, n: int, mean: float, std: float) -> MeanStats:
         """From a count, a mean and a sample standard deviation (``ddof=1``)."""
-        n = _count("n", n)
-        return cls(n, float(mean), float(std) ** 2 * max(n - 1, 0))
+        n = check_count("n", n)
+        sd = check_finite("std", std, nonnegative=True)
+        return cls(n, check_finite("mean", mean), sd**2 * max(n - 1, 0))
 
     def _arm(self) -> ArmStats:
         return ArmStats((self.n, self.mean, self.m2), n=self.n)
@@ -99,9 +109,16 @@ class ProportionStats:
     successes: int
     trials: int
 
+    def __post_init__(self) -> None:
+        successes = check_count("successes", self.successes)
+        trials = check_count("trials", self.trials)
+        if successes > trials:
+            raise InputError(f"successes == {successes} exceeds trials == {trials}")
+        object.__setattr__(self, "successes", successes)
+        object.__setattr__(self, "trials", trials)
+
     def _arm(self) -> ArmStats:
-        trials = _count("trials", self.trials)
-        return ArmStats((float(self.successes), trials), n=trials)
+        return ArmStats((float(self.successes), self.trials), n=self.trials)
 
 
 @dataclass(frozen=True)
@@ -128,6 +145,15 @@ class RatioStats:
     c_den_den: float
     c_num_den: float
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "n", check_count("n", self.n))
+        for name in ("mean_num", "mean_den", "c_num_den"):
+            object.__setattr__(self, name, check_finite(name, getattr(self, name)))
+        for name in ("c_num_num", "c_den_den"):
+            object.__setattr__(
+                self, name, check_finite(name, getattr(self, name), nonnegative=True)
+            )
+
     @classmethod
     def from_sums(
         cls,
@@ -141,12 +167,12 @@ class RatioStats:
         """From a count, sums, sums of squares and the cross-sum of numerator and denominator."""
         return cls(
             *_neyman.comoments2_from_sums(
-                _count("n", n),
-                float(sum_num),
-                float(sum_den),
-                float(sum_num_sq),
-                float(sum_den_sq),
-                float(sum_num_den),
+                check_count("n", n),
+                check_finite("sum_num", sum_num),
+                check_finite("sum_den", sum_den),
+                check_finite("sum_num_sq", sum_num_sq, nonnegative=True),
+                check_finite("sum_den_sq", sum_den_sq, nonnegative=True),
+                check_finite("sum_num_den", sum_num_den),
             )
         )
 
@@ -156,15 +182,6 @@ class RatioStats:
 
 
 _STATS_TYPES = {"mean": MeanStats, "proportion": ProportionStats, "ratio": RatioStats}
-
-
-def _count(name: str, n: Any) -> int:
-    if isinstance(n, bool) or (not isinstance(n, int) and not hasattr(n, "__index__")):
-        raise InputTypeError(f"{name} must be an integer count, got {type(n).__name__}")
-    value = int(n)
-    if value < 0:
-        raise InputError(f"{name} == {value}, must be non-negative")
-    return value
 
 
 def _frame_mode(
@@ -201,6 +218,11 @@ def _arm_of(kind: Kind, name: str, value: Any) -> ArmStats:
             )
         return value._arm()
     if kind == "ratio":
+        if not (isinstance(value, tuple) and len(value) == 2):
+            raise InputTypeError(
+                f"{name} must be a (numerator, denominator) pair of arrays or RatioStats, "
+                f"got {type(value).__name__}"
+            )
         num, den = value
         arrays = [
             as_float_array(f"{name} numerator", num),
@@ -213,8 +235,6 @@ def _arm_of(kind: Kind, name: str, value: Any) -> ArmStats:
                 f"{name} numerator has length {len(arrays[0])} but {name} denominator has "
                 f"length {len(arrays[1])}; they must match"
             )
-        if (arrays[1] < 0).any():
-            raise InputError(f"{name} denominator has negative values")
         return arm_stats_from_arrays(kind, arrays, [f"{name} numerator", f"{name} denominator"])
     return arm_stats_from_arrays(
         kind, [as_float_array(name, value, allow_bool=kind == "proportion")], [name]

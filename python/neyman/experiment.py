@@ -20,12 +20,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import narwhals.stable.v2 as nw
+import numpy as np
 
 from neyman import _neyman
 from neyman._convert import (
     check_choice,
-    check_confidence_level,
     check_options,
+    check_unit_interval,
     frame_column,
     resolve_planned_split,
     variant_codes,
@@ -165,7 +166,7 @@ def srm(
     >>> round(res.statistic, 3), round(res.pvalue, 4), res.mismatch
     (4.0, 0.0455, False)
     """
-    alpha = check_confidence_level(alpha) if alpha is not None else 0.001
+    alpha = check_unit_interval("alpha", alpha)
     labels = list(observed.keys()) if isinstance(observed, Mapping) else list(range(len(observed)))
     counts_raw = list(observed.values()) if isinstance(observed, Mapping) else list(observed)
     counts: list[int] = []
@@ -241,7 +242,7 @@ class Experiment:
         self.control = control
         self.arms: list[Any] = list(self._codes.labels)
         self._weights = resolve_planned_split(planned_split, self.arms)
-        self.srm_alpha = check_confidence_level(srm_alpha)
+        self.srm_alpha = check_unit_interval("srm_alpha", srm_alpha)
         if unit is not None:
             if unit not in frame.columns:
                 raise InputError(f"unit == {unit!r} is not a column of the data")
@@ -255,10 +256,8 @@ class Experiment:
 
     def srm(self) -> SRMResult:
         """The sample-ratio-mismatch check of the arm sizes against ``planned_split``."""
-        counts = _neyman.grouped_binary_counts(
-            _ones_like(self._codes.codes), self._codes.codes, self._codes.n_groups
-        )
-        observed = {lab: c[0] for lab, c in zip(self.arms, counts, strict=True)}
+        counts = np.bincount(self._codes.codes, minlength=self._codes.n_groups)
+        observed = {lab: int(c) for lab, c in zip(self.arms, counts, strict=True)}
         return srm(observed, dict(zip(self.arms, self._weights, strict=True)), alpha=self.srm_alpha)
 
     def analyze(
@@ -297,17 +296,9 @@ class Experiment:
                 frame_column(self._native, c, arg=a, allow_bool=kind == "proportion")
                 for c, a in zip(columns, args, strict=True)
             ]
-            if kind == "ratio" and (arrays[1] < 0).any():
-                raise InputError(f"denominator column {columns[1]!r} has negative values")
             stats = grouped_arm_stats(kind, arrays, columns, self._codes)
             out.extend(compare_arms(kind, method, m.label, self.arms, stats, opts))
         return AnalysisResult(tuple(out), srm=self.srm())
 
     def __repr__(self) -> str:
         return f"Experiment(variant={self.variant!r}, control={self.control!r}, arms={self.arms!r})"
-
-
-def _ones_like(codes: Any) -> Any:
-    import numpy as np
-
-    return np.ones(len(codes), dtype=np.float64)

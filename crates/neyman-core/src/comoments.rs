@@ -7,7 +7,7 @@
 //! denominator); CUPED uses K = 2 (outcome, covariate).
 
 use crate::error::{NeymanError, Result};
-use crate::moments::INNER_BLOCK;
+use crate::moments::{INNER_BLOCK, LANES};
 use crate::parallel::reduce_blocks;
 
 /// Count, means and co-moment matrix of K jointly observed variables.
@@ -189,92 +189,29 @@ pub fn grouped_comoments_of<const K: usize>(
                 format!("group code {bad} is out of range for {n_groups} groups"),
             ));
         }
+    } else if n_groups != 1 {
+        return Err(NeymanError::invalid(
+            "n_groups",
+            "without codes there is exactly one group",
+        ));
     }
-    let group = |i: usize| -> i32 { codes.map_or(0, |g| g[i]) };
     let map = |r: std::ops::Range<usize>| -> Vec<SliceCoMoments<K>> {
         let mut acc = vec![SliceCoMoments::<K>::default(); n_groups];
         let mut start = r.start;
         while start < r.end {
             let end = (start + INNER_BLOCK).min(r.end);
-            let mut s = vec![[0.0f64; K]; n_groups];
-            let mut c = vec![0u64; n_groups];
-            let mut nan = vec![0u64; n_groups];
-            let mut inf = vec![0u64; n_groups];
-            for i in start..end {
-                let k = group(i);
-                if k < 0 {
-                    continue;
+            let block: [&[f64]; K] = std::array::from_fn(|a| &cols[a][start..end]);
+            match codes {
+                None => {
+                    let part = ungrouped_block(&block);
+                    acc[0] = acc[0].merge(part);
                 }
-                let k = k as usize;
-                let mut row = [0.0; K];
-                let mut finite = true;
-                for v in 0..K {
-                    row[v] = cols[v][i];
-                    finite &= row[v].is_finite();
-                }
-                if finite {
-                    c[k] += 1;
-                    for v in 0..K {
-                        s[k][v] += row[v];
-                    }
-                } else if row.iter().any(|x| x.is_infinite()) {
-                    inf[k] += 1;
-                } else {
-                    nan[k] += 1;
-                }
-            }
-            let mut mean = vec![[0.0f64; K]; n_groups];
-            for k in 0..n_groups {
-                if c[k] > 0 {
-                    for v in 0..K {
-                        mean[k][v] = s[k][v] / c[k] as f64;
+                Some(g) => {
+                    let parts = grouped_block(&block, &g[start..end], n_groups);
+                    for (a, p) in acc.iter_mut().zip(parts) {
+                        *a = a.merge(p);
                     }
                 }
-            }
-            let mut d1 = vec![[0.0f64; K]; n_groups];
-            let mut d2 = vec![[[0.0f64; K]; K]; n_groups];
-            for i in start..end {
-                let k = group(i);
-                if k < 0 {
-                    continue;
-                }
-                let k = k as usize;
-                let mut d = [0.0; K];
-                let mut finite = true;
-                for v in 0..K {
-                    let x = cols[v][i];
-                    finite &= x.is_finite();
-                    d[v] = x - mean[k][v];
-                }
-                if !finite {
-                    continue;
-                }
-                for a in 0..K {
-                    d1[k][a] += d[a];
-                    for b in a..K {
-                        d2[k][a][b] += d[a] * d[b];
-                    }
-                }
-            }
-            for k in 0..n_groups {
-                let mut block = CoMoments::<K>::new();
-                if c[k] > 0 {
-                    let nf = c[k] as f64;
-                    block.n = c[k];
-                    for a in 0..K {
-                        block.mean[a] = mean[k][a] + d1[k][a] / nf;
-                        for b in a..K {
-                            let v = d2[k][a][b] - d1[k][a] * d1[k][b] / nf;
-                            block.c[a][b] = v;
-                            block.c[b][a] = v;
-                        }
-                    }
-                }
-                acc[k] = acc[k].merge(SliceCoMoments {
-                    comoments: block,
-                    n_nan: nan[k],
-                    n_inf: inf[k],
-                });
             }
             start = end;
         }
@@ -287,6 +224,318 @@ pub fn grouped_comoments_of<const K: usize>(
         reduce_blocks(len, map, merge)?
             .unwrap_or_else(|| vec![SliceCoMoments::default(); n_groups]),
     )
+}
+
+/// Co-moments of an all-finite block by the corrected two-pass algorithm, in two fused,
+/// vectorised passes (K = 1 or 2; other K take the scatter path). `None` if any value is not
+/// finite.
+#[inline(always)]
+fn finite_block<const K: usize>(cols: &[&[f64]; K]) -> Option<CoMoments<K>> {
+    weighted_block::<K, false>(cols, &[])
+}
+
+/// The fused two-pass kernel over the rows with weight 1 (weights are 0 or 1; `WEIGHTED = false`
+/// means every row). Pass one gives the count and sums; pass two the sums of deviations and of
+/// their products around the first-pass means, corrected as in Chan, Golub and LeVeque (1983,
+/// eq. 1.7). Rows of weight 0 add exact zeros because every value is finite. `None` when a value is
+/// not finite, the block is empty, or K > 2.
+#[inline(always)]
+fn weighted_block<const K: usize, const WEIGHTED: bool>(
+    cols: &[&[f64]; K],
+    w: &[f64],
+) -> Option<CoMoments<K>> {
+    let n = cols[0].len();
+    if n == 0 || K > 2 {
+        return None;
+    }
+    let x = cols[0];
+    let y = if K == 2 { cols[K - 1] } else { cols[0] };
+    const ONES: [f64; LANES] = [1.0; LANES];
+    let wt = |i: usize| if WEIGHTED { w[i] } else { 1.0 };
+    // A fixed-size view, so the lane loops carry no bounds checks and vectorise.
+    let lanes_of = |i: usize| -> &[f64; LANES] {
+        if WEIGHTED {
+            <&[f64; LANES]>::try_from(&w[i..i + LANES]).unwrap_or(&ONES)
+        } else {
+            &ONES
+        }
+    };
+    // Pass one: count and sums.
+    let (mut c, mut sx, mut sy) = ([0.0f64; LANES], [0.0f64; LANES], [0.0f64; LANES]);
+    let full = n / LANES * LANES;
+    let mut i = 0;
+    while i < full {
+        let (xl, yl, ws) = (&x[i..i + LANES], &y[i..i + LANES], lanes_of(i));
+        for l in 0..LANES {
+            let wl = ws[l];
+            c[l] += wl;
+            sx[l] += wl * xl[l];
+            if K == 2 {
+                sy[l] += wl * yl[l];
+            }
+        }
+        i += LANES;
+    }
+    for (l, r) in (full..n).enumerate() {
+        c[l] += wt(r);
+        sx[l] += wt(r) * x[r];
+        if K == 2 {
+            sy[l] += wt(r) * y[r];
+        }
+    }
+    let count: f64 = c.iter().sum();
+    let (tx, ty): (f64, f64) = (sx.iter().sum(), sy.iter().sum());
+    // A finite sum means no NaN or infinity in the column (either would propagate through the
+    // weighted sum, since 0 * NaN is NaN).
+    if !tx.is_finite() || !ty.is_finite() {
+        return None;
+    }
+    if count == 0.0 {
+        return Some(CoMoments::new());
+    }
+    let (mx, my) = (tx / count, if K == 2 { ty / count } else { tx / count });
+    // Pass two: deviations and their products.
+    let (mut dx, mut dy) = ([0.0f64; LANES], [0.0f64; LANES]);
+    let (mut dxx, mut dyy, mut dxy) = ([0.0f64; LANES], [0.0f64; LANES], [0.0f64; LANES]);
+    let mut i = 0;
+    while i < full {
+        let (xl, yl, ws) = (&x[i..i + LANES], &y[i..i + LANES], lanes_of(i));
+        for l in 0..LANES {
+            let wl = ws[l];
+            let a = wl * (xl[l] - mx);
+            dx[l] += a;
+            dxx[l] += a * a;
+            if K == 2 {
+                let b = wl * (yl[l] - my);
+                dy[l] += b;
+                dyy[l] += b * b;
+                dxy[l] += a * b;
+            }
+        }
+        i += LANES;
+    }
+    for (l, r) in (full..n).enumerate() {
+        let a = wt(r) * (x[r] - mx);
+        dx[l] += a;
+        dxx[l] += a * a;
+        if K == 2 {
+            let b = wt(r) * (y[r] - my);
+            dy[l] += b;
+            dyy[l] += b * b;
+            dxy[l] += a * b;
+        }
+    }
+    let sum = |v: [f64; LANES]| -> f64 { v.iter().sum() };
+    let (s1x, s1y) = (sum(dx), sum(dy));
+    let mut out = CoMoments::<K> {
+        n: count as u64,
+        ..CoMoments::new()
+    };
+    out.mean[0] = mx + s1x / count;
+    out.c[0][0] = (sum(dxx) - s1x * s1x / count).max(0.0);
+    if K == 2 {
+        out.mean[K - 1] = my + s1y / count;
+        out.c[K - 1][K - 1] = (sum(dyy) - s1y * s1y / count).max(0.0);
+        let cxy = sum(dxy) - s1x * s1y / count;
+        out.c[0][K - 1] = cxy;
+        out.c[K - 1][0] = cxy;
+    }
+    Some(out)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn finite_block_avx2<const K: usize>(cols: &[&[f64]; K]) -> Option<CoMoments<K>> {
+    finite_block(cols)
+}
+
+/// One ungrouped block: the vectorised all-finite path (on AVX2 when the CPU has it; same order
+/// of operations, identical results), else the masked path.
+fn ungrouped_block<const K: usize>(cols: &[&[f64]; K]) -> SliceCoMoments<K> {
+    #[cfg(target_arch = "x86_64")]
+    let fast = if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2, checked just above.
+        unsafe { finite_block_avx2(cols) }
+    } else {
+        finite_block(cols)
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let fast = finite_block(cols);
+    match fast {
+        Some(comoments) => SliceCoMoments {
+            comoments,
+            n_nan: 0,
+            n_inf: 0,
+        },
+        None => masked_block(cols, |_| 0, 1).pop().unwrap_or_default(),
+    }
+}
+
+/// One grouped block. The scatter into per-group sums keeps `ILP` copies of the accumulators
+/// (row `i` goes to copy `i % ILP`), so consecutive rows of one group do not wait on each other;
+/// the copies merge in a fixed order.
+fn grouped_block<const K: usize>(
+    cols: &[&[f64]; K],
+    g: &[i32],
+    n_groups: usize,
+) -> Vec<SliceCoMoments<K>> {
+    if n_groups <= MAX_MASKED_GROUPS {
+        #[cfg(target_arch = "x86_64")]
+        let fast = if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2, checked just above.
+            unsafe { grouped_finite_block_avx2(cols, g, n_groups) }
+        } else {
+            grouped_finite_block(cols, g, n_groups)
+        };
+        #[cfg(not(target_arch = "x86_64"))]
+        let fast = grouped_finite_block(cols, g, n_groups);
+        if let Some(parts) = fast {
+            return parts;
+        }
+    }
+    masked_block(cols, |i| g[i], n_groups)
+}
+
+/// Up to this many groups (experiment arms), a block is reduced by one vectorised masked pass per
+/// group rather than by a scatter.
+const MAX_MASKED_GROUPS: usize = 8;
+
+/// Per-group co-moments of an all-finite block: for each group, a buffer of 0/1 weights marks its
+/// rows and the fused weighted kernel runs over the block. `None` if any value is not finite (or
+/// K > 2), so the caller takes the scatter path.
+#[inline(always)]
+fn grouped_finite_block<const K: usize>(
+    cols: &[&[f64]; K],
+    g: &[i32],
+    n_groups: usize,
+) -> Option<Vec<SliceCoMoments<K>>> {
+    let mut wbuf = [0.0f64; INNER_BLOCK];
+    let w = &mut wbuf[..g.len()];
+    let mut out = Vec::with_capacity(n_groups);
+    for k in 0..n_groups {
+        let code = k as i32;
+        for (wv, &c) in w.iter_mut().zip(g) {
+            *wv = f64::from(u8::from(c == code));
+        }
+        out.push(SliceCoMoments {
+            comoments: weighted_block::<K, true>(cols, w)?,
+            n_nan: 0,
+            n_inf: 0,
+        });
+    }
+    Some(out)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn grouped_finite_block_avx2<const K: usize>(
+    cols: &[&[f64]; K],
+    g: &[i32],
+    n_groups: usize,
+) -> Option<Vec<SliceCoMoments<K>>> {
+    grouped_finite_block(cols, g, n_groups)
+}
+
+/// 1.0 where the code equals `code`, else 0.0.
+#[inline(always)]
+pub(crate) fn weights(codes: &[i32], code: i32) -> [f64; LANES] {
+    let mut w = [0.0f64; LANES];
+    for (wl, &c) in w.iter_mut().zip(codes) {
+        *wl = f64::from(u8::from(c == code));
+    }
+    w
+}
+
+const ILP: usize = 4;
+
+/// Corrected two-pass co-moments per group of the rows of a block whose values are all finite;
+/// other rows are counted as NaN or infinite. `group(i) < 0` skips row `i`.
+fn masked_block<const K: usize>(
+    cols: &[&[f64]; K],
+    group: impl Fn(usize) -> i32,
+    n_groups: usize,
+) -> Vec<SliceCoMoments<K>> {
+    let n = cols[0].len();
+    let mut s = vec![[[0.0f64; K]; ILP]; n_groups];
+    let mut c = vec![[0u64; ILP]; n_groups];
+    let mut nan = vec![0u64; n_groups];
+    let mut inf = vec![0u64; n_groups];
+    for i in 0..n {
+        let k = group(i);
+        if k < 0 {
+            continue;
+        }
+        let k = k as usize;
+        let row: [f64; K] = std::array::from_fn(|a| cols[a][i]);
+        if row.iter().all(|x| x.is_finite()) {
+            let lane = i % ILP;
+            c[k][lane] += 1;
+            for a in 0..K {
+                s[k][lane][a] += row[a];
+            }
+        } else if row.iter().any(|x| x.is_infinite()) {
+            inf[k] += 1;
+        } else {
+            nan[k] += 1;
+        }
+    }
+    let count: Vec<u64> = c.iter().map(|l| l.iter().sum()).collect();
+    let mean: Vec<[f64; K]> = (0..n_groups)
+        .map(|k| {
+            std::array::from_fn(|a| {
+                if count[k] > 0 {
+                    s[k].iter().map(|l| l[a]).sum::<f64>() / count[k] as f64
+                } else {
+                    0.0
+                }
+            })
+        })
+        .collect();
+    let mut d1 = vec![[[0.0f64; K]; ILP]; n_groups];
+    let mut d2 = vec![[[[0.0f64; K]; K]; ILP]; n_groups];
+    for i in 0..n {
+        let k = group(i);
+        if k < 0 {
+            continue;
+        }
+        let k = k as usize;
+        let row: [f64; K] = std::array::from_fn(|a| cols[a][i]);
+        if !row.iter().all(|x| x.is_finite()) {
+            continue;
+        }
+        let lane = i % ILP;
+        let d: [f64; K] = std::array::from_fn(|a| row[a] - mean[k][a]);
+        for a in 0..K {
+            d1[k][lane][a] += d[a];
+            for b in a..K {
+                d2[k][lane][a][b] += d[a] * d[b];
+            }
+        }
+    }
+    (0..n_groups)
+        .map(|k| {
+            let mut block = CoMoments::<K>::new();
+            if count[k] > 0 {
+                let nf = count[k] as f64;
+                block.n = count[k];
+                let s1: [f64; K] = std::array::from_fn(|a| d1[k].iter().map(|l| l[a]).sum());
+                for a in 0..K {
+                    block.mean[a] = mean[k][a] + s1[a] / nf;
+                    for b in a..K {
+                        let v = d2[k].iter().map(|l| l[a][b]).sum::<f64>() - s1[a] * s1[b] / nf;
+                        let v = if a == b { v.max(0.0) } else { v };
+                        block.c[a][b] = v;
+                        block.c[b][a] = v;
+                    }
+                }
+            }
+            SliceCoMoments {
+                comoments: block,
+                n_nan: nan[k],
+                n_inf: inf[k],
+            }
+        })
+        .collect()
 }
 
 /// Co-moments of K columns over all rows (one group).
@@ -323,6 +572,37 @@ mod tests {
         )
         .unwrap();
         assert_eq!((r.comoments.n, r.n_nan, r.n_inf), (2, 1, 1));
+    }
+
+    #[test]
+    fn fast_masked_and_grouped_paths_agree() {
+        let x: Vec<f64> = (0..10_000)
+            .map(|i| ((i * 7919) % 997) as f64 * 0.37 - 50.0)
+            .collect();
+        let y: Vec<f64> = (0..10_000)
+            .map(|i| ((i * 104_729) % 991) as f64 * 0.11 + 3.0)
+            .collect();
+        let fast = comoments_of(&[&x, &y], &["x", "y"]).unwrap().comoments;
+        let zeros = vec![0i32; x.len()];
+        let grouped =
+            grouped_comoments_of(&[&x, &y], &["x", "y"], Some(&zeros), 1).unwrap()[0].comoments;
+        let scatter = masked_block(&[&x[..4096], &y[..4096]], |_| 0, 1)[0].comoments;
+        let masked = grouped_finite_block(&[&x[..4096], &y[..4096]], &zeros[..4096], 1).unwrap()[0]
+            .comoments;
+        assert_eq!(scatter.n, masked.n);
+        for a in 0..2 {
+            assert!((scatter.mean[a] - masked.mean[a]).abs() < 1e-12);
+            assert!((scatter.c[a][a] - masked.c[a][a]).abs() <= 1e-9 * scatter.c[a][a]);
+        }
+        assert_eq!(fast.n, grouped.n);
+        for a in 0..2 {
+            assert!((fast.mean[a] - grouped.mean[a]).abs() < 1e-12);
+            for b in 0..2 {
+                assert!(
+                    (fast.c[a][b] - grouped.c[a][b]).abs() <= 1e-9 * fast.c[a][a].abs().max(1.0)
+                );
+            }
+        }
     }
 
     #[test]

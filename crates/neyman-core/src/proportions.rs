@@ -7,8 +7,10 @@
 //! `[d - sqrt((p_t - l_t)^2 + (u_c - p_c)^2), d + sqrt((u_t - p_t)^2 + (p_c - l_c)^2)]`.
 //! Relative lift `p_t / p_c - 1` by the delta method or Fieller with binomial variances.
 
+use crate::comoments::weights;
 use crate::error::{NeymanError, Result};
 use crate::inference::{compare, Alternative, Comparison, Options, Reference};
+use crate::moments::{INNER_BLOCK, LANES};
 use crate::parallel::reduce_blocks;
 
 /// Interval method for the difference of proportions.
@@ -175,23 +177,21 @@ pub fn binary_counts_of(
     }
     let map = |r: std::ops::Range<usize>| -> Vec<BinaryCounts> {
         let mut acc = vec![BinaryCounts::default(); n_groups];
-        for i in r {
-            let k = codes.map_or(0, |g| g[i]);
-            if k < 0 {
-                continue;
-            }
-            let a = &mut acc[k as usize];
-            let v = xs[i];
-            if v == 0.0 || v == 1.0 {
-                a.trials += 1;
-                a.successes += (v == 1.0) as u64;
-            } else if v.is_nan() {
-                a.n_nan += 1;
-            } else if v.is_infinite() {
-                a.n_inf += 1;
+        let mut start = r.start;
+        while start < r.end {
+            let end = (start + INNER_BLOCK).min(r.end);
+            let xb = &xs[start..end];
+            let gb = codes.map(|g| &g[start..end]);
+            let fast = if n_groups <= 8 {
+                binary_block_dispatch(xb, gb, n_groups)
             } else {
-                a.n_invalid += 1;
+                None
+            };
+            let part = fast.unwrap_or_else(|| binary_block_scalar(xb, gb, n_groups));
+            for (a, p) in acc.iter_mut().zip(part) {
+                *a = a.add(p);
             }
+            start = end;
         }
         acc
     };
@@ -202,9 +202,125 @@ pub fn binary_counts_of(
         .unwrap_or_else(|| vec![BinaryCounts::default(); n_groups]))
 }
 
+/// Per-group tallies of a block, one row at a time (any values, any number of groups).
+fn binary_block_scalar(xs: &[f64], codes: Option<&[i32]>, n_groups: usize) -> Vec<BinaryCounts> {
+    let mut acc = vec![BinaryCounts::default(); n_groups];
+    for (i, &v) in xs.iter().enumerate() {
+        let k = codes.map_or(0, |g| g[i]);
+        if k < 0 {
+            continue;
+        }
+        let a = &mut acc[k as usize];
+        if v == 0.0 || v == 1.0 {
+            a.trials += 1;
+            a.successes += (v == 1.0) as u64;
+        } else if v.is_nan() {
+            a.n_nan += 1;
+        } else if v.is_infinite() {
+            a.n_inf += 1;
+        } else {
+            a.n_invalid += 1;
+        }
+    }
+    acc
+}
+
+/// Vectorised tallies of a block whose values are all 0 or 1, by arithmetic only: with 0/1 group
+/// weights `w`, trials are `sum w`, successes `sum w x`, and `sum w |x (x - 1)|` is zero exactly
+/// when every value is 0 or 1 (each term is non-negative and non-zero otherwise; NaN or infinity
+/// make it non-finite). `None` when some value is neither, so the caller takes the scalar path.
+#[inline(always)]
+fn binary_block(xs: &[f64], codes: Option<&[i32]>, n_groups: usize) -> Option<Vec<BinaryCounts>> {
+    let mut out = Vec::with_capacity(n_groups);
+    let full = xs.len() / LANES * LANES;
+    for k in 0..n_groups {
+        let code = k as i32;
+        let mut rows = [0.0f64; LANES];
+        let mut ones = [0.0f64; LANES];
+        let mut bad = [0.0f64; LANES];
+        let mut i = 0;
+        while i < full {
+            let xc = &xs[i..i + LANES];
+            let w = match codes {
+                Some(g) => weights(&g[i..i + LANES], code),
+                None => [1.0; LANES],
+            };
+            for l in 0..LANES {
+                rows[l] += w[l];
+                ones[l] += w[l] * xc[l];
+                bad[l] += w[l] * (xc[l] * (xc[l] - 1.0)).abs();
+            }
+            i += LANES;
+        }
+        for (l, row) in (full..xs.len()).enumerate() {
+            if codes.is_none_or(|g| g[row] == code) {
+                let x = xs[row];
+                rows[l] += 1.0;
+                ones[l] += x;
+                bad[l] += (x * (x - 1.0)).abs();
+            }
+        }
+        if bad.iter().sum::<f64>() != 0.0 {
+            return None;
+        }
+        // Exact: at most INNER_BLOCK rows, and every term is 0 or 1.
+        out.push(BinaryCounts {
+            trials: rows.iter().sum::<f64>() as u64,
+            successes: ones.iter().sum::<f64>() as u64,
+            ..BinaryCounts::default()
+        });
+    }
+    Some(out)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn binary_block_avx2(
+    xs: &[f64],
+    codes: Option<&[i32]>,
+    n_groups: usize,
+) -> Option<Vec<BinaryCounts>> {
+    binary_block(xs, codes, n_groups)
+}
+
+fn binary_block_dispatch(
+    xs: &[f64],
+    codes: Option<&[i32]>,
+    n_groups: usize,
+) -> Option<Vec<BinaryCounts>> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2, checked just above.
+            return unsafe { binary_block_avx2(xs, codes, n_groups) };
+        }
+    }
+    binary_block(xs, codes, n_groups)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn binary_fast_path_matches_scalar() {
+        let xs: Vec<f64> = (0..10_001)
+            .map(|i| ((i * 7919) % 3 == 0) as u8 as f64)
+            .collect();
+        let codes: Vec<i32> = (0..10_001i32).map(|i| (i % 4) - 1).collect();
+        let fast = binary_counts_of(&xs, Some(&codes), 3).unwrap();
+        let slow = binary_block_scalar(&xs, Some(&codes), 3);
+        assert_eq!(fast, slow);
+        let mut odd = xs.clone();
+        odd[5000] = 0.5;
+        odd[6000] = f64::NAN;
+        assert_eq!(
+            binary_counts_of(&odd, Some(&codes), 3).unwrap(),
+            binary_block_scalar(&odd, Some(&codes), 3)
+        );
+        let fast1 = binary_counts_of(&xs, None, 1).unwrap();
+        assert_eq!(fast1, binary_block_scalar(&xs, None, 1));
+    }
 
     #[test]
     fn binary_counts_tally() {
