@@ -7,12 +7,16 @@
 //! | function | core |
 //! | --- | --- |
 //! | `moments`, `grouped_moments`, `moments_from_sums` | `moments` |
-//! | `grouped_comoments2`, `comoments2_from_sums` | `comoments` |
+//! | `grouped_comoments`, `comoments2_from_sums` | `comoments` |
+//! | `cuped_test` | `cuped` |
 //! | `grouped_binary_counts` | `proportions::binary_counts_of` |
 //! | `mean_test`, `proportion_test`, `ratio_test`, `srm_test` | `means`, `proportions`, `ratio`, `srm` |
 //! | `get_num_threads`, `set_num_threads`, `floor_sum` | `parallel` |
 
-use neyman_core::comoments::{grouped_comoments_of, CoMoments, SliceCoMoments};
+use neyman_core::comoments::{grouped_comoments_of, CoMoments};
+use neyman_core::cuped::{
+    cuped_test as core_cuped_test, linearize_mean, linearize_ratio, AdjustedTest, Linearized,
+};
 use neyman_core::inference::{Alternative, Comparison, Options, RelativeCi};
 use neyman_core::means::{mean_test as core_mean_test, MeanTest};
 use neyman_core::moments::{grouped_moments_of, moments_of, Moments, SliceMoments};
@@ -82,15 +86,6 @@ fn moments_tuple(s: &SliceMoments) -> MomentsTuple {
 
 type BinaryTuple = (u64, u64, u64, u64, u64);
 
-type CoMomentsTuple = (u64, f64, f64, f64, f64, f64, u64, u64);
-
-fn comoments_tuple(s: &SliceCoMoments<2>) -> CoMomentsTuple {
-    let c = &s.comoments;
-    (
-        c.n, c.mean[0], c.mean[1], c.c[0][0], c.c[1][1], c.c[0][1], s.n_nan, s.n_inf,
-    )
-}
-
 fn options(
     alternative: &str,
     confidence_level: f64,
@@ -155,28 +150,83 @@ fn moments_from_sums(py: Python<'_>, n: u64, sum: f64, sum_sq: f64) -> PyResult<
     })
 }
 
-/// Per-group co-moments of two columns: `(n, mean_x, mean_y, cxx, cyy, cxy, n_nan, n_inf)`.
+/// Per-group co-moments of 1 to 4 columns: `(n, means, comoment matrix, n_nan, n_inf)`.
 #[pyfunction]
-#[pyo3(signature = (x, y, codes, n_groups, names))]
-fn grouped_comoments2(
+#[pyo3(signature = (cols, codes, n_groups, names))]
+fn grouped_comoments(
     py: Python<'_>,
-    x: PyReadonlyArray1<'_, f64>,
-    y: PyReadonlyArray1<'_, f64>,
+    cols: Vec<PyReadonlyArray1<'_, f64>>,
     codes: Option<PyReadonlyArray1<'_, i32>>,
     n_groups: usize,
-    names: (String, String),
-) -> PyResult<Vec<CoMomentsTuple>> {
-    let xs = slice(&names.0, &x)?;
-    let ys = slice(&names.1, &y)?;
+    names: Vec<String>,
+) -> PyResult<Vec<CoMomentsRow>> {
+    if cols.len() != names.len() {
+        return Err(PyValueError::new_err(
+            "names: one name per column is needed",
+        ));
+    }
+    let slices = cols
+        .iter()
+        .zip(&names)
+        .map(|(c, n)| slice(n, c))
+        .collect::<PyResult<Vec<&[f64]>>>()?;
     let g = codes_slice(&codes)?;
-    run_detached(py, || {
-        grouped_comoments_of(
-            &[xs, ys],
-            &[names.0.as_str(), names.1.as_str()],
-            g,
-            n_groups,
-        )
-        .map(|v| v.iter().map(comoments_tuple).collect())
+    let nm: Vec<&str> = names.iter().map(String::as_str).collect();
+    run_detached(py, || match slices.len() {
+        1 => kernel::<1>(&slices, &nm, g, n_groups),
+        2 => kernel::<2>(&slices, &nm, g, n_groups),
+        3 => kernel::<3>(&slices, &nm, g, n_groups),
+        4 => kernel::<4>(&slices, &nm, g, n_groups),
+        k => Err(NeymanError::invalid(
+            "cols",
+            format!("{k} columns; 1 to 4 are supported"),
+        )),
+    })
+}
+
+type CoMomentsRow = (u64, Vec<f64>, Vec<Vec<f64>>, u64, u64);
+
+/// `(n, means, comoment matrix)` of one arm, as Python passes it.
+type CoMomentsArg = (u64, Vec<f64>, Vec<Vec<f64>>);
+
+fn kernel<const K: usize>(
+    slices: &[&[f64]],
+    names: &[&str],
+    codes: Option<&[i32]>,
+    n_groups: usize,
+) -> Result<Vec<CoMomentsRow>, NeymanError> {
+    let cols: [&[f64]; K] = std::array::from_fn(|a| slices[a]);
+    let nm: [&str; K] = std::array::from_fn(|a| names[a]);
+    Ok(grouped_comoments_of(&cols, &nm, codes, n_groups)?
+        .iter()
+        .map(|s| {
+            let c = &s.comoments;
+            (
+                c.n,
+                c.mean.to_vec(),
+                c.c.iter().map(|r| r.to_vec()).collect(),
+                s.n_nan,
+                s.n_inf,
+            )
+        })
+        .collect())
+}
+
+fn comoments_from<const K: usize>(
+    arg: &str,
+    t: &CoMomentsArg,
+) -> Result<CoMoments<K>, NeymanError> {
+    let (n, mean, c) = t;
+    if mean.len() != K || c.len() != K || c.iter().any(|r| r.len() != K) {
+        return Err(NeymanError::invalid(
+            arg,
+            format!("statistics must describe {K} variables"),
+        ));
+    }
+    Ok(CoMoments {
+        n: *n,
+        mean: std::array::from_fn(|a| mean[a]),
+        c: std::array::from_fn(|a| std::array::from_fn(|b| c[a][b])),
     })
 }
 
@@ -312,6 +362,73 @@ fn ratio_test<'py>(
     comparison_dict(py, &r)
 }
 
+/// CUPED comparison from per-arm co-moments `(n, means, comoment matrix)` of (y, x) for
+/// `kind = "mean"` or of (num, den, num_cov, den_cov) for `kind = "ratio"`.
+#[pyfunction]
+fn cuped_test<'py>(
+    py: Python<'py>,
+    kind: &str,
+    control: CoMomentsArg,
+    treatment: CoMomentsArg,
+    test: &str,
+    alternative: &str,
+    confidence_level: f64,
+    relative_ci: &str,
+) -> PyResult<Bound<'py, PyDict>> {
+    let r = run_detached(py, || {
+        let lin = |arg: &str,
+                   t: &CoMomentsArg,
+                   other: Option<&CoMomentsArg>|
+         -> Result<Linearized, NeymanError> {
+            match kind {
+                "mean" => {
+                    let mut s = comoments_from::<2>(arg, t)?;
+                    if let Some(o) = other {
+                        s.merge(&comoments_from::<2>(arg, o)?);
+                    }
+                    linearize_mean(arg, &s)
+                }
+                "ratio" => {
+                    let mut s = comoments_from::<4>(arg, t)?;
+                    if let Some(o) = other {
+                        s.merge(&comoments_from::<4>(arg, o)?);
+                    }
+                    linearize_ratio(arg, &s)
+                }
+                _ => Err(NeymanError::invalid(
+                    "kind",
+                    format!("{kind:?} is not one of 'mean', 'ratio'"),
+                )),
+            }
+        };
+        let test = match test {
+            "welch" => AdjustedTest::Welch,
+            "z" => AdjustedTest::Z,
+            _ => {
+                return Err(NeymanError::invalid(
+                    "test",
+                    format!("{test:?} is not one of 'welch', 'z'"),
+                ))
+            }
+        };
+        let c = lin("control", &control, None)?;
+        let t = lin("treatment", &treatment, None)?;
+        let p = lin("control, treatment", &control, Some(&treatment))?;
+        core_cuped_test(
+            &c,
+            &t,
+            &p,
+            test,
+            &options(alternative, confidence_level, relative_ci)?,
+        )
+    })?;
+    let d = comparison_dict(py, &r.adjusted)?;
+    d.set_item("theta", r.theta)?;
+    d.set_item("variance_ratio", r.variance_ratio)?;
+    d.set_item("unadjusted", comparison_dict(py, &r.unadjusted)?)?;
+    Ok(d)
+}
+
 /// Chi-square goodness of fit of arm counts: `(statistic, pvalue, df)`.
 #[pyfunction]
 fn srm_test(py: Python<'_>, observed: Vec<f64>, weights: Vec<f64>) -> PyResult<(f64, f64, f64)> {
@@ -345,7 +462,8 @@ fn _neyman(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(moments, m)?)?;
     m.add_function(wrap_pyfunction!(grouped_moments, m)?)?;
     m.add_function(wrap_pyfunction!(moments_from_sums, m)?)?;
-    m.add_function(wrap_pyfunction!(grouped_comoments2, m)?)?;
+    m.add_function(wrap_pyfunction!(grouped_comoments, m)?)?;
+    m.add_function(wrap_pyfunction!(cuped_test, m)?)?;
     m.add_function(wrap_pyfunction!(comoments2_from_sums, m)?)?;
     m.add_function(wrap_pyfunction!(grouped_binary_counts, m)?)?;
     m.add_function(wrap_pyfunction!(mean_test, m)?)?;

@@ -1,15 +1,17 @@
 """neyman: statistics for online controlled experiments (A/B tests), with Rust kernels.
 
-Functions for arrays (``ttest``, ``ztest``, ``proportions``, ``ratio``, ``srm``) and an
+Functions for arrays (``ttest``, ``ztest``, ``proportions``, ``ratio``, ``cuped``, ``srm``) and an
 experiment-level API for frames (``Experiment`` with ``Mean``, ``Proportion``, ``Ratio``). Every
 estimator is built on mergeable sufficient statistics computed in one parallel pass.
 """
 
 from neyman._config import get_num_threads, set_num_threads
 from neyman._functions import (
+    CupedStats,
     MeanStats,
     ProportionStats,
     RatioStats,
+    cuped,
     proportions,
     ratio,
     ttest,
@@ -30,6 +32,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AnalysisResult",
+    "CupedStats",
     "Experiment",
     "InputError",
     "InputTypeError",
@@ -46,6 +49,7 @@ __all__ = [
     "TestResult",
     "ZeroVarianceError",
     "__version__",
+    "cuped",
     "get_num_threads",
     "proportions",
     "ratio",

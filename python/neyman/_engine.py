@@ -20,7 +20,7 @@ from neyman._convert import FloatArray, VariantCodes
 from neyman._results import TestResult
 from neyman.errors import InputError, InsufficientDataError, NeymanError
 
-Kind = Literal["mean", "proportion", "ratio"]
+Kind = Literal["mean", "proportion", "ratio", "cuped", "ratio_cuped"]
 
 _NAN_FIELDS = (
     "control_value",
@@ -45,18 +45,24 @@ METHOD_NAMES = {
     "wald": "proportions-z",
     "newcombe": "proportions-z",
     "delta": "ratio-delta",
+    "cuped-welch": "cuped-welch",
+    "cuped-z": "cuped-z",
+    "ratio-cuped": "ratio-cuped",
 }
+
+# Kinds whose statistics are co-moments `(n, means, comoment matrix)`.
+COMOMENT_KINDS = ("ratio", "cuped", "ratio_cuped")
 
 
 @dataclass(frozen=True)
 class ArmStats:
     """Sufficient statistics of one arm, with the rows that were NaN, infinite or invalid.
 
-    ``values`` is ``(n, mean, m2)`` for means, ``(successes, trials)`` for proportions and
-    ``(n, mean_num, mean_den, c_nn, c_dd, c_nd)`` for ratios.
+    ``values`` is ``(n, mean, m2)`` for means, ``(successes, trials)`` for proportions, and
+    ``(n, means, comoments)`` for ratios and adjusted metrics (co-moments of the columns).
     """
 
-    values: tuple[float, ...]
+    values: tuple[Any, ...]
     n: int
     n_nan: int = 0
     n_inf: int = 0
@@ -106,17 +112,26 @@ def grouped_arm_stats(
             )
             for t, s, n_nan, n_inf, bad in counts
         ]
-    num, den = columns
-    n_negative = int(np.count_nonzero(den < 0))
-    if n_negative:
-        raise InputError(
-            f"{names[1]} has {n_negative} negative values; a ratio metric's denominator "
-            "(impressions, sessions, ...) cannot be negative"
-        )
-    rows2 = _neyman.grouped_comoments2(num, den, code_arr, n_groups, (names[0], names[1]))
+    if kind in ("ratio", "ratio_cuped"):
+        for den, name in (
+            (columns[1], names[1]),
+            *([(columns[3], names[3])] if kind == "ratio_cuped" else []),
+        ):
+            n_negative = int(np.count_nonzero(den < 0))
+            if n_negative:
+                raise InputError(
+                    f"{name} has {n_negative} negative values; a ratio metric's denominator "
+                    "(impressions, sessions, ...) cannot be negative"
+                )
+    co_rows = _neyman.grouped_comoments(list(columns), code_arr, n_groups, list(names))
     return [
-        ArmStats((n, mx, my, cxx, cyy, cxy), n=n + n_nan + n_inf, n_nan=n_nan, n_inf=n_inf)
-        for n, mx, my, cxx, cyy, cxy, n_nan, n_inf in rows2
+        ArmStats(
+            (n, tuple(means), tuple(tuple(r) for r in c)),
+            n=n + n_nan + n_inf,
+            n_nan=n_nan,
+            n_inf=n_inf,
+        )
+        for n, means, c, n_nan, n_inf in co_rows
     ]
 
 
@@ -131,7 +146,7 @@ def _check_arm(kind: Kind, arm: str, s: ArmStats, nan_policy: str) -> bool:
             raise InputError(f"{arm} has {s.n_nan} NaN values (nan_policy='raise')")
         if nan_policy == "propagate":
             return True
-    used = int(s.values[1]) if kind == "proportion" else int(s.values[0])
+    used = _used(kind, s, False)
     needed = 2
     if used < needed:
         word = "observation" if used == 1 else "observations"
@@ -169,13 +184,33 @@ def finalize(
             opts.relative_ci,
         )
     c, t = control.values, treatment.values
-    return _neyman.ratio_test(
-        (int(c[0]), *c[1:]),  # type: ignore[arg-type]
-        (int(t[0]), *t[1:]),  # type: ignore[arg-type]
+    if kind == "ratio":
+        return _neyman.ratio_test(
+            _ratio6(c),
+            _ratio6(t),
+            opts.alternative,
+            opts.confidence_level,
+            opts.relative_ci,
+        )
+    return _neyman.cuped_test(
+        "mean" if kind == "cuped" else "ratio",
+        _comoments_arg(c),
+        _comoments_arg(t),
+        "welch" if method == "cuped-welch" else "z",
         opts.alternative,
         opts.confidence_level,
         opts.relative_ci,
     )
+
+
+def _comoments_arg(v: tuple[Any, ...]) -> tuple[int, list[float], list[list[float]]]:
+    n, means, c = v
+    return int(n), list(means), [list(r) for r in c]
+
+
+def _ratio6(v: tuple[Any, ...]) -> tuple[int, float, float, float, float, float]:
+    n, (mx, my), ((cxx, cxy), (_, cyy)) = v
+    return int(n), mx, my, cxx, cyy, cxy
 
 
 def compare_arms(
@@ -187,6 +222,7 @@ def compare_arms(
     opts: Options,
     *,
     arm_names: Sequence[str] | None = None,
+    covariate: str | None = None,
 ) -> list[TestResult]:
     """Each arm after the first against the first (the control)."""
     names = (
@@ -209,18 +245,25 @@ def compare_arms(
                 raise type(exc)(f"metric {metric!r}, arm {labels[k]!r}: {exc}") from None
         values["n_control"] = _used(kind, stats[0], propagate_c)
         values["n_treatment"] = _used(kind, stats[k], propagate_t)
-        out.append(
-            TestResult(
-                metric=metric,
-                method=METHOD_NAMES[method],
-                control=str(labels[0]),
-                treatment=str(labels[k]),
-                alternative=opts.alternative,
-                confidence_level=opts.confidence_level,
-                relative_ci=opts.relative_ci,
-                **values,
-            )
-        )
+        common: dict[str, Any] = {
+            "metric": metric,
+            "control": str(labels[0]),
+            "treatment": str(labels[k]),
+            "alternative": opts.alternative,
+            "confidence_level": opts.confidence_level,
+            "relative_ci": opts.relative_ci,
+        }
+        if kind in ("cuped", "ratio_cuped"):
+            unadjusted = values.pop("unadjusted", None)
+            if unadjusted is None:  # propagated NaN
+                unadjusted = dict.fromkeys(_NAN_FIELDS, math.nan)
+                values["theta"] = values["variance_ratio"] = math.nan
+            unadjusted["n_control"] = values["n_control"]
+            unadjusted["n_treatment"] = values["n_treatment"]
+            base = "ratio-delta" if kind == "ratio_cuped" else METHOD_NAMES[method.split("-")[1]]
+            values["unadjusted"] = TestResult(method=base, **common, **unadjusted)
+            values["covariate"] = covariate
+        out.append(TestResult(method=METHOD_NAMES[method], **common, **values))
     return out
 
 

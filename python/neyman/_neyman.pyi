@@ -1,13 +1,16 @@
 # Hand-written stub of the compiled module (checked by mypy.stubtest).
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 
 __all__ = [
     "comoments2_from_sums",
+    "cuped_test",
     "floor_sum",
     "get_num_threads",
     "grouped_binary_counts",
-    "grouped_comoments2",
+    "grouped_comoments",
     "grouped_moments",
     "mean_test",
     "moments",
@@ -19,7 +22,6 @@ __all__ = [
 ]
 
 _MomentsTuple = tuple[int, float, float, int, int]
-_CoMomentsTuple = tuple[int, float, float, float, float, float, int, int]
 _Ratio6 = tuple[int, float, float, float, float, float]
 
 def moments(x: npt.NDArray[np.float64]) -> _MomentsTuple: ...
@@ -27,13 +29,12 @@ def grouped_moments(
     x: npt.NDArray[np.float64], codes: npt.NDArray[np.int32], n_groups: int
 ) -> list[_MomentsTuple]: ...
 def moments_from_sums(n: int, sum: float, sum_sq: float) -> tuple[int, float, float]: ...
-def grouped_comoments2(
-    x: npt.NDArray[np.float64],
-    y: npt.NDArray[np.float64],
+def grouped_comoments(
+    cols: list[npt.NDArray[np.float64]],
     codes: npt.NDArray[np.int32] | None,
     n_groups: int,
-    names: tuple[str, str],
-) -> list[_CoMomentsTuple]: ...
+    names: list[str],
+) -> list[tuple[int, list[float], list[list[float]], int, int]]: ...
 def comoments2_from_sums(
     n: int, sum_x: float, sum_y: float, sum_xx: float, sum_yy: float, sum_xy: float
 ) -> _Ratio6: ...
@@ -63,6 +64,15 @@ def ratio_test(
     confidence_level: float,
     relative_ci: str,
 ) -> dict[str, float]: ...
+def cuped_test(
+    kind: str,
+    control: tuple[int, list[float], list[list[float]]],
+    treatment: tuple[int, list[float], list[list[float]]],
+    test: str,
+    alternative: str,
+    confidence_level: float,
+    relative_ci: str,
+) -> dict[str, Any]: ...
 def srm_test(observed: list[float], weights: list[float]) -> tuple[float, float, float]: ...
 def get_num_threads() -> int: ...
 def set_num_threads(n: int) -> None: ...

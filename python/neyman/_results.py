@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, overload
 
 import numpy as np
@@ -35,7 +35,9 @@ def _fmt_float(x: float) -> str:
 
 def format_value(name: str, value: Any) -> str:
     """How one cell prints: 3 significant digits, percentages for relative effects."""
-    if isinstance(value, bool) or value is None:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
         return str(value)
     if isinstance(value, int | np.integer):
         return str(int(value))
@@ -91,6 +93,9 @@ class DisplayMixin:
 
     _display_columns: tuple[str, ...] = ()
 
+    def _columns(self) -> tuple[str, ...]:
+        return self._display_columns
+
     def _records(self) -> list[dict[str, Any]]:
         raise NotImplementedError
 
@@ -103,7 +108,7 @@ class DisplayMixin:
     def __repr__(self) -> str:
         parts = [
             self._caption(),
-            text_table(self._display_columns, self._records()),
+            text_table(self._columns(), self._records()),
             self._footer(),
         ]
         return "\n".join(p for p in parts if p)
@@ -114,7 +119,7 @@ class DisplayMixin:
     def _repr_html_(self) -> str:
         footer = self._footer()
         foot = f"<p>{html.escape(footer)}</p>" if footer else ""
-        return html_table(self._display_columns, self._records(), self._caption()) + foot
+        return html_table(self._columns(), self._records(), self._caption()) + foot
 
     def to_pandas(self) -> Any:
         """The full records as a pandas DataFrame (pandas is imported lazily)."""
@@ -142,6 +147,13 @@ _COMPARISON_COLUMNS = (
     "rel_ci_high",
     "pvalue",
 )
+
+
+def _columns_for(comparisons: Sequence[TestResult]) -> tuple[str, ...]:
+    """Display columns; adjusted results add the variance ratio and the unadjusted p-value."""
+    if any(c.unadjusted is not None for c in comparisons):
+        return (*_COMPARISON_COLUMNS, "variance_ratio", "unadjusted_pvalue")
+    return _COMPARISON_COLUMNS
 
 
 @dataclass(frozen=True, repr=False)
@@ -180,6 +192,15 @@ class TestResult(DisplayMixin):
         Observations used.
     alternative, confidence_level, relative_ci : str, float, str
         The options the result was computed with.
+    covariate : str or None
+        Adjusted results (CUPED): the covariate used.
+    theta : float or None
+        Adjusted results: the pooled CUPED coefficient.
+    variance_ratio : float or None
+        Adjusted results: variance of the adjusted effect over that of the unadjusted one (below 1
+        when the covariate helps; about ``1 - rho^2``).
+    unadjusted : TestResult or None
+        Adjusted results: the same comparison without adjustment.
     """
 
     __test__ = False  # not a pytest test class
@@ -206,11 +227,28 @@ class TestResult(DisplayMixin):
     alternative: str
     confidence_level: float
     relative_ci: str
+    covariate: str | None = None
+    theta: float | None = None
+    variance_ratio: float | None = None
+    unadjusted: TestResult | None = None
 
     _display_columns = _COMPARISON_COLUMNS
 
+    def _columns(self) -> tuple[str, ...]:
+        return _columns_for([self])
+
     def _records(self) -> list[dict[str, Any]]:
-        return [self.to_dict()]
+        return [self.record()]
+
+    def record(self) -> dict[str, Any]:
+        """A flat dict of every field; for adjusted results the unadjusted effect, se, interval
+        and p-value as ``unadjusted_effect``, ``unadjusted_se``, ``unadjusted_ci_low``,
+        ``unadjusted_ci_high`` and ``unadjusted_pvalue`` (None otherwise)."""
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "unadjusted"}
+        u = self.unadjusted
+        for name in ("effect", "se", "ci_low", "ci_high", "pvalue"):
+            out[f"unadjusted_{name}"] = getattr(u, name) if u is not None else None
+        return out
 
     def _caption(self) -> str:
         level = f"{100 * self.confidence_level:g}"
@@ -322,8 +360,11 @@ class AnalysisResult(DisplayMixin):
                 return c
         raise KeyError(key)
 
+    def _columns(self) -> tuple[str, ...]:
+        return _columns_for(self.comparisons)
+
     def _records(self) -> list[dict[str, Any]]:
-        return [c.to_dict() for c in self.comparisons]
+        return [c.record() for c in self.comparisons]
 
     def _caption(self) -> str:
         if not self.comparisons:
@@ -338,7 +379,7 @@ class AnalysisResult(DisplayMixin):
     def to_dict(self) -> dict[str, Any]:
         """``{"comparisons": [...], "srm": {...} or None}``."""
         return {
-            "comparisons": self._records(),
+            "comparisons": [c.to_dict() for c in self.comparisons],
             "srm": self.srm.to_dict() if self.srm is not None else None,
         }
 

@@ -49,14 +49,21 @@ class Mean:
     name : str, optional
         Display name (default: the column).
     test : {'welch', 'student', 'z'}, default 'welch'
-        Welch's t-test, Student's pooled t-test, or the z-test.
+        Welch's t-test, Student's pooled t-test, or the z-test (CUPED: 'welch' or 'z').
+    covariate : str, optional
+        A pre-experiment column (e.g. the same metric before the test): the comparison is
+        CUPED-adjusted (see :func:`neyman.cuped`), with the unadjusted result beside it.
     """
 
     column: str
     name: str | None = None
     test: str = "welch"
+    covariate: str | None = None
 
     def _spec(self) -> tuple[Kind, str, list[str], list[str]]:
+        if self.covariate is not None:
+            method = check_choice("test", self.test, ("welch", "z"))
+            return "cuped", f"cuped-{method}", [self.column, self.covariate], _COV_ARGS
         method = check_choice("test", self.test, ("welch", "student", "z"))
         return "mean", method, [self.column], ["Mean.column"]
 
@@ -64,6 +71,9 @@ class Mean:
     def label(self) -> str:
         """Name shown in results."""
         return self.name or self.column
+
+
+_COV_ARGS = ["column", "covariate"]
 
 
 @dataclass(frozen=True)
@@ -77,15 +87,21 @@ class Proportion:
     name : str, optional
         Display name.
     ci_method : {'newcombe', 'wald'}, default 'newcombe'
-        Interval on the difference.
+        Interval on the difference (unadjusted comparisons).
+    covariate : str, optional
+        A pre-experiment column: the difference of proportions is CUPED-adjusted (z reference,
+        unpooled variance), with the unadjusted result beside it.
     """
 
     column: str
     name: str | None = None
     ci_method: str = "newcombe"
+    covariate: str | None = None
 
     def _spec(self) -> tuple[Kind, str, list[str], list[str]]:
         method = check_choice("ci_method", self.ci_method, ("newcombe", "wald"))
+        if self.covariate is not None:
+            return "cuped", "cuped-z", [self.column, self.covariate], _COV_ARGS
         return "proportion", method, [self.column], ["Proportion.column"]
 
     @property
@@ -104,19 +120,29 @@ class Ratio:
         Columns with one value per randomisation unit (e.g. clicks and impressions per user).
     name : str, optional
         Display name (default ``"numerator/denominator"``).
+    numerator_covariate, denominator_covariate : str, optional
+        Pre-experiment numerator and denominator (give both): the ratio is CUPED-adjusted by the
+        pre-period ratio, as in tea-tasting and GrowthBook.
     """
 
     numerator: str
     denominator: str
     name: str | None = None
+    numerator_covariate: str | None = None
+    denominator_covariate: str | None = None
 
     def _spec(self) -> tuple[Kind, str, list[str], list[str]]:
-        return (
-            "ratio",
-            "delta",
-            [self.numerator, self.denominator],
-            ["Ratio.numerator", "Ratio.denominator"],
-        )
+        cols = [self.numerator, self.denominator]
+        args = ["numerator", "denominator"]
+        if (self.numerator_covariate is None) != (self.denominator_covariate is None):
+            raise InputError(
+                "Ratio: give both numerator_covariate and denominator_covariate, or neither"
+            )
+        if self.numerator_covariate is not None and self.denominator_covariate is not None:
+            cols += [self.numerator_covariate, self.denominator_covariate]
+            args += ["numerator_covariate", "denominator_covariate"]
+            return "ratio_cuped", "ratio-cuped", cols, args
+        return "ratio", "delta", cols, args
 
     @property
     def label(self) -> str:
@@ -293,12 +319,29 @@ class Experiment:
                 )
             kind, method, columns, args = m._spec()
             arrays = [
-                frame_column(self._native, c, arg=a, allow_bool=kind == "proportion")
+                frame_column(self._native, c, arg=a, allow_bool=isinstance(m, Proportion))
                 for c, a in zip(columns, args, strict=True)
             ]
+            if isinstance(m, Proportion) and kind == "cuped":
+                _check_binary(m.column, arrays[0], self._codes)
             stats = grouped_arm_stats(kind, arrays, columns, self._codes)
-            out.extend(compare_arms(kind, method, m.label, self.arms, stats, opts))
+            covariate = None
+            if kind == "cuped":
+                covariate = columns[1]
+            elif kind == "ratio_cuped":
+                covariate = f"{columns[2]}/{columns[3]}"
+            out.extend(
+                compare_arms(kind, method, m.label, self.arms, stats, opts, covariate=covariate)
+            )
         return AnalysisResult(tuple(out), srm=self.srm())
 
     def __repr__(self) -> str:
         return f"Experiment(variant={self.variant!r}, control={self.control!r}, arms={self.arms!r})"
+
+
+def _check_binary(column: str, values: Any, codes: Any) -> None:
+    """A 0/1 outcome (NaN allowed; ``nan_policy`` handles it) for an adjusted proportion."""
+    counts = _neyman.grouped_binary_counts(values, codes.codes, codes.n_groups)
+    bad = sum(c[4] for c in counts)
+    if bad:
+        raise InputError(f"column {column!r} has {bad} values that are neither 0 nor 1")

@@ -10,6 +10,7 @@
 //! | [`moments`] | `Moments`: n, mean, M2 (Welford update, Chan merge), one-pass parallel kernels |
 //! | [`comoments`] | `CoMoments<K>`: means and co-moment matrix of K variables |
 //! | [`inference`] | alternatives, reference distributions, intervals, relative effects (delta, Fieller) |
+//! | [`cuped`] | CUPED: one pre-experiment covariate, for means and ratio metrics |
 //! | [`means`] | Welch, Student and z tests for a difference in means |
 //! | [`proportions`] | two proportions: pooled z-test, Wald and Newcombe intervals |
 //! | [`ratio`] | ratio metrics by the delta method |
@@ -26,6 +27,7 @@
 //! ```
 
 pub mod comoments;
+pub mod cuped;
 pub mod error;
 pub mod inference;
 pub mod means;
