@@ -9,6 +9,7 @@
 //! | `moments`, `grouped_moments`, `moments_from_sums` | `moments` |
 //! | `grouped_comoments`, `comoments2_from_sums` | `comoments` |
 //! | `cuped_test` | `cuped` |
+//! | `regression_test` | `regression` |
 //! | `grouped_binary_counts` | `proportions::binary_counts_of` |
 //! | `mean_test`, `proportion_test`, `ratio_test`, `srm_test` | `means`, `proportions`, `ratio`, `srm` |
 //! | `get_num_threads`, `set_num_threads`, `floor_sum` | `parallel` |
@@ -23,6 +24,7 @@ use neyman_core::moments::{grouped_moments_of, moments_of, Moments, SliceMoments
 use neyman_core::proportions::{
     binary_counts_of, proportion_test as core_proportion_test, Counts, ProportionCi,
 };
+use neyman_core::regression::{compare_fit, regression_adjust, CovType, Design};
 use neyman_core::{parallel, ratio, srm, NeymanError};
 use numpy::PyReadonlyArray1;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
@@ -429,6 +431,73 @@ fn cuped_test<'py>(
     Ok(d)
 }
 
+/// Regression adjustment (Lin 2013 or additive) of `y` by numeric and categorical covariates; one
+/// dict per treatment arm (codes `1..n_arms`) against the control (code 0), with the fit's counts.
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+fn regression_test<'py>(
+    py: Python<'py>,
+    y: PyReadonlyArray1<'_, f64>,
+    numeric: Vec<(String, PyReadonlyArray1<'_, f64>)>,
+    categorical: Vec<(String, PyReadonlyArray1<'_, i32>, usize)>,
+    arms: PyReadonlyArray1<'_, i32>,
+    arm_labels: Vec<String>,
+    interacted: bool,
+    cov_type: &str,
+    alternative: &str,
+    confidence_level: f64,
+    relative_ci: &str,
+) -> PyResult<Bound<'py, PyDict>> {
+    let ys = slice("y", &y)?;
+    let num = numeric
+        .iter()
+        .map(|(n, a)| Ok((n.as_str(), slice(n, a)?)))
+        .collect::<PyResult<Vec<_>>>()?;
+    let cat = categorical
+        .iter()
+        .map(|(n, a, l)| {
+            let c = a
+                .as_slice()
+                .map_err(|_| PyValueError::new_err(format!("{n}: array must be C-contiguous")))?;
+            Ok((n.as_str(), c, *l))
+        })
+        .collect::<PyResult<Vec<_>>>()?;
+    let g = arms
+        .as_slice()
+        .map_err(|_| PyValueError::new_err("arms: array must be C-contiguous"))?;
+    let (fit, results) = run_detached(py, || {
+        let design = Design {
+            y: ys,
+            numeric: num,
+            categorical: cat,
+            arms: g,
+            n_arms: arm_labels.len(),
+            interacted,
+            cov_type: CovType::parse(cov_type)?,
+        };
+        let opts = options(alternative, confidence_level, relative_ci)?;
+        let fit = regression_adjust(&design, &arm_labels)?;
+        let results = (1..arm_labels.len())
+            .map(|k| compare_fit(&fit, k, &opts))
+            .collect::<Result<Vec<_>, NeymanError>>()?;
+        Ok((fit, results))
+    })?;
+    let out = PyDict::new(py);
+    let comparisons = pyo3::types::PyList::empty(py);
+    for r in &results {
+        let d = comparison_dict(py, &r.adjusted)?;
+        d.set_item("variance_ratio", r.variance_ratio)?;
+        d.set_item("unadjusted", comparison_dict(py, &r.unadjusted)?)?;
+        comparisons.append(d)?;
+    }
+    out.set_item("comparisons", comparisons)?;
+    out.set_item("n", fit.n)?;
+    out.set_item("n_incomplete", fit.n_incomplete)?;
+    out.set_item("n_inf", fit.n_inf)?;
+    out.set_item("n_params", fit.p)?;
+    Ok(out)
+}
+
 /// Chi-square goodness of fit of arm counts: `(statistic, pvalue, df)`.
 #[pyfunction]
 fn srm_test(py: Python<'_>, observed: Vec<f64>, weights: Vec<f64>) -> PyResult<(f64, f64, f64)> {
@@ -464,6 +533,7 @@ fn _neyman(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(moments_from_sums, m)?)?;
     m.add_function(wrap_pyfunction!(grouped_comoments, m)?)?;
     m.add_function(wrap_pyfunction!(cuped_test, m)?)?;
+    m.add_function(wrap_pyfunction!(regression_test, m)?)?;
     m.add_function(wrap_pyfunction!(comoments2_from_sums, m)?)?;
     m.add_function(wrap_pyfunction!(grouped_binary_counts, m)?)?;
     m.add_function(wrap_pyfunction!(mean_test, m)?)?;

@@ -17,6 +17,7 @@ __all__ = [
     "moments_from_sums",
     "proportion_test",
     "ratio_test",
+    "regression_test",
     "set_num_threads",
     "srm_test",
 ]
@@ -69,6 +70,18 @@ def cuped_test(
     control: tuple[int, list[float], list[list[float]]],
     treatment: tuple[int, list[float], list[list[float]]],
     test: str,
+    alternative: str,
+    confidence_level: float,
+    relative_ci: str,
+) -> dict[str, Any]: ...
+def regression_test(
+    y: npt.NDArray[np.float64],
+    numeric: list[tuple[str, npt.NDArray[np.float64]]],
+    categorical: list[tuple[str, npt.NDArray[np.int32], int]],
+    arms: npt.NDArray[np.int32],
+    arm_labels: list[str],
+    interacted: bool,
+    cov_type: str,
     alternative: str,
     confidence_level: float,
     relative_ci: str,

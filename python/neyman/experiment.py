@@ -23,6 +23,7 @@ import narwhals.stable.v2 as nw
 import numpy as np
 
 from neyman import _neyman
+from neyman._adjust import _as_list, adjusted_results
 from neyman._convert import (
     check_choice,
     check_options,
@@ -40,7 +41,7 @@ __all__ = ["Experiment", "Mean", "Proportion", "Ratio", "srm"]
 
 @dataclass(frozen=True)
 class Mean:
-    """A metric compared by its mean per arm (Welch's t-test by default).
+    """A metric compared by its mean per arm (Welch's t-test by default), optionally adjusted.
 
     Parameters
     ----------
@@ -50,18 +51,43 @@ class Mean:
         Display name (default: the column).
     test : {'welch', 'student', 'z'}, default 'welch'
         Welch's t-test, Student's pooled t-test, or the z-test (CUPED: 'welch' or 'z').
-    covariate : str, optional
-        A pre-experiment column (e.g. the same metric before the test): the comparison is
-        CUPED-adjusted (see :func:`neyman.cuped`), with the unadjusted result beside it.
+    covariate : str or list of str, optional
+        Pre-experiment column(s). One column: CUPED (see :func:`neyman.cuped`). A list (or with
+        ``categorical``/``strata``): regression adjustment (see :func:`neyman.regression_adjust`).
+        The unadjusted result is kept beside the adjusted one.
+    categorical : str or list of str, optional
+        Categorical covariates for regression adjustment (one-hot inside the kernel).
+    strata : str, optional
+        Post-stratify on this categorical column (Lin's estimator with one categorical covariate).
+    cov_type : {'HC2', 'HC1', 'HC0'}, default 'HC2'
+        Robust variance for regression adjustment.
+    interaction : bool, default True
+        Regression adjustment with treatment-by-covariate interactions (Lin) or additive.
+    missing_covariate : {'nan_policy', 'indicator'}, default 'nan_policy'
+        Regression adjustment: units with a NaN covariate follow ``nan_policy``, or are kept with
+        an indicator covariate (``'indicator'``).
     """
 
     column: str
     name: str | None = None
     test: str = "welch"
-    covariate: str | None = None
+    covariate: str | Sequence[str] | None = None
+    categorical: str | Sequence[str] | None = None
+    strata: str | None = None
+    cov_type: str = "HC2"
+    interaction: bool = True
+    missing_covariate: str = "nan_policy"
+
+    def _regression(self) -> bool:
+        return (
+            not (isinstance(self.covariate, str) or self.covariate is None)
+            or self.categorical is not None
+            or self.strata is not None
+            or self.missing_covariate != "nan_policy"
+        )
 
     def _spec(self) -> tuple[Kind, str, list[str], list[str]]:
-        if self.covariate is not None:
+        if isinstance(self.covariate, str) and not self._regression():
             method = check_choice("test", self.test, ("welch", "z"))
             return "cuped", f"cuped-{method}", [self.column, self.covariate], _COV_ARGS
         method = check_choice("test", self.test, ("welch", "student", "z"))
@@ -317,6 +343,27 @@ class Experiment:
                 raise InputTypeError(
                     f"metrics must be neyman.Mean, Proportion or Ratio, got {type(m).__name__}"
                 )
+            if isinstance(m, Mean) and m._regression():
+                covs = _as_list("covariate", m.covariate)
+                cats = _as_list("categorical", m.categorical) + _as_list("strata", m.strata)
+                out.extend(
+                    adjusted_results(
+                        self._native,
+                        self._codes,
+                        metric=m.column,
+                        label=m.label,
+                        covariates=covs,
+                        categorical=cats,
+                        interaction=m.interaction,
+                        cov_type=m.cov_type,
+                        missing=m.missing_covariate,
+                        opts=opts,
+                        method="post-stratified"
+                        if m.strata and not covs and not m.categorical
+                        else ("lin" if m.interaction else "ancova"),
+                    )
+                )
+                continue
             kind, method, columns, args = m._spec()
             arrays = [
                 frame_column(self._native, c, arg=a, allow_bool=isinstance(m, Proportion))

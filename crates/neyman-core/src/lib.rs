@@ -13,6 +13,7 @@
 //! | [`cuped`] | CUPED: one pre-experiment covariate, for means and ratio metrics |
 //! | [`means`] | Welch, Student and z tests for a difference in means |
 //! | [`proportions`] | two proportions: pooled z-test, Wald and Newcombe intervals |
+//! | [`regression`] | regression adjustment (Lin 2013), post-stratification, HC0-HC2 |
 //! | [`ratio`] | ratio metrics by the delta method |
 //! | [`srm`] | sample-ratio mismatch (chi-square goodness of fit) |
 //! | [`parallel`] | the dedicated thread pool and order-preserving block reduction |
@@ -35,6 +36,7 @@ pub mod moments;
 pub mod parallel;
 pub mod proportions;
 pub mod ratio;
+pub mod regression;
 pub mod srm;
 
 pub use error::{NeymanError, Result};

@@ -1,0 +1,675 @@
+//! Regression adjustment of a difference in means by several covariates (Lin 2013), with
+//! heteroskedasticity-robust (HC0, HC1, HC2) variance; post-stratification (Miratrix, Sekhon and
+//! Yu 2013) is the special case of one categorical covariate.
+//!
+//! Covariates `x` (numeric columns, and categorical columns expanded to dummies inside the kernel,
+//! first level dropped) are centred at their pooled means. With `z = (1, x - xbar)` per unit and
+//! arm indicators `d_g`, the interacted model (Lin's estimator, the default) is
+//! `y = sum_g d_g z' b_g + e`; the additive model (ANCOVA) is `y = sum_g a_g d_g + (x - xbar)' b + e`.
+//! In both, the coefficient on `d_g` is the adjusted mean of arm `g` at `xbar`, and the effect of
+//! treatment `g` is `a_g - a_0`. The variance is the sandwich `A M A`, `A = (Z'Z)^-1`,
+//! `M = sum w_i e_i^2 z_i z_i'`, with `w = 1` (HC0), `n / (n - p)` (HC1), `1 / (1 - h_ii)` (HC2)
+//! (MacKinnon and White 1985), exactly as statsmodels' `OLS(...).fit(cov_type=...)`.
+//!
+//! Three passes, each a mergeable sum over row blocks: pooled means; per-arm cross-products of
+//! `(z, y)`; per-arm meat. Every sum is over data centred by the first pass, so cancellation stays
+//! small. Because the design of an arm's row depends only on that row, all sums are kept per arm
+//! and mapped into the full model afterwards.
+
+use crate::cuped::Adjusted;
+use crate::error::{NeymanError, Result};
+use crate::inference::{interval, relative, Comparison, Options, Reference};
+use crate::means::{mean_test, MeanTest};
+use crate::moments::Moments;
+use crate::parallel::reduce_blocks;
+
+/// Heteroskedasticity-consistent covariance estimator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CovType {
+    /// White's estimator.
+    HC0,
+    /// HC0 scaled by `n / (n - p)`.
+    HC1,
+    /// Residuals scaled by `1 / (1 - h_ii)`.
+    HC2,
+}
+
+impl CovType {
+    /// Parse `'HC0'`, `'HC1'` or `'HC2'`.
+    pub fn parse(s: &str) -> Result<Self> {
+        match s {
+            "HC0" => Ok(CovType::HC0),
+            "HC1" => Ok(CovType::HC1),
+            "HC2" => Ok(CovType::HC2),
+            _ => Err(NeymanError::invalid(
+                "cov_type",
+                format!("{s:?} is not one of 'HC0', 'HC1', 'HC2'"),
+            )),
+        }
+    }
+}
+
+/// The data of a regression adjustment. Arm codes `< 0` mark rows in no arm (skipped).
+pub struct Design<'a> {
+    /// Outcome.
+    pub y: &'a [f64],
+    /// Numeric covariates with their names.
+    pub numeric: Vec<(&'a str, &'a [f64])>,
+    /// Categorical covariates: name, level codes (`0..levels`, negative = missing) and level count.
+    pub categorical: Vec<(&'a str, &'a [i32], usize)>,
+    /// Arm code of each row (`0` is the control).
+    pub arms: &'a [i32],
+    /// Number of arms.
+    pub n_arms: usize,
+    /// Lin's interacted model (true) or the additive model.
+    pub interacted: bool,
+    /// Variance estimator.
+    pub cov_type: CovType,
+}
+
+/// Adjusted means of every arm and their sandwich covariance, with unadjusted moments.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fit {
+    /// Rows used per arm.
+    pub n: Vec<u64>,
+    /// Rows of an arm skipped because the outcome or a covariate was NaN or a category missing.
+    pub n_incomplete: Vec<u64>,
+    /// Rows of an arm with an infinite outcome or covariate.
+    pub n_inf: Vec<u64>,
+    /// Adjusted mean of each arm at the pooled covariate means.
+    pub adjusted: Vec<f64>,
+    /// Covariance matrix of `adjusted`.
+    pub vcov: Vec<Vec<f64>>,
+    /// Unadjusted mean of each arm (same rows).
+    pub mean: Vec<f64>,
+    /// Unadjusted sample variance of each arm (`n - 1` denominator).
+    pub var: Vec<f64>,
+    /// Number of model parameters.
+    pub p: usize,
+}
+
+impl Design<'_> {
+    /// Width of `z = (1, x - xbar)`.
+    fn d(&self) -> usize {
+        1 + self.numeric.len()
+            + self
+                .categorical
+                .iter()
+                .map(|c| c.2.saturating_sub(1))
+                .sum::<usize>()
+    }
+
+    fn n_params(&self) -> usize {
+        let d = self.d();
+        if self.interacted {
+            self.n_arms * d
+        } else {
+            self.n_arms + d - 1
+        }
+    }
+
+    /// Position in the full coefficient vector of element `j` of arm `g`'s `z`.
+    fn pos(&self, g: usize, j: usize) -> usize {
+        if self.interacted {
+            g * self.d() + j
+        } else if j == 0 {
+            g
+        } else {
+            self.n_arms + j - 1
+        }
+    }
+
+    fn names(&self) -> Vec<String> {
+        let mut out = vec!["intercept".to_string()];
+        out.extend(self.numeric.iter().map(|(n, _)| n.to_string()));
+        for (name, _, levels) in &self.categorical {
+            out.extend((1..*levels).map(|l| format!("{name}[level {l}]")));
+        }
+        out
+    }
+
+    /// Row status: `Some(arm)` for a complete row, `None` when skipped; counts go to `bad`.
+    #[inline]
+    fn row(&self, i: usize) -> Row {
+        let g = self.arms[i];
+        if g < 0 {
+            return Row::Skip;
+        }
+        let mut inf = self.y[i].is_infinite();
+        let mut nan = self.y[i].is_nan();
+        for (_, x) in &self.numeric {
+            inf |= x[i].is_infinite();
+            nan |= x[i].is_nan();
+        }
+        for (_, c, _) in &self.categorical {
+            nan |= c[i] < 0;
+        }
+        if inf {
+            Row::Inf(g as usize)
+        } else if nan {
+            Row::Incomplete(g as usize)
+        } else {
+            Row::Complete(g as usize)
+        }
+    }
+
+    /// `z - (1, 0, ...)` filled for row `i` (centred covariates), into `z[1..]`; `z[0] = 1`.
+    #[inline]
+    fn fill(&self, i: usize, center: &[f64], z: &mut [f64]) {
+        z[0] = 1.0;
+        let mut j = 1;
+        for (_, x) in &self.numeric {
+            z[j] = x[i] - center[j];
+            j += 1;
+        }
+        for (_, c, levels) in &self.categorical {
+            let level = c[i] as usize;
+            for l in 1..*levels {
+                z[j] = f64::from(u8::from(level == l)) - center[j];
+                j += 1;
+            }
+        }
+    }
+}
+
+enum Row {
+    Skip,
+    Inf(usize),
+    Incomplete(usize),
+    Complete(usize),
+}
+
+fn check_lengths(d: &Design) -> Result<()> {
+    let n = d.y.len();
+    let mismatch = |arg: &str, len: usize| NeymanError::LengthMismatch {
+        arg: arg.into(),
+        other: "y".into(),
+        len,
+        other_len: n,
+    };
+    if d.arms.len() != n {
+        return Err(mismatch("arms", d.arms.len()));
+    }
+    for (name, x) in &d.numeric {
+        if x.len() != n {
+            return Err(mismatch(name, x.len()));
+        }
+    }
+    for (name, c, levels) in &d.categorical {
+        if c.len() != n {
+            return Err(mismatch(name, c.len()));
+        }
+        if let Some(&bad) = c.iter().find(|&&v| v >= 0 && v as usize >= *levels) {
+            return Err(NeymanError::invalid(
+                *name,
+                format!("level code {bad} is out of range"),
+            ));
+        }
+    }
+    if let Some(&bad) = d.arms.iter().find(|&&g| g >= 0 && g as usize >= d.n_arms) {
+        return Err(NeymanError::invalid(
+            "arms",
+            format!("arm code {bad} is out of range"),
+        ));
+    }
+    if d.n_arms < 2 {
+        return Err(NeymanError::invalid("arms", "at least two arms are needed"));
+    }
+    Ok(())
+}
+
+/// Pass 1: pooled count and sums of `(y, z[1..])` over complete rows.
+fn pooled_means(d: &Design) -> Result<(f64, Vec<f64>, f64)> {
+    let width = d.d();
+    let map = |r: std::ops::Range<usize>| -> (f64, Vec<f64>, f64) {
+        let mut s = vec![0.0; width];
+        let (mut n, mut sy) = (0.0, 0.0);
+        let zero = vec![0.0; width];
+        let mut z = vec![0.0; width];
+        for i in r {
+            if let Row::Complete(_) = d.row(i) {
+                d.fill(i, &zero, &mut z);
+                n += 1.0;
+                sy += d.y[i];
+                for j in 1..width {
+                    s[j] += z[j];
+                }
+            }
+        }
+        (n, s, sy)
+    };
+    let merge = |a: (f64, Vec<f64>, f64), b: (f64, Vec<f64>, f64)| {
+        (
+            a.0 + b.0,
+            a.1.iter().zip(&b.1).map(|(x, y)| x + y).collect(),
+            a.2 + b.2,
+        )
+    };
+    let (n, s, sy) = reduce_blocks(d.y.len(), map, merge)?.unwrap_or((0.0, vec![0.0; width], 0.0));
+    if n == 0.0 {
+        return Err(NeymanError::TooFewObservations {
+            arg: "data".into(),
+            n: 0,
+            needed: 2,
+        });
+    }
+    let mut center: Vec<f64> = s.iter().map(|v| v / n).collect();
+    center[0] = 0.0;
+    Ok((n, center, sy / n))
+}
+
+/// Per-arm sums over rows: counts and a `(width x width)` upper-triangular matrix.
+#[derive(Clone)]
+struct ArmSums {
+    n: Vec<u64>,
+    incomplete: Vec<u64>,
+    inf: Vec<u64>,
+    s: Vec<Vec<f64>>,
+}
+
+impl ArmSums {
+    fn new(arms: usize, width: usize) -> Self {
+        ArmSums {
+            n: vec![0; arms],
+            incomplete: vec![0; arms],
+            inf: vec![0; arms],
+            s: vec![vec![0.0; width * width]; arms],
+        }
+    }
+
+    fn add(mut self, o: ArmSums) -> Self {
+        for g in 0..self.n.len() {
+            self.n[g] += o.n[g];
+            self.incomplete[g] += o.incomplete[g];
+            self.inf[g] += o.inf[g];
+            for (a, b) in self.s[g].iter_mut().zip(&o.s[g]) {
+                *a += b;
+            }
+        }
+        self
+    }
+}
+
+/// Sum over complete rows of `weight(g, z, y) * v v'` (upper triangle) with `v = f(g, z, y)`.
+fn arm_sums<F>(d: &Design, center: &[f64], ybar: f64, width: usize, per_row: F) -> Result<ArmSums>
+where
+    F: Fn(usize, &[f64], f64, &mut [f64]) -> f64 + Sync + Send,
+{
+    let arms = d.n_arms;
+    let dz = d.d();
+    let map = |r: std::ops::Range<usize>| -> ArmSums {
+        let mut acc = ArmSums::new(arms, width);
+        let mut z = vec![0.0; dz];
+        let mut v = vec![0.0; width];
+        for i in r {
+            match d.row(i) {
+                Row::Skip => {}
+                Row::Inf(g) => acc.inf[g] += 1,
+                Row::Incomplete(g) => acc.incomplete[g] += 1,
+                Row::Complete(g) => {
+                    d.fill(i, center, &mut z);
+                    let w = per_row(g, &z, d.y[i] - ybar, &mut v);
+                    acc.n[g] += 1;
+                    let s = &mut acc.s[g];
+                    for a in 0..width {
+                        let wa = w * v[a];
+                        let row = &mut s[a * width..(a + 1) * width];
+                        for b in a..width {
+                            row[b] += wa * v[b];
+                        }
+                    }
+                }
+            }
+        }
+        acc
+    };
+    Ok(reduce_blocks(d.y.len(), map, ArmSums::add)?.unwrap_or_else(|| ArmSums::new(arms, width)))
+}
+
+/// Inverse of a symmetric positive-definite matrix by Cholesky; `Err(k)` names the first column
+/// that is (numerically) a combination of earlier ones.
+fn spd_inverse(m: &[Vec<f64>]) -> std::result::Result<Vec<Vec<f64>>, usize> {
+    let p = m.len();
+    let mut l = vec![vec![0.0; p]; p];
+    for j in 0..p {
+        let mut diag = m[j][j];
+        for k in 0..j {
+            diag -= l[j][k] * l[j][k];
+        }
+        // Relative pivot tolerance: the part of column j not explained by earlier columns.
+        let independent = diag > 1e-10 * m[j][j].abs().max(f64::MIN_POSITIVE);
+        if !independent {
+            return Err(j);
+        }
+        let ljj = diag.sqrt();
+        l[j][j] = ljj;
+        for i in j + 1..p {
+            let mut v = m[i][j];
+            for k in 0..j {
+                v -= l[i][k] * l[j][k];
+            }
+            l[i][j] = v / ljj;
+        }
+    }
+    // inv = L^-T L^-1: solve for each unit vector.
+    let mut inv = vec![vec![0.0; p]; p];
+    for c in 0..p {
+        let mut x = vec![0.0; p];
+        for i in 0..p {
+            let mut v = if i == c { 1.0 } else { 0.0 };
+            for k in 0..i {
+                v -= l[i][k] * x[k];
+            }
+            x[i] = v / l[i][i];
+        }
+        for i in (0..p).rev() {
+            let mut v = x[i];
+            for k in i + 1..p {
+                v -= l[k][i] * x[k];
+            }
+            x[i] = v / l[i][i];
+        }
+        for r in 0..p {
+            inv[r][c] = x[r];
+        }
+    }
+    Ok(inv)
+}
+
+/// Fit the adjustment model; see the module docs.
+pub fn regression_adjust(d: &Design, arm_labels: &[String]) -> Result<Fit> {
+    check_lengths(d)?;
+    let dz = d.d();
+    let p = d.n_params();
+    let (_, center, ybar) = pooled_means(d)?;
+    // Pass 2: per-arm cross-products of v = (z, y - ybar).
+    let width = dz + 1;
+    let cross = arm_sums(d, &center, ybar, width, |_, z, y, v| {
+        v[..dz].copy_from_slice(z);
+        v[dz] = y;
+        1.0
+    })?;
+    let label = |g: usize| {
+        arm_labels
+            .get(g)
+            .cloned()
+            .unwrap_or_else(|| format!("arm {g}"))
+    };
+    for g in 0..d.n_arms {
+        if cross.n[g] < 2 {
+            return Err(NeymanError::TooFewObservations {
+                arg: format!("arm {:?}", label(g)),
+                n: cross.n[g],
+                needed: 2,
+            });
+        }
+    }
+    let mut xtx = vec![vec![0.0; p]; p];
+    let mut xty = vec![0.0; p];
+    for g in 0..d.n_arms {
+        let s = &cross.s[g];
+        for a in 0..dz {
+            for b in a..dz {
+                let v = s[a * width + b];
+                let (pa, pb) = (d.pos(g, a), d.pos(g, b));
+                xtx[pa][pb] += v;
+                if pa != pb {
+                    xtx[pb][pa] += v;
+                }
+            }
+            xty[d.pos(g, a)] += s[a * width + dz];
+        }
+    }
+    let names = d.names();
+    let inv = spd_inverse(&xtx).map_err(|k| {
+        let (g, j) = (0..d.n_arms)
+            .flat_map(|g| (0..dz).map(move |j| (g, j)))
+            .find(|&(g, j)| d.pos(g, j) == k)
+            .unwrap_or((0, 0));
+        let what = names.get(j).cloned().unwrap_or_default();
+        let arm = if d.interacted {
+            format!(" in arm {:?}", label(g))
+        } else {
+            String::new()
+        };
+        let msg = if j == 0 {
+            format!("the design is singular{arm}: too few rows for the covariates")
+        } else {
+            format!(
+                "covariate {what} is constant or collinear with the other covariates{arm}, so \
+                 the adjustment is not identified"
+            )
+        };
+        NeymanError::ZeroVariance {
+            arg: if j == 0 { "covariates".into() } else { what },
+            msg,
+        }
+    })?;
+    let beta: Vec<f64> = (0..p)
+        .map(|i| (0..p).map(|j| inv[i][j] * xty[j]).sum())
+        .collect();
+    let n_total: u64 = cross.n.iter().sum();
+    if n_total as usize <= p {
+        return Err(NeymanError::TooFewObservations {
+            arg: "data".into(),
+            n: n_total,
+            needed: p as u64 + 1,
+        });
+    }
+    // Pass 3: per-arm meat sum w e^2 z z'.
+    let arm_beta: Vec<Vec<f64>> = (0..d.n_arms)
+        .map(|g| (0..dz).map(|j| beta[d.pos(g, j)]).collect())
+        .collect();
+    let arm_inv: Vec<Vec<f64>> = (0..d.n_arms)
+        .map(|g| {
+            let mut b = vec![0.0; dz * dz];
+            for a in 0..dz {
+                for c in 0..dz {
+                    b[a * dz + c] = inv[d.pos(g, a)][d.pos(g, c)];
+                }
+            }
+            b
+        })
+        .collect();
+    let cov_type = d.cov_type;
+    let max_leverage = std::sync::Mutex::new(0.0f64);
+    let meat = arm_sums(d, &center, ybar, dz, |g, z, y, v| {
+        let e = y - arm_beta[g].iter().zip(z).map(|(b, x)| b * x).sum::<f64>();
+        v.copy_from_slice(z);
+        let w = if cov_type == CovType::HC2 {
+            let b = &arm_inv[g];
+            let mut h = 0.0;
+            for a in 0..dz {
+                let row = &b[a * dz..(a + 1) * dz];
+                h += z[a] * row.iter().zip(z).map(|(x, y)| x * y).sum::<f64>();
+            }
+            if h > 1.0 - 1e-10 {
+                if let Ok(mut m) = max_leverage.lock() {
+                    *m = m.max(h);
+                }
+                0.0
+            } else {
+                1.0 / (1.0 - h)
+            }
+        } else {
+            1.0
+        };
+        w * e * e
+    })?;
+    if max_leverage.lock().map(|m| *m > 0.0).unwrap_or(false) {
+        return Err(NeymanError::invalid(
+            "cov_type",
+            "a unit has leverage 1 (a category with a single unit in an arm), so HC2 is undefined; \
+             merge rare categories or use cov_type='HC1'",
+        ));
+    }
+    let mut m = vec![vec![0.0; p]; p];
+    for g in 0..d.n_arms {
+        let s = &meat.s[g];
+        for a in 0..dz {
+            for b in a..dz {
+                let v = s[a * dz + b];
+                let (pa, pb) = (d.pos(g, a), d.pos(g, b));
+                m[pa][pb] += v;
+                if pa != pb {
+                    m[pb][pa] += v;
+                }
+            }
+        }
+    }
+    let scale = if cov_type == CovType::HC1 {
+        n_total as f64 / (n_total as f64 - p as f64)
+    } else {
+        1.0
+    };
+    // V restricted to the arm intercepts: rows pos(g, 0) of A M A.
+    let idx: Vec<usize> = (0..d.n_arms).map(|g| d.pos(g, 0)).collect();
+    let am: Vec<Vec<f64>> = idx
+        .iter()
+        .map(|&r| {
+            (0..p)
+                .map(|c| (0..p).map(|k| inv[r][k] * m[k][c]).sum())
+                .collect()
+        })
+        .collect();
+    let vcov: Vec<Vec<f64>> = am
+        .iter()
+        .map(|row| {
+            idx.iter()
+                .map(|&c| scale * (0..p).map(|k| row[k] * inv[k][c]).sum::<f64>())
+                .collect()
+        })
+        .collect();
+    let width_y = dz;
+    let mean: Vec<f64> = (0..d.n_arms)
+        .map(|g| ybar + cross.s[g][width_y] / cross.n[g] as f64)
+        .collect();
+    let var: Vec<f64> = (0..d.n_arms)
+        .map(|g| {
+            let n = cross.n[g] as f64;
+            let (s1, s2) = (cross.s[g][width_y], cross.s[g][width_y * width + width_y]);
+            ((s2 - s1 * s1 / n) / (n - 1.0)).max(0.0)
+        })
+        .collect();
+    Ok(Fit {
+        n: cross.n,
+        n_incomplete: cross.incomplete,
+        n_inf: cross.inf,
+        adjusted: idx.iter().map(|&k| ybar + beta[k]).collect(),
+        vcov,
+        mean,
+        var,
+        p,
+    })
+}
+
+/// Compare arm `g` with the control (arm 0) from a fit: the adjusted effect `a_g - a_0` with its
+/// sandwich variance against the normal, the relative effect `a_g / a_0 - 1` by the delta method
+/// or Fieller with the covariance of the two adjusted means, and the unadjusted z-test beside it.
+pub fn compare_fit(fit: &Fit, g: usize, opts: &Options) -> Result<Adjusted> {
+    let (a0, ag) = (fit.adjusted[0], fit.adjusted[g]);
+    let (v00, vgg, v0g) = (fit.vcov[0][0], fit.vcov[g][g], fit.vcov[0][g]);
+    let var = (vgg + v00 - 2.0 * v0g).max(0.0);
+    if var == 0.0 {
+        return Err(NeymanError::ZeroVariance {
+            arg: "y".into(),
+            msg: "the adjusted standard error is zero (the covariates explain the outcome exactly)"
+                .into(),
+        });
+    }
+    let reference = Reference::Normal;
+    let q = reference.critical(opts.alternative, opts.confidence_level)?;
+    let effect = ag - a0;
+    let se = var.sqrt();
+    let (ci_low, ci_high) = interval(effect, se, q, opts.alternative);
+    let statistic = effect / se;
+    let adjusted = Comparison {
+        control_value: a0,
+        treatment_value: ag,
+        effect,
+        se,
+        ci_low,
+        ci_high,
+        relative: relative(ag, a0, vgg, v00, v0g, q, opts.alternative, opts.relative_ci),
+        statistic,
+        pvalue: reference.pvalue(statistic, opts.alternative)?,
+        df: reference.df(),
+        n_control: fit.n[0],
+        n_treatment: fit.n[g],
+    };
+    let moments = |k: usize| Moments {
+        n: fit.n[k],
+        mean: fit.mean[k],
+        m2: fit.var[k] * (fit.n[k] as f64 - 1.0),
+    };
+    let unadjusted = mean_test(&moments(0), &moments(g), MeanTest::Z, opts)?;
+    Ok(Adjusted {
+        adjusted,
+        unadjusted,
+        theta: f64::NAN,
+        variance_ratio: var / (unadjusted.se * unadjusted.se),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_binary_covariate_is_post_stratification() {
+        // Strata s in {0, 1}; the interacted estimate equals sum_s w_s (ybar_ts - ybar_cs) with
+        // pooled stratum shares w_s.
+        let y = [1.0, 2.0, 3.0, 5.0, 2.0, 4.0, 6.0, 9.0, 1.0, 7.0];
+        let s = [0, 0, 1, 1, 0, 0, 1, 1, 0, 1];
+        let arm = [0, 0, 0, 0, 1, 1, 1, 1, 0, 1];
+        let d = Design {
+            y: &y,
+            numeric: vec![],
+            categorical: vec![("s", &s, 2)],
+            arms: &arm,
+            n_arms: 2,
+            interacted: true,
+            cov_type: CovType::HC2,
+        };
+        let f = regression_adjust(&d, &[]).unwrap();
+        let cell = |g: i32, st: i32| {
+            let v: Vec<f64> = (0..10)
+                .filter(|&i| arm[i] == g && s[i] == st)
+                .map(|i| y[i])
+                .collect();
+            v.iter().sum::<f64>() / v.len() as f64
+        };
+        let w1 = 5.0 / 10.0;
+        let expect = (1.0 - w1) * (cell(1, 0) - cell(0, 0)) + w1 * (cell(1, 1) - cell(0, 1));
+        assert!((f.adjusted[1] - f.adjusted[0] - expect).abs() < 1e-12);
+        assert_eq!(f.n, vec![5, 5]);
+    }
+
+    #[test]
+    fn collinear_covariates_are_named() {
+        let y = [1.0, 2.0, 3.0, 5.0, 2.0, 4.0, 6.0, 9.0];
+        let x = [1.0, 2.0, 3.0, 4.0, 1.5, 2.5, 3.5, 4.5];
+        let x2: Vec<f64> = x.iter().map(|v| 2.0 * v + 1.0).collect();
+        let arm = [0, 0, 0, 0, 1, 1, 1, 1];
+        let d = Design {
+            y: &y,
+            numeric: vec![("x", &x), ("x2", &x2)],
+            categorical: vec![],
+            arms: &arm,
+            n_arms: 2,
+            interacted: false,
+            cov_type: CovType::HC1,
+        };
+        let e = regression_adjust(&d, &[]).unwrap_err();
+        assert_eq!(e.arg(), "x2");
+    }
+
+    #[test]
+    fn inverse_of_spd() {
+        let m = vec![vec![4.0, 2.0], vec![2.0, 3.0]];
+        let inv = spd_inverse(&m).unwrap();
+        // det 8: inverse [[3, -2], [-2, 4]] / 8.
+        assert!((inv[0][0] - 0.375).abs() < 1e-15 && (inv[0][1] + 0.25).abs() < 1e-15);
+        assert!((inv[1][1] - 0.5).abs() < 1e-15);
+    }
+}
