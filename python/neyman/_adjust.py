@@ -260,7 +260,7 @@ def regression_adjust(
     >>> res = neyman.regression_adjust(df, metric="y", variant="arm", control=0,
     ...                                covariates=["x1", "x2"], categorical="country")
     >>> round(res[0].effect, 3), round(res[0].variance_ratio, 2)
-    (0.224, 0.36)
+    (0.13, 0.4)
     """
     opts = Options(*check_options(alternative, confidence_level, relative_ci, nan_policy))
     if not isinstance(interaction, bool):
