@@ -14,6 +14,7 @@
 //! | `mean_test`, `proportion_test`, `ratio_test`, `srm_test` | `means`, `proportions`, `ratio`, `srm` |
 //! | `get_num_threads`, `set_num_threads`, `floor_sum` | `parallel` |
 
+use neyman_core::codes::Code;
 use neyman_core::comoments::{grouped_comoments_of, CoMoments};
 use neyman_core::cuped::{
     cuped_test as core_cuped_test, linearize_mean, linearize_ratio, AdjustedTest, Linearized,
@@ -71,13 +72,46 @@ fn slice<'a>(name: &str, a: &'a PyReadonlyArray1<'_, f64>) -> PyResult<&'a [f64]
         .map_err(|_| PyValueError::new_err(format!("{name}: array must be C-contiguous")))
 }
 
-fn codes_slice<'a>(a: &'a Option<PyReadonlyArray1<'_, i32>>) -> PyResult<Option<&'a [i32]>> {
-    a.as_ref()
-        .map(|c| {
-            c.as_slice()
-                .map_err(|_| PyValueError::new_err("codes: array must be C-contiguous"))
-        })
-        .transpose()
+/// Group codes as the caller's integer array (int8 to int64), read in place.
+#[derive(FromPyObject)]
+enum Codes<'py> {
+    I8(PyReadonlyArray1<'py, i8>),
+    I16(PyReadonlyArray1<'py, i16>),
+    I32(PyReadonlyArray1<'py, i32>),
+    I64(PyReadonlyArray1<'py, i64>),
+}
+
+fn contiguous<'a, T: numpy::Element>(a: &'a PyReadonlyArray1<'_, T>) -> PyResult<&'a [T]> {
+    a.as_slice()
+        .map_err(|_| PyValueError::new_err("codes: array must be C-contiguous"))
+}
+
+/// Run `$body` with `$g` bound to the codes as `Option<&[C]>` for the array's integer type.
+macro_rules! with_codes {
+    ($codes:expr, $g:ident => $body:expr) => {
+        match $codes {
+            None => {
+                let $g: Option<&[i32]> = None;
+                $body
+            }
+            Some(Codes::I8(a)) => {
+                let $g = Some(contiguous(a)?);
+                $body
+            }
+            Some(Codes::I16(a)) => {
+                let $g = Some(contiguous(a)?);
+                $body
+            }
+            Some(Codes::I32(a)) => {
+                let $g = Some(contiguous(a)?);
+                $body
+            }
+            Some(Codes::I64(a)) => {
+                let $g = Some(contiguous(a)?);
+                $body
+            }
+        }
+    };
 }
 
 type MomentsTuple = (u64, f64, f64, u64, u64);
@@ -132,16 +166,15 @@ fn moments(py: Python<'_>, x: PyReadonlyArray1<'_, f64>) -> PyResult<MomentsTupl
 fn grouped_moments(
     py: Python<'_>,
     x: PyReadonlyArray1<'_, f64>,
-    codes: PyReadonlyArray1<'_, i32>,
+    codes: Codes<'_>,
     n_groups: usize,
 ) -> PyResult<Vec<MomentsTuple>> {
     let xs = slice("x", &x)?;
-    let g = codes
-        .as_slice()
-        .map_err(|_| PyValueError::new_err("codes: array must be C-contiguous"))?;
-    run_detached(py, || {
+    let codes = Some(&codes);
+    with_codes!(codes, g => run_detached(py, || {
+        let g = g.unwrap_or_default();
         grouped_moments_of(xs, g, n_groups).map(|v| v.iter().map(moments_tuple).collect())
-    })
+    }))
 }
 
 /// `(n, mean, m2)` from a count, a sum and a sum of squares.
@@ -158,7 +191,7 @@ fn moments_from_sums(py: Python<'_>, n: u64, sum: f64, sum_sq: f64) -> PyResult<
 fn grouped_comoments(
     py: Python<'_>,
     cols: Vec<PyReadonlyArray1<'_, f64>>,
-    codes: Option<PyReadonlyArray1<'_, i32>>,
+    codes: Option<Codes<'_>>,
     n_groups: usize,
     names: Vec<String>,
 ) -> PyResult<Vec<CoMomentsRow>> {
@@ -172,18 +205,17 @@ fn grouped_comoments(
         .zip(&names)
         .map(|(c, n)| slice(n, c))
         .collect::<PyResult<Vec<&[f64]>>>()?;
-    let g = codes_slice(&codes)?;
     let nm: Vec<&str> = names.iter().map(String::as_str).collect();
-    run_detached(py, || match slices.len() {
-        1 => kernel::<1>(&slices, &nm, g, n_groups),
-        2 => kernel::<2>(&slices, &nm, g, n_groups),
-        3 => kernel::<3>(&slices, &nm, g, n_groups),
-        4 => kernel::<4>(&slices, &nm, g, n_groups),
+    with_codes!(codes.as_ref(), g => run_detached(py, || match slices.len() {
+        1 => kernel::<1, _>(&slices, &nm, g, n_groups),
+        2 => kernel::<2, _>(&slices, &nm, g, n_groups),
+        3 => kernel::<3, _>(&slices, &nm, g, n_groups),
+        4 => kernel::<4, _>(&slices, &nm, g, n_groups),
         k => Err(NeymanError::invalid(
             "cols",
             format!("{k} columns; 1 to 4 are supported"),
         )),
-    })
+    }))
 }
 
 type CoMomentsRow = (u64, Vec<f64>, Vec<Vec<f64>>, u64, u64);
@@ -191,10 +223,10 @@ type CoMomentsRow = (u64, Vec<f64>, Vec<Vec<f64>>, u64, u64);
 /// `(n, means, comoment matrix)` of one arm, as Python passes it.
 type CoMomentsArg = (u64, Vec<f64>, Vec<Vec<f64>>);
 
-fn kernel<const K: usize>(
+fn kernel<const K: usize, C: Code>(
     slices: &[&[f64]],
     names: &[&str],
-    codes: Option<&[i32]>,
+    codes: Option<&[C]>,
     n_groups: usize,
 ) -> Result<Vec<CoMomentsRow>, NeymanError> {
     let cols: [&[f64]; K] = std::array::from_fn(|a| slices[a]);
@@ -232,8 +264,10 @@ fn comoments_from<const K: usize>(
     })
 }
 
-/// `(n, mean_x, mean_y, cxx, cyy, cxy)` from pre-aggregated sums.
+/// `(n, mean_x, mean_y, cxx, cyy, cxy)` from pre-aggregated sums; `names` are the caller's names of
+/// the sums of squares and the cross-sum, for errors.
 #[pyfunction]
+#[pyo3(signature = (n, sum_x, sum_y, sum_xx, sum_yy, sum_xy, names = ("sum_x_sq".to_string(), "sum_y_sq".to_string(), "sum_xy".to_string())))]
 fn comoments2_from_sums(
     py: Python<'_>,
     n: u64,
@@ -242,9 +276,11 @@ fn comoments2_from_sums(
     sum_xx: f64,
     sum_yy: f64,
     sum_xy: f64,
+    names: (String, String, String),
 ) -> PyResult<(u64, f64, f64, f64, f64, f64)> {
     run_detached(py, || {
-        CoMoments::<2>::from_sums(n, sum_x, sum_y, sum_xx, sum_yy, sum_xy)
+        let nm = [names.0.as_str(), names.1.as_str(), names.2.as_str()];
+        CoMoments::<2>::from_sums(n, (sum_x, sum_y, sum_xx, sum_yy, sum_xy), nm)
             .map(|c| (c.n, c.mean[0], c.mean[1], c.c[0][0], c.c[1][1], c.c[0][1]))
     })
 }
@@ -255,18 +291,17 @@ fn comoments2_from_sums(
 fn grouped_binary_counts(
     py: Python<'_>,
     x: PyReadonlyArray1<'_, f64>,
-    codes: Option<PyReadonlyArray1<'_, i32>>,
+    codes: Option<Codes<'_>>,
     n_groups: usize,
 ) -> PyResult<Vec<BinaryTuple>> {
     let xs = slice("x", &x)?;
-    let g = codes_slice(&codes)?;
-    run_detached(py, || {
+    with_codes!(codes.as_ref(), g => run_detached(py, || {
         binary_counts_of(xs, g, n_groups).map(|v| {
             v.iter()
                 .map(|b| (b.trials, b.successes, b.n_nan, b.n_inf, b.n_invalid))
                 .collect()
         })
-    })
+    }))
 }
 
 /// Difference-in-means test from `(n, mean, m2)` of each arm.

@@ -20,9 +20,9 @@ from neyman._convert import (
     frame_column,
     variant_codes,
 )
-from neyman._engine import Options
+from neyman._engine import Options, plural
 from neyman._results import AnalysisResult, TestResult
-from neyman.errors import InputError, InputTypeError
+from neyman.errors import InputError, InputTypeError, NeymanError
 
 __all__ = ["regression_adjust"]
 
@@ -64,15 +64,25 @@ def _is_nan(v: Any) -> bool:
     return isinstance(v, float) and math.isnan(v)
 
 
-def _as_list(name: str, value: str | Sequence[str] | None) -> list[str]:
+def _as_list(name: str, value: object) -> list[str]:
+    """A column name or a sequence of column names, as a list."""
     if value is None:
         return []
     if isinstance(value, str):
         return [value]
-    out = list(value)
-    if not all(isinstance(v, str) for v in out):
-        raise InputTypeError(f"{name} must be a column name or a list of column names")
-    return out
+    if not isinstance(value, Sequence) or not all(isinstance(v, str) for v in value):
+        raise InputTypeError(
+            f"{name} must be a column name or a list of column names, got {value!r}"
+        )
+    return list(value)
+
+
+def check_adjust_options(cov_type: object, interaction: object, missing: object) -> None:
+    """Options of regression adjustment, checked even where they do not apply (a typo shows)."""
+    check_choice("cov_type", cov_type, COV_TYPES)
+    check_choice("missing_covariate", missing, MISSING)
+    if not isinstance(interaction, bool):
+        raise InputTypeError(f"interaction must be True or False, got {interaction!r}")
 
 
 def adjusted_results(
@@ -90,8 +100,7 @@ def adjusted_results(
     method: str,
 ) -> list[TestResult]:
     """Fit the adjustment once for all arms and compare every treatment with the control."""
-    cov_type = check_choice("cov_type", cov_type, COV_TYPES)
-    missing = check_choice("missing_covariate", missing, MISSING)
+    check_adjust_options(cov_type, interaction, missing)
     if not covariates and not categorical:
         raise InputError("give at least one covariate or categorical column")
     y = frame_column(data, metric, arg="metric")
@@ -120,40 +129,45 @@ def adjusted_results(
             )
         cats.append((c, level_codes, n_levels))
     labels = [str(lab) for lab in codes.labels]
-    out = _neyman.regression_test(
-        y,
-        numeric,
-        cats,
-        codes.codes,
-        labels,
-        interaction,
-        cov_type,
-        opts.alternative,
-        opts.confidence_level,
-        opts.relative_ci,
-    )
-    n, n_incomplete, n_inf = out["n"], out["n_incomplete"], out["n_inf"]
+    # nan_policy first, before any fit: count incomplete rows per arm (trivial counting).
+    incomplete = np.isnan(y)
+    for _, x in numeric:
+        incomplete |= np.isnan(x)
+    for _, level_codes, _ in cats:
+        incomplete |= level_codes < 0
+    inf_per_arm = np.bincount(codes.codes[np.isinf(y)], minlength=len(labels))
+    per_arm = np.bincount(codes.codes[incomplete], minlength=len(labels))
     for k, lab in enumerate(labels):
         arm = f"arm {lab!r} of metric {label!r}"
-        if n_inf[k]:
-            raise InputError(f"{arm} has {n_inf[k]} rows with an infinite value")
-        if n_incomplete[k] and opts.nan_policy == "raise":
+        if inf_per_arm[k]:
+            raise InputError(f"{arm} has {plural(int(inf_per_arm[k]), 'infinite value')}")
+        if per_arm[k] and opts.nan_policy == "raise":
             raise InputError(
-                f"{arm} has {n_incomplete[k]} rows with NaN in the metric or a covariate "
-                "(nan_policy='raise')"
+                f"{arm} has {plural(int(per_arm[k]), 'row')} with NaN in the metric or a "
+                "covariate (nan_policy='raise')"
             )
-    propagate = opts.nan_policy == "propagate" and any(n_incomplete)
+    if per_arm.any() and opts.nan_policy == "propagate":
+        return _nan_results(label, labels, codes, covariates, categorical, opts, method)
+    try:
+        out = _neyman.regression_test(
+            y,
+            numeric,
+            cats,
+            codes.codes.astype(np.int32, copy=False),
+            labels,
+            interaction,
+            cov_type,
+            opts.alternative,
+            opts.confidence_level,
+            opts.relative_ci,
+        )
+    except NeymanError as exc:
+        raise type(exc)(f"metric {label!r}: {exc}") from None
     covariate_names = ", ".join([*covariates, *categorical])
     results = []
     for k, comp in enumerate(out["comparisons"], start=1):
         unadjusted = comp.pop("unadjusted")
         variance_ratio = comp.pop("variance_ratio")
-        if propagate:
-            comp.update(dict.fromkeys(_FIELDS, math.nan))
-            unadjusted.update(dict.fromkeys(_FIELDS, math.nan))
-            variance_ratio = math.nan
-            comp["n_control"] = unadjusted["n_control"] = n[0] + n_incomplete[0]
-            comp["n_treatment"] = unadjusted["n_treatment"] = n[k] + n_incomplete[k]
         common: dict[str, Any] = {
             "metric": label,
             "control": labels[0],
@@ -263,8 +277,7 @@ def regression_adjust(
     (0.13, 0.4)
     """
     opts = Options(*check_options(alternative, confidence_level, relative_ci, nan_policy))
-    if not isinstance(interaction, bool):
-        raise InputTypeError("interaction must be True or False")
+    check_adjust_options(cov_type, interaction, missing_covariate)
     codes = variant_codes(data, variant, control)
     results = adjusted_results(
         data,
@@ -280,3 +293,39 @@ def regression_adjust(
         method="lin" if interaction else "ancova",
     )
     return AnalysisResult(tuple(results))
+
+
+def _nan_results(
+    label: str,
+    labels: list[str],
+    codes: VariantCodes,
+    covariates: Sequence[str],
+    categorical: Sequence[str],
+    opts: Options,
+    method: str,
+) -> list[TestResult]:
+    """nan_policy='propagate' with NaN present: NaN results, row counts as given."""
+    counts = np.bincount(codes.codes, minlength=len(labels))
+    out = []
+    for k in range(1, len(labels)):
+        common: dict[str, Any] = {
+            "metric": label,
+            "control": labels[0],
+            "treatment": labels[k],
+            "alternative": opts.alternative,
+            "confidence_level": opts.confidence_level,
+            "relative_ci": opts.relative_ci,
+            "n_control": int(counts[0]),
+            "n_treatment": int(counts[k]),
+            **dict.fromkeys(_FIELDS, math.nan),
+        }
+        out.append(
+            TestResult(
+                method=method,
+                covariate=", ".join([*covariates, *categorical]),
+                variance_ratio=math.nan,
+                unadjusted=TestResult(method="z", **common),
+                **common,
+            )
+        )
+    return out

@@ -173,7 +173,7 @@ def frame_column(df: Any, column: str, *, arg: str, allow_bool: bool = False) ->
 class VariantCodes:
     """Integer codes of a variant column: control first, then the other arms in sorted order."""
 
-    def __init__(self, labels: list[Any], codes: npt.NDArray[np.int32]) -> None:
+    def __init__(self, labels: list[Any], codes: npt.NDArray[np.signedinteger[Any]]) -> None:
         self.labels = labels
         self.codes = codes
 
@@ -207,7 +207,8 @@ def variant_codes(df: Any, variant: str, control: Any) -> VariantCodes:
     ordered = [control, *others]
     if col.dtype.is_integer() and all(isinstance(v, int) for v in ordered):
         raw = col.to_numpy()
-        if ordered == list(range(len(ordered))) and raw.dtype == np.int32:
+        if ordered == list(range(len(ordered))) and raw.dtype.kind == "i":
+            # Arms already coded 0 (control), 1, 2, ...: the kernels read the column in place.
             return VariantCodes(ordered, np.ascontiguousarray(raw))
     codes = np.full(len(col), -1, dtype=np.int32)
     for k, label in enumerate(ordered):

@@ -135,15 +135,20 @@ def grouped_arm_stats(
     ]
 
 
+def plural(n: int, noun: str) -> str:
+    """``"1 NaN value"``, ``"2 NaN values"``."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def _check_arm(kind: Kind, arm: str, s: ArmStats, nan_policy: str) -> bool:
     """Apply ``nan_policy`` and the size rules; True when the result must propagate NaN."""
     if s.n_invalid:
-        raise InputError(f"{arm} has {s.n_invalid} values that are neither 0 nor 1")
+        raise InputError(f"{arm} has {plural(s.n_invalid, 'value')} that are neither 0 nor 1")
     if s.n_inf:
-        raise InputError(f"{arm} has {s.n_inf} infinite values")
+        raise InputError(f"{arm} has {plural(s.n_inf, 'infinite value')}")
     if s.n_nan:
         if nan_policy == "raise":
-            raise InputError(f"{arm} has {s.n_nan} NaN values (nan_policy='raise')")
+            raise InputError(f"{arm} has {plural(s.n_nan, 'NaN value')} (nan_policy='raise')")
         if nan_policy == "propagate":
             return True
     used = _used(kind, s, False)

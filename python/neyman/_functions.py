@@ -175,6 +175,7 @@ class RatioStats:
                 check_finite("sum_num_sq", sum_num_sq, nonnegative=True),
                 check_finite("sum_den_sq", sum_den_sq, nonnegative=True),
                 check_finite("sum_num_den", sum_num_den),
+                ("sum_num_sq", "sum_den_sq", "sum_num_den"),
             )
         )
 
@@ -214,6 +215,7 @@ class CupedStats:
         for name in ("c_yy", "c_xx"):
             value = check_finite(name, getattr(self, name), nonnegative=True)
             object.__setattr__(self, name, value)
+        check_cauchy_schwarz("c_xy", self.c_xy, self.c_xx, self.c_yy)
 
     @classmethod
     def from_sums(
@@ -234,12 +236,23 @@ class CupedStats:
                 check_finite("sum_y_sq", sum_y_sq, nonnegative=True),
                 check_finite("sum_x_sq", sum_x_sq, nonnegative=True),
                 check_finite("sum_xy", sum_xy),
+                ("sum_y_sq", "sum_x_sq", "sum_xy"),
             )
         )
 
     def _arm(self) -> ArmStats:
         c = ((self.c_yy, self.c_xy), (self.c_xy, self.c_xx))
         return ArmStats((self.n, (self.mean_y, self.mean_x), c), n=self.n)
+
+
+def check_cauchy_schwarz(name: str, cxy: float, cxx: float, cyy: float) -> None:
+    """A cross co-moment no larger than the geometric mean of the two (a correlation in [-1, 1])."""
+    # Slack for co-moments rounded from raw sums (a constant column leaves |c_xy| ~ 1e-14).
+    if abs(cxy) > (cxx * cyy) ** 0.5 * (1.0 + 1e-9) + 1e-9 * (cxx + cyy):
+        raise InputError(
+            f"{name} == {cxy} implies a correlation beyond +/-1 (|{name}| must be at most "
+            "sqrt of the product of the two variances' co-moments)"
+        )
 
 
 _STATS_TYPES: dict[str, type] = {

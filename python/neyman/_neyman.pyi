@@ -23,24 +23,33 @@ __all__ = [
 ]
 
 _MomentsTuple = tuple[int, float, float, int, int]
+_Codes = (
+    npt.NDArray[np.int8] | npt.NDArray[np.int16] | npt.NDArray[np.int32] | npt.NDArray[np.int64]
+)
 _Ratio6 = tuple[int, float, float, float, float, float]
 
 def moments(x: npt.NDArray[np.float64]) -> _MomentsTuple: ...
 def grouped_moments(
-    x: npt.NDArray[np.float64], codes: npt.NDArray[np.int32], n_groups: int
+    x: npt.NDArray[np.float64], codes: _Codes, n_groups: int
 ) -> list[_MomentsTuple]: ...
 def moments_from_sums(n: int, sum: float, sum_sq: float) -> tuple[int, float, float]: ...
 def grouped_comoments(
     cols: list[npt.NDArray[np.float64]],
-    codes: npt.NDArray[np.int32] | None,
+    codes: _Codes | None,
     n_groups: int,
     names: list[str],
 ) -> list[tuple[int, list[float], list[list[float]], int, int]]: ...
 def comoments2_from_sums(
-    n: int, sum_x: float, sum_y: float, sum_xx: float, sum_yy: float, sum_xy: float
+    n: int,
+    sum_x: float,
+    sum_y: float,
+    sum_xx: float,
+    sum_yy: float,
+    sum_xy: float,
+    names: tuple[str, str, str] = ...,
 ) -> _Ratio6: ...
 def grouped_binary_counts(
-    x: npt.NDArray[np.float64], codes: npt.NDArray[np.int32] | None, n_groups: int
+    x: npt.NDArray[np.float64], codes: _Codes | None, n_groups: int
 ) -> list[tuple[int, int, int, int, int]]: ...
 def mean_test(
     control: tuple[int, float, float],

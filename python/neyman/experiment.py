@@ -23,7 +23,7 @@ import narwhals.stable.v2 as nw
 import numpy as np
 
 from neyman import _neyman
-from neyman._adjust import _as_list, adjusted_results
+from neyman._adjust import _as_list, adjusted_results, check_adjust_options
 from neyman._convert import (
     check_choice,
     check_options,
@@ -79,6 +79,12 @@ class Mean:
     missing_covariate: str = "nan_policy"
 
     def _regression(self) -> bool:
+        check_adjust_options(self.cov_type, self.interaction, self.missing_covariate)
+        covariates = _as_list("covariate", self.covariate)
+        _as_list("categorical", self.categorical)
+        _as_list("strata", self.strata)
+        if isinstance(self.covariate, str) and len(covariates) != 1:
+            raise InputError("covariate must name one column")
         return (
             not (isinstance(self.covariate, str) or self.covariate is None)
             or self.categorical is not None

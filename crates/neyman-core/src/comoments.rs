@@ -6,6 +6,7 @@
 //! corrected two-pass algorithm, as in [`crate::moments`]. Ratio metrics use K = 2 (numerator,
 //! denominator); CUPED uses K = 2 (outcome, covariate).
 
+use crate::codes::{out_of_range, Code};
 use crate::error::{NeymanError, Result};
 use crate::moments::{INNER_BLOCK, LANES};
 use crate::parallel::reduce_blocks;
@@ -90,7 +91,12 @@ impl<const K: usize> CoMoments<K> {
 
 impl CoMoments<2> {
     /// Build from pre-aggregated sums: count, sums of x and y, sums of squares and the cross-sum.
-    pub fn from_sums(n: u64, sx: f64, sy: f64, sxx: f64, syy: f64, sxy: f64) -> Result<Self> {
+    /// `names` are the caller's names of `(sxx, syy, sxy)`, used in errors.
+    pub fn from_sums(
+        n: u64,
+        (sx, sy, sxx, syy, sxy): (f64, f64, f64, f64, f64),
+        names: [&str; 3],
+    ) -> Result<Self> {
         if [sx, sy, sxx, syy, sxy].iter().any(|v| !v.is_finite()) {
             return Err(NeymanError::invalid(
                 "sums",
@@ -99,7 +105,7 @@ impl CoMoments<2> {
         }
         if sxx < 0.0 || syy < 0.0 {
             return Err(NeymanError::invalid(
-                "sum_sq",
+                if sxx < 0.0 { names[0] } else { names[1] },
                 "a sum of squares cannot be negative",
             ));
         }
@@ -108,9 +114,25 @@ impl CoMoments<2> {
         }
         let nf = n as f64;
         let (mx, my) = (sx / nf, sy / nf);
-        let cxx = (sxx - sx * mx).max(0.0);
-        let cyy = (syy - sy * my).max(0.0);
+        let (cxx, cyy) = (sxx - sx * mx, syy - sy * my);
+        for (c, raw, arg) in [(cxx, sxx, names[0]), (cyy, syy, names[1])] {
+            if c < -1e-9 * raw {
+                return Err(NeymanError::invalid(
+                    arg,
+                    "is less than sum^2 / n; no data have these sums",
+                ));
+            }
+        }
+        let (cxx, cyy) = (cxx.max(0.0), cyy.max(0.0));
         let cxy = sxy - sx * my;
+        // Cauchy-Schwarz, with room for the rounding of co-moments computed from raw sums.
+        let slack = 1e-9 * (sxx * syy).sqrt();
+        if cxy.abs() > (cxx * cyy).sqrt() * (1.0 + 1e-9) + slack {
+            return Err(NeymanError::invalid(
+                names[2],
+                "the cross-sum implies a correlation beyond +/-1; no data have these sums",
+            ));
+        }
         Ok(Self {
             n,
             mean: [mx, my],
@@ -167,10 +189,10 @@ fn check_lengths<const K: usize>(cols: &[&[f64]; K], names: &[&str; K]) -> Resul
 /// Per-group co-moments of K columns in one pass. `codes[i]` is the group of row `i` (negative: no
 /// group, skipped); with `codes = None` every row is in group 0. Rows with a non-finite value in
 /// any column are counted, not used.
-pub fn grouped_comoments_of<const K: usize>(
+pub fn grouped_comoments_of<const K: usize, C: Code>(
     cols: &[&[f64]; K],
     names: &[&str; K],
-    codes: Option<&[i32]>,
+    codes: Option<&[C]>,
     n_groups: usize,
 ) -> Result<Vec<SliceCoMoments<K>>> {
     let len = check_lengths(cols, names)?;
@@ -183,7 +205,7 @@ pub fn grouped_comoments_of<const K: usize>(
                 other_len: len,
             });
         }
-        if let Some(&bad) = g.iter().find(|&&c| c >= 0 && c as usize >= n_groups) {
+        if let Some(bad) = out_of_range(g, n_groups) {
             return Err(NeymanError::invalid(
                 "codes",
                 format!("group code {bad} is out of range for {n_groups} groups"),
@@ -374,9 +396,9 @@ fn ungrouped_block<const K: usize>(cols: &[&[f64]; K]) -> SliceCoMoments<K> {
 /// One grouped block. The scatter into per-group sums keeps `ILP` copies of the accumulators
 /// (row `i` goes to copy `i % ILP`), so consecutive rows of one group do not wait on each other;
 /// the copies merge in a fixed order.
-fn grouped_block<const K: usize>(
+fn grouped_block<const K: usize, C: Code>(
     cols: &[&[f64]; K],
-    g: &[i32],
+    g: &[C],
     n_groups: usize,
 ) -> Vec<SliceCoMoments<K>> {
     if n_groups <= MAX_MASKED_GROUPS {
@@ -393,7 +415,7 @@ fn grouped_block<const K: usize>(
             return parts;
         }
     }
-    masked_block(cols, |i| g[i], n_groups)
+    masked_block(cols, |i| g[i].index(), n_groups)
 }
 
 /// Up to this many groups (experiment arms), a block is reduced by one vectorised masked pass per
@@ -404,18 +426,18 @@ const MAX_MASKED_GROUPS: usize = 8;
 /// rows and the fused weighted kernel runs over the block. `None` if any value is not finite (or
 /// K > 2), so the caller takes the scatter path.
 #[inline(always)]
-fn grouped_finite_block<const K: usize>(
+fn grouped_finite_block<const K: usize, C: Code>(
     cols: &[&[f64]; K],
-    g: &[i32],
+    g: &[C],
     n_groups: usize,
 ) -> Option<Vec<SliceCoMoments<K>>> {
     let mut wbuf = [0.0f64; INNER_BLOCK];
     let w = &mut wbuf[..g.len()];
     let mut out = Vec::with_capacity(n_groups);
     for k in 0..n_groups {
-        let code = k as i32;
+        let code = k as i64;
         for (wv, &c) in w.iter_mut().zip(g) {
-            *wv = f64::from(u8::from(c == code));
+            *wv = f64::from(u8::from(c.index() == code));
         }
         out.push(SliceCoMoments {
             comoments: weighted_block::<K, true>(cols, w)?,
@@ -428,9 +450,9 @@ fn grouped_finite_block<const K: usize>(
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn grouped_finite_block_avx2<const K: usize>(
+fn grouped_finite_block_avx2<const K: usize, C: Code>(
     cols: &[&[f64]; K],
-    g: &[i32],
+    g: &[C],
     n_groups: usize,
 ) -> Option<Vec<SliceCoMoments<K>>> {
     grouped_finite_block(cols, g, n_groups)
@@ -438,10 +460,10 @@ fn grouped_finite_block_avx2<const K: usize>(
 
 /// 1.0 where the code equals `code`, else 0.0.
 #[inline(always)]
-pub(crate) fn weights(codes: &[i32], code: i32) -> [f64; LANES] {
+pub(crate) fn weights<C: Code>(codes: &[C], code: i64) -> [f64; LANES] {
     let mut w = [0.0f64; LANES];
     for (wl, &c) in w.iter_mut().zip(codes) {
-        *wl = f64::from(u8::from(c == code));
+        *wl = f64::from(u8::from(c.index() == code));
     }
     w
 }
@@ -452,7 +474,7 @@ const ILP: usize = 4;
 /// other rows are counted as NaN or infinite. `group(i) < 0` skips row `i`.
 fn masked_block<const K: usize>(
     cols: &[&[f64]; K],
-    group: impl Fn(usize) -> i32,
+    group: impl Fn(usize) -> i64,
     n_groups: usize,
 ) -> Vec<SliceCoMoments<K>> {
     let n = cols[0].len();
@@ -543,7 +565,7 @@ pub fn comoments_of<const K: usize>(
     cols: &[&[f64]; K],
     names: &[&str; K],
 ) -> Result<SliceCoMoments<K>> {
-    let mut v = grouped_comoments_of(cols, names, None, 1)?;
+    let mut v = grouped_comoments_of(cols, names, None::<&[i32]>, 1)?;
     Ok(v.pop().unwrap_or_default())
 }
 

@@ -189,7 +189,9 @@ pub fn cuped_test(
     test: AdjustedTest,
     opts: &Options,
 ) -> Result<Adjusted> {
-    let theta = if pooled.vcc > 0.0 {
+    // A constant covariate given as sums leaves a variance of rounding size, not zero.
+    let constant = pooled.vcc <= 64.0 * f64::EPSILON * pooled.c * pooled.c;
+    let theta = if pooled.vcc > 0.0 && !constant {
         pooled.vmc / pooled.vcc
     } else {
         return Err(NeymanError::ZeroVariance {
@@ -212,7 +214,8 @@ pub fn cuped_test(
     let v_n = v_t + theta * theta * control.vcc / nc;
     let cov_n_mc = theta * control.vmc / nc;
     let var_adj = v_c + v_t;
-    if var_adj <= 0.0 {
+    // An exact linear relation leaves only rounding in the adjusted variance.
+    if var_adj <= 1e-12 * (u_c + u_t) {
         return Err(NeymanError::ZeroVariance {
             arg: "covariate".into(),
             msg:

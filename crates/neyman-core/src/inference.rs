@@ -8,7 +8,7 @@
 //! `(m_t - rho m_c)^2 <= q^2 (v_t - 2 rho c + rho^2 v_c)`, bounded when `m_c^2 > q^2 v_c`, i.e. when
 //! the control mean is itself significantly non-zero; otherwise the interval is unbounded.
 
-use statrs::distribution::{ChiSquared, ContinuousCDF, Normal, StudentsT};
+use statrs::distribution::{ChiSquared, Continuous, ContinuousCDF, Normal, StudentsT};
 
 use crate::error::{NeymanError, Result};
 
@@ -100,9 +100,11 @@ impl Reference {
             Reference::Normal => Ok(Normal::new(0.0, 1.0)
                 .map_err(|e| NeymanError::invalid("df", e.to_string()))?
                 .inverse_cdf(p)),
-            Reference::T(df) => Ok(StudentsT::new(0.0, 1.0, df)
-                .map_err(|e| NeymanError::invalid("df", format!("{df}: {e}")))?
-                .inverse_cdf(p)),
+            Reference::T(df) => {
+                let d = StudentsT::new(0.0, 1.0, df)
+                    .map_err(|e| NeymanError::invalid("df", format!("{df}: {e}")))?;
+                Ok(t_quantile(&d, df, p))
+            }
         }
     }
 
@@ -129,6 +131,54 @@ impl Reference {
             Alternative::Less => Ok(self.cdf_sf(statistic)?.0),
         }
     }
+}
+
+/// Above this many degrees of freedom the t quantile comes from the Cornish-Fisher expansion.
+const CORNISH_FISHER_DF: f64 = 1000.0;
+
+/// Student-t quantile.
+///
+/// For `df > 1000`: the Cornish-Fisher expansion around the normal quantile (Abramowitz and Stegun
+/// 1964, eq. 26.7.5, terms to `1/df^4`), whose error is below `1e-15` there; statrs'
+/// `inverse_cdf` loses accuracy as df grows (1e-3 relative at 2e6) and does not return above about
+/// 1.6e7. For smaller df: statrs' `inverse_cdf` polished by Newton steps on the tail probability
+/// on the side of `p`, so that `p` near 1 loses no digits.
+fn t_quantile(d: &StudentsT, df: f64, p: f64) -> f64 {
+    if df > CORNISH_FISHER_DF {
+        let z = match Normal::new(0.0, 1.0) {
+            Ok(n) => n.inverse_cdf(p),
+            Err(_) => return f64::NAN,
+        };
+        let z2 = z * z;
+        let g1 = (z2 + 1.0) * z / 4.0;
+        let g2 = ((5.0 * z2 + 16.0) * z2 + 3.0) * z / 96.0;
+        let g3 = (((3.0 * z2 + 19.0) * z2 + 17.0) * z2 - 15.0) * z / 384.0;
+        let g4 = ((((79.0 * z2 + 776.0) * z2 + 1482.0) * z2 - 1920.0) * z2 - 945.0) * z / 92160.0;
+        return z + (g1 + (g2 + (g3 + g4 / df) / df) / df) / df;
+    }
+    let mut x = d.inverse_cdf(p);
+    if !x.is_finite() {
+        return x;
+    }
+    let upper = p > 0.5;
+    let target = if upper { 1.0 - p } else { p };
+    for _ in 0..8 {
+        let density = d.pdf(x);
+        if density <= 0.0 || !density.is_finite() {
+            break;
+        }
+        // The residual of the tail probability; the upper tail falls as x grows.
+        let step = if upper {
+            (d.sf(x) - target) / density
+        } else {
+            (d.cdf(x) - target) / density
+        };
+        x += if upper { step } else { -step };
+        if step.abs() <= 1e-15 * x.abs().max(1.0) {
+            break;
+        }
+    }
+    x
 }
 
 /// Upper-tail probability of a chi-square statistic.
@@ -210,7 +260,7 @@ pub fn relative(
 /// Fieller interval for `m_t / m_c` (Fieller 1954; see also Franz 2007, eq. 5-8).
 ///
 /// Roots of `a rho^2 - 2 b rho + c = 0` with `a = m_c^2 - q^2 v_c`, `b = m_t m_c - q^2 cov`,
-/// `c = m_t^2 - q^2 v_t`. When `a <= 0` the confidence set is unbounded and the whole line is returned.
+/// `c = m_t^2 - q^2 v_t`; the discriminant is computed in expanded form. When `a <= 0` the confidence set is unbounded and the whole line is returned.
 fn fieller(
     m_t: f64,
     m_c: f64,
@@ -223,8 +273,10 @@ fn fieller(
     let q2 = q * q;
     let a = m_c * m_c - q2 * v_c;
     let b = m_t * m_c - q2 * cov;
-    let c = m_t * m_t - q2 * v_t;
-    let disc = b * b - a * c;
+    // b^2 - a c, expanded so that the m_t^2 m_c^2 terms, which cancel, are never formed: with
+    // precise estimates they are far larger than the result.
+    let disc = q2 * (m_c * m_c * v_t + m_t * m_t * v_c - 2.0 * m_t * m_c * cov)
+        + q2 * q2 * (cov * cov - v_c * v_t);
     if a <= 0.0 || disc < 0.0 {
         return (f64::NEG_INFINITY, f64::INFINITY);
     }
@@ -360,6 +412,25 @@ mod tests {
     }
 
     #[test]
+    fn t_quantile_at_large_df() {
+        // scipy.stats.t.ppf(0.975, df) for df = 1e6, 2e7, 1e3, 100; t.ppf(0.025, 3).
+        for (df, p, expect) in [
+            (1e6, 0.975, 1.959_966_356_814_107),
+            (2e7, 0.975, 1.959_964_103_153_622),
+            (1e3, 0.975, 1.962_339_080_826_408_3),
+            (1001.0, 0.9995, 3.300_272_876_066_040_3),
+            (100.0, 0.975, 1.983_971_518_523_551_5),
+            (3.0, 0.025, -3.182_446_305_283_708_6),
+        ] {
+            let q = Reference::T(df).ppf(p).unwrap();
+            assert!(
+                (q - expect).abs() < 1e-12 * expect.abs(),
+                "df {df}: {q} vs {expect}"
+            );
+        }
+    }
+
+    #[test]
     fn confidence_level_domain() {
         assert!(check_confidence_level(1.0).is_err());
         assert!(check_confidence_level(0.0).is_err());
@@ -391,6 +462,34 @@ mod tests {
         );
         assert!((r.effect - 0.1).abs() < 1e-12);
         assert!((r.ci_low - d.ci_low).abs() < 5e-3 && (r.ci_high - d.ci_high).abs() < 5e-3);
+    }
+
+    #[test]
+    fn fieller_is_stable_for_large_means() {
+        // Means near 1e9 with unit variances: the naive discriminant b^2 - ac cancels to noise.
+        let (mt, mc, vt, vc) = (1e9 + 0.3, 1e9, 0.004, 0.005);
+        let f = relative(
+            mt,
+            mc,
+            vt,
+            vc,
+            0.0,
+            1.96,
+            Alternative::TwoSided,
+            RelativeCi::Fieller,
+        );
+        let d = relative(
+            mt,
+            mc,
+            vt,
+            vc,
+            0.0,
+            1.96,
+            Alternative::TwoSided,
+            RelativeCi::Delta,
+        );
+        assert!(f.ci_low.is_finite() && f.ci_high.is_finite());
+        assert!((f.ci_low - d.ci_low).abs() < 1e-15 && (f.ci_high - d.ci_high).abs() < 1e-15);
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! | module | statistic or test |
 //! | --- | --- |
 //! | [`moments`] | `Moments`: n, mean, M2 (Welford update, Chan merge), one-pass parallel kernels |
+//! | [`codes`] | group codes of any signed integer type |
 //! | [`comoments`] | `CoMoments<K>`: means and co-moment matrix of K variables |
 //! | [`inference`] | alternatives, reference distributions, intervals, relative effects (delta, Fieller) |
 //! | [`cuped`] | CUPED: one pre-experiment covariate, for means and ratio metrics |
@@ -27,6 +28,7 @@
 //! assert!(r.pvalue > 0.05 && r.pvalue < 0.2);
 //! ```
 
+pub mod codes;
 pub mod comoments;
 pub mod cuped;
 pub mod error;

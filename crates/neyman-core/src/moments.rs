@@ -7,6 +7,7 @@
 //! LeVeque 1983, eq. 1.7), whose error does not grow with the mean's magnitude, and blocks merge in
 //! order, so the result is one pass over memory and independent of the thread count.
 
+use crate::codes::Code;
 use crate::comoments::grouped_comoments_of;
 use crate::error::{NeymanError, Result};
 use crate::parallel::reduce_blocks;
@@ -35,7 +36,8 @@ impl Moments {
     /// Build from pre-aggregated sums (count, sum, sum of squares), e.g. computed in SQL.
     ///
     /// `M2 = sum_sq - sum^2 / n` cancels badly when the mean is large relative to the standard
-    /// deviation; a small negative result from rounding is clipped to zero.
+    /// deviation; a small negative result from rounding is clipped to zero, and sums that no data
+    /// could produce (`sum_sq < sum^2 / n` beyond rounding) are an error.
     pub fn from_sums(n: u64, sum: f64, sum_sq: f64) -> Result<Self> {
         if !sum.is_finite() || !sum_sq.is_finite() {
             return Err(NeymanError::invalid("sum", "sums must be finite"));
@@ -51,8 +53,22 @@ impl Moments {
         }
         let nf = n as f64;
         let mean = sum / nf;
-        let m2 = (sum_sq - sum * mean).max(0.0);
-        Ok(Self { n, mean, m2 })
+        let m2 = sum_sq - sum * mean;
+        // Rounding can leave a tiny negative M2; a large one means the sums are inconsistent.
+        if m2 < -1e-9 * sum_sq {
+            return Err(NeymanError::invalid(
+                "sum_sq",
+                format!(
+                    "{sum_sq} is less than sum^2 / n = {}; no data have these sums",
+                    sum * mean
+                ),
+            ));
+        }
+        Ok(Self {
+            n,
+            mean,
+            m2: m2.max(0.0),
+        })
     }
 
     /// Add one observation (Welford).
@@ -291,7 +307,11 @@ pub fn moments_of(xs: &[f64]) -> Result<SliceMoments> {
 /// Per-group moments of `xs`, where `codes[i]` is the group of row `i` (negative codes are rows in
 /// no group and are skipped). One pass; each group's result is what [`moments_of`] gives on the
 /// group's rows up to rounding.
-pub fn grouped_moments_of(xs: &[f64], codes: &[i32], n_groups: usize) -> Result<Vec<SliceMoments>> {
+pub fn grouped_moments_of<C: Code>(
+    xs: &[f64],
+    codes: &[C],
+    n_groups: usize,
+) -> Result<Vec<SliceMoments>> {
     if xs.len() != codes.len() {
         return Err(NeymanError::LengthMismatch {
             arg: "values".into(),
@@ -300,7 +320,7 @@ pub fn grouped_moments_of(xs: &[f64], codes: &[i32], n_groups: usize) -> Result<
             other_len: codes.len(),
         });
     }
-    let parts = grouped_comoments_of::<1>(&[xs], &["values"], Some(codes), n_groups)?;
+    let parts = grouped_comoments_of::<1, C>(&[xs], &["values"], Some(codes), n_groups)?;
     Ok(parts
         .iter()
         .map(|p| SliceMoments {

@@ -7,6 +7,7 @@
 //! `[d - sqrt((p_t - l_t)^2 + (u_c - p_c)^2), d + sqrt((u_t - p_t)^2 + (p_c - l_c)^2)]`.
 //! Relative lift `p_t / p_c - 1` by the delta method or Fieller with binomial variances.
 
+use crate::codes::{out_of_range, Code};
 use crate::comoments::weights;
 use crate::error::{NeymanError, Result};
 use crate::inference::{compare, Alternative, Comparison, Options, Reference};
@@ -154,9 +155,9 @@ impl BinaryCounts {
 
 /// Count trials and successes of a 0/1 column per group in one pass (`codes = None`: one group;
 /// negative codes: rows in no group). Integer counts, so nothing is lost however many rows.
-pub fn binary_counts_of(
+pub fn binary_counts_of<C: Code>(
     xs: &[f64],
-    codes: Option<&[i32]>,
+    codes: Option<&[C]>,
     n_groups: usize,
 ) -> Result<Vec<BinaryCounts>> {
     if let Some(g) = codes {
@@ -168,7 +169,7 @@ pub fn binary_counts_of(
                 other_len: xs.len(),
             });
         }
-        if let Some(&bad) = g.iter().find(|&&c| c >= 0 && c as usize >= n_groups) {
+        if let Some(bad) = out_of_range(g, n_groups) {
             return Err(NeymanError::invalid(
                 "codes",
                 format!("group code {bad} is out of range for {n_groups} groups"),
@@ -203,10 +204,14 @@ pub fn binary_counts_of(
 }
 
 /// Per-group tallies of a block, one row at a time (any values, any number of groups).
-fn binary_block_scalar(xs: &[f64], codes: Option<&[i32]>, n_groups: usize) -> Vec<BinaryCounts> {
+fn binary_block_scalar<C: Code>(
+    xs: &[f64],
+    codes: Option<&[C]>,
+    n_groups: usize,
+) -> Vec<BinaryCounts> {
     let mut acc = vec![BinaryCounts::default(); n_groups];
     for (i, &v) in xs.iter().enumerate() {
-        let k = codes.map_or(0, |g| g[i]);
+        let k = codes.map_or(0, |g| g[i].index());
         if k < 0 {
             continue;
         }
@@ -230,11 +235,15 @@ fn binary_block_scalar(xs: &[f64], codes: Option<&[i32]>, n_groups: usize) -> Ve
 /// when every value is 0 or 1 (each term is non-negative and non-zero otherwise; NaN or infinity
 /// make it non-finite). `None` when some value is neither, so the caller takes the scalar path.
 #[inline(always)]
-fn binary_block(xs: &[f64], codes: Option<&[i32]>, n_groups: usize) -> Option<Vec<BinaryCounts>> {
+fn binary_block<C: Code>(
+    xs: &[f64],
+    codes: Option<&[C]>,
+    n_groups: usize,
+) -> Option<Vec<BinaryCounts>> {
     let mut out = Vec::with_capacity(n_groups);
     let full = xs.len() / LANES * LANES;
     for k in 0..n_groups {
-        let code = k as i32;
+        let code = k as i64;
         let mut rows = [0.0f64; LANES];
         let mut ones = [0.0f64; LANES];
         let mut bad = [0.0f64; LANES];
@@ -253,7 +262,7 @@ fn binary_block(xs: &[f64], codes: Option<&[i32]>, n_groups: usize) -> Option<Ve
             i += LANES;
         }
         for (l, row) in (full..xs.len()).enumerate() {
-            if codes.is_none_or(|g| g[row] == code) {
+            if codes.is_none_or(|g| g[row].index() == code) {
                 let x = xs[row];
                 rows[l] += 1.0;
                 ones[l] += x;
@@ -275,17 +284,17 @@ fn binary_block(xs: &[f64], codes: Option<&[i32]>, n_groups: usize) -> Option<Ve
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn binary_block_avx2(
+fn binary_block_avx2<C: Code>(
     xs: &[f64],
-    codes: Option<&[i32]>,
+    codes: Option<&[C]>,
     n_groups: usize,
 ) -> Option<Vec<BinaryCounts>> {
     binary_block(xs, codes, n_groups)
 }
 
-fn binary_block_dispatch(
+fn binary_block_dispatch<C: Code>(
     xs: &[f64],
-    codes: Option<&[i32]>,
+    codes: Option<&[C]>,
     n_groups: usize,
 ) -> Option<Vec<BinaryCounts>> {
     #[cfg(target_arch = "x86_64")]
@@ -318,8 +327,8 @@ mod tests {
             binary_counts_of(&odd, Some(&codes), 3).unwrap(),
             binary_block_scalar(&odd, Some(&codes), 3)
         );
-        let fast1 = binary_counts_of(&xs, None, 1).unwrap();
-        assert_eq!(fast1, binary_block_scalar(&xs, None, 1));
+        let fast1 = binary_counts_of(&xs, None::<&[i32]>, 1).unwrap();
+        assert_eq!(fast1, binary_block_scalar(&xs, None::<&[i32]>, 1));
     }
 
     #[test]

@@ -79,7 +79,7 @@ mod tests {
 
     #[test]
     fn rejects_nonpositive_denominator() {
-        let s = CoMoments::<2>::from_sums(3, 1.0, 0.0, 1.0, 0.0, 0.0).unwrap();
+        let s = CoMoments::<2>::from_sums(3, (1.0, 0.0, 1.0, 0.0, 0.0), ["a", "b", "c"]).unwrap();
         assert!(ratio_and_variance("control", &s).is_err());
     }
 }

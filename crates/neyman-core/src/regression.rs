@@ -398,7 +398,7 @@ pub fn regression_adjust(d: &Design, arm_labels: &[String]) -> Result<Fit> {
     for g in 0..d.n_arms {
         if cross.n[g] < 2 {
             return Err(NeymanError::TooFewObservations {
-                arg: format!("arm {:?}", label(g)),
+                arg: format!("arm '{}'", label(g)),
                 n: cross.n[g],
                 needed: 2,
             });
@@ -433,7 +433,7 @@ pub fn regression_adjust(d: &Design, arm_labels: &[String]) -> Result<Fit> {
             String::new()
         };
         let msg = if j == 0 {
-            format!("the design is singular{arm}: too few rows for the covariates")
+            format!("the design is singular{arm}: too few rows for the number of covariates")
         } else {
             format!(
                 "covariate {what} is constant or collinear with the other covariates{arm}, so \
@@ -570,7 +570,9 @@ pub fn compare_fit(fit: &Fit, g: usize, opts: &Options) -> Result<Adjusted> {
     let (a0, ag) = (fit.adjusted[0], fit.adjusted[g]);
     let (v00, vgg, v0g) = (fit.vcov[0][0], fit.vcov[g][g], fit.vcov[0][g]);
     let var = (vgg + v00 - 2.0 * v0g).max(0.0);
-    if var == 0.0 {
+    let unadjusted_var = fit.var[0] / fit.n[0] as f64 + fit.var[g] / fit.n[g] as f64;
+    // An exact fit leaves only rounding in the adjusted variance.
+    if var <= 1e-12 * unadjusted_var {
         return Err(NeymanError::ZeroVariance {
             arg: "y".into(),
             msg: "the adjusted standard error is zero (the covariates explain the outcome exactly)"

@@ -1,0 +1,537 @@
+"""Workloads W1 and W7 of BENCHMARKS.md: their data, the tools timed on it and how to read results.
+
+A workload is a data builder (fixed seed, run outside every timed region) and a list of tools. A
+tool is a ``run(data)`` callable, which is exactly what is timed (the call a user would write), and
+an ``extract(output)`` callable, which turns the output into a dict of standard fields for the
+agreement check and is never timed. Every tool names the arrays it must read, so that the floor
+(one parallel pass over those bytes) can be scaled to what that tool reads.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import neyman
+import numpy as np
+import pandas as pd
+import polars as pl
+import tea_tasting as tt
+from neyman import _neyman
+from scipy import stats
+from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
+
+Data = dict[str, Any]
+Fields = dict[str, float]
+
+# Seeds: one per workload, fixed, so every run (and every memory subprocess) sees the same data.
+SEED_W1 = 20240101
+SEED_W7 = 20240107
+
+
+@dataclass(frozen=True)
+class Tool:
+    """One way of computing the workload's answer.
+
+    ``kind`` is ``"neyman"``, ``"peer"`` or ``"floor"``. ``input`` groups tools that take the same
+    kind of input (``"arrays"``, ``"pandas"``, ``"polars"``); a peer's speed ratio is taken against
+    the neyman tool with the same ``input``. ``reads`` names the arrays of the data dict whose bytes
+    the tool must read at least once (used to scale the floor). ``tolerance`` maps a field to
+    ``(rtol, reason)`` where the peer defines that field differently from neyman. ``restate``,
+    if given, maps neyman's answer to the peer's definition of some fields (computed from neyman's
+    own outputs, never from the peer's) before the comparison.
+    """
+
+    name: str
+    kind: str
+    input: str
+    run: Callable[[Data], Any]
+    extract: Callable[[Any], Fields]
+    reads: tuple[str, ...]
+    tolerance: dict[str, tuple[float, str]] = field(default_factory=dict)
+    small_sizes: bool = True
+    restate: Callable[[Fields], Fields] | None = None
+
+
+@dataclass(frozen=True)
+class Workload:
+    """A workload: a name, a data builder and its tools (the first tool is the reference).
+
+    ``build(n)`` makes all the data; ``frames(arrays)`` rebuilds the data frames from the numpy
+    arrays of ``build``'s output (so a subprocess can load saved arrays instead of redrawing).
+    """
+
+    key: str
+    title: str
+    build: Callable[[int], Data]
+    frames: Callable[[Data], Data]
+    tools: tuple[Tool, ...]
+    fields: tuple[str, ...]
+    floor_arrays: tuple[str, ...]
+    notes: tuple[str, ...] = ()
+
+    def tool(self, name: str) -> Tool:
+        """The tool called ``name``."""
+        for t in self.tools:
+            if t.name == name:
+                return t
+        raise KeyError(name)
+
+
+def _result_fields(res: Any, names: tuple[str, ...]) -> Fields:
+    """Fields of a neyman ``TestResult`` (or the single row of an ``AnalysisResult``)."""
+    row = res if hasattr(res, "effect") else res[0]
+    return {k: float(getattr(row, k)) for k in names}
+
+
+def _neyman_floor(data: Data, names: tuple[str, ...]) -> float:
+    """One parallel pass over each named float64 array: the memory-bandwidth floor."""
+    total = 0.0
+    for k in names:
+        total += _neyman.floor_sum(data[k])
+    return total
+
+
+# --------------------------------------------------------------------------------------------
+# W1: Welch t-test + 95% CI, float64, half the rows per arm
+# --------------------------------------------------------------------------------------------
+
+W1_FIELDS = ("effect", "ci_low", "ci_high", "statistic", "pvalue", "df")
+
+
+def build_w1(n: int, seed: int = SEED_W1) -> Data:
+    """``n`` rows, ``n // 2`` per arm: y ~ N(10, 2) in control, N(10.002, 2.1) in treatment.
+
+    The arm column is int32 0/1 in random order (not sorted), as in a real log. ``c`` and ``t``
+    are contiguous copies of each arm's values, for the array-input tools; ``df`` is a pandas
+    frame with columns ``arm`` and ``y`` for the frame-input tools. The effect is chosen so that
+    the p-value is moderate at 10M rows (about 0.1), so relative agreement of p is meaningful.
+    """
+    rng = np.random.default_rng(seed)
+    half = n // 2
+    arm = rng.permutation(np.repeat(np.array([0, 1], dtype=np.int32), [half, n - half]))
+    y = rng.normal(10.0, 2.0, size=n)
+    treated = arm == 1
+    y[treated] = 10.0 + (y[treated] - 10.0) * 1.05 + 0.002
+    c = np.ascontiguousarray(y[~treated])
+    t = np.ascontiguousarray(y[treated])
+    return frames_w1({"c": c, "t": t, "arm": arm, "y": y})
+
+
+def frames_w1(arrays: Data) -> Data:
+    """Add the pandas frame ``df`` (columns ``arm``, ``y``) built from the arrays."""
+    return {**arrays, "df": pd.DataFrame({"arm": arrays["arm"], "y": arrays["y"]})}
+
+
+def welch_from_moments(
+    mc: float, vc: float, nc: int, mt: float, vt: float, nt: int, confidence_level: float = 0.95
+) -> Fields:
+    """Welch's test and CI from each arm's mean, sample variance (ddof=1) and count.
+
+    The textbook formula a user writes by hand: ``se^2 = v_t/n_t + v_c/n_c``, Welch-Satterthwaite
+    df, two-sided p from ``scipy.stats.t``.
+    """
+    a, b = vc / nc, vt / nt
+    se = math.sqrt(a + b)
+    df = (a + b) ** 2 / (a * a / (nc - 1) + b * b / (nt - 1))
+    effect = mt - mc
+    stat = effect / se
+    q = float(stats.t.ppf(0.5 + confidence_level / 2, df))
+    return {
+        "effect": effect,
+        "ci_low": effect - q * se,
+        "ci_high": effect + q * se,
+        "statistic": stat,
+        "pvalue": float(2.0 * stats.t.sf(abs(stat), df)),
+        "df": df,
+    }
+
+
+def _w1_neyman_arrays(d: Data) -> Any:
+    """neyman on the two arms as float64 arrays."""
+    return neyman.ttest(d["c"], d["t"])
+
+
+def _w1_neyman_frame(d: Data) -> Any:
+    """neyman on the pandas frame, arms by the int32 ``arm`` column."""
+    return neyman.ttest(d["df"], metric="y", variant="arm", control=0)
+
+
+def _w1_scipy(d: Data) -> Any:
+    """scipy's Welch test and its confidence interval."""
+    res = stats.ttest_ind(d["t"], d["c"], equal_var=False)
+    return res, res.confidence_interval(0.95)
+
+
+def _w1_scipy_extract(out: Any) -> Fields:
+    """Standard fields of scipy's result."""
+    res, ci = out
+    # scipy reports no effect; the CI is symmetric around it, so its midpoint is the effect.
+    return {
+        "effect": (float(ci.low) + float(ci.high)) / 2,
+        "ci_low": float(ci.low),
+        "ci_high": float(ci.high),
+        "statistic": float(res.statistic),
+        "pvalue": float(res.pvalue),
+        "df": float(res.df),
+    }
+
+
+def _w1_statsmodels(d: Data) -> Any:
+    """statsmodels' Welch test and CI of the difference (treatment - control)."""
+    d1, d2 = DescrStatsW(d["t"]), DescrStatsW(d["c"])
+    cm = CompareMeans(d1, d2)
+    stat, p, df = cm.ttest_ind(usevar="unequal")
+    lo, hi = cm.tconfint_diff(alpha=0.05, usevar="unequal")
+    return d1.mean - d2.mean, stat, p, df, lo, hi
+
+
+def _w1_statsmodels_extract(out: Any) -> Fields:
+    """Standard fields of statsmodels' results."""
+    effect, stat, p, df, lo, hi = out
+    return {
+        "effect": float(effect),
+        "ci_low": float(lo),
+        "ci_high": float(hi),
+        "statistic": float(stat),
+        "pvalue": float(p),
+        "df": float(df),
+    }
+
+
+def _w1_pandas(d: Data) -> Fields:
+    """pandas groupby mean, var and count per arm, then the Welch formula."""
+    agg = d["df"].groupby("arm")["y"].agg(["mean", "var", "count"])
+    c, t = agg.loc[0], agg.loc[1]
+    return welch_from_moments(
+        c["mean"], c["var"], int(c["count"]), t["mean"], t["var"], int(t["count"])
+    )
+
+
+def _w1_numpy(d: Data) -> Fields:
+    """numpy mean and var(ddof=1) per arm, then the Welch formula."""
+    c, t = d["c"], d["t"]
+    return welch_from_moments(c.mean(), c.var(ddof=1), c.size, t.mean(), t.var(ddof=1), t.size)
+
+
+def _identity(out: Any) -> Fields:
+    """The tool already returns the standard fields."""
+    return dict(out)
+
+
+def _w1_neyman_extract(res: Any) -> Fields:
+    """Standard fields of neyman's t-test result."""
+    return _result_fields(res, W1_FIELDS)
+
+
+W1 = Workload(
+    key="W1",
+    title="Welch t-test + 95% CI (float64, half the rows per arm)",
+    build=build_w1,
+    frames=frames_w1,
+    fields=W1_FIELDS,
+    floor_arrays=("c", "t"),
+    tools=(
+        Tool("neyman.ttest", "neyman", "arrays", _w1_neyman_arrays, _w1_neyman_extract, ("c", "t")),
+        Tool(
+            "neyman.ttest(frame)",
+            "neyman",
+            "pandas",
+            _w1_neyman_frame,
+            _w1_neyman_extract,
+            ("y", "arm"),
+        ),
+        Tool("scipy ttest_ind", "peer", "arrays", _w1_scipy, _w1_scipy_extract, ("c", "t")),
+        Tool(
+            "statsmodels CompareMeans",
+            "peer",
+            "arrays",
+            _w1_statsmodels,
+            _w1_statsmodels_extract,
+            ("c", "t"),
+        ),
+        Tool("pandas groupby", "peer", "pandas", _w1_pandas, _identity, ("y", "arm")),
+        Tool("numpy by hand", "peer", "arrays", _w1_numpy, _identity, ("c", "t")),
+        Tool(
+            "floor_sum",
+            "floor",
+            "arrays",
+            lambda d: _neyman_floor(d, ("c", "t")),
+            lambda _: {},
+            ("c", "t"),
+        ),
+    ),
+    notes=(
+        "neyman.ttest(c, t) and the array peers read the two arms' float64 arrays (8 bytes/row); "
+        "the frame tools read y (float64) and arm (int32), 12 bytes/row.",
+        "Peers on arrays are compared with neyman on arrays, peers on pandas with neyman on "
+        "the same pandas frame.",
+    ),
+)
+
+
+# --------------------------------------------------------------------------------------------
+# W7: ratio metric clicks / impressions per user, delta method, z reference
+# --------------------------------------------------------------------------------------------
+
+W7_FIELDS = (
+    "control_value",
+    "treatment_value",
+    "effect",
+    "ci_low",
+    "ci_high",
+    "statistic",
+    "pvalue",
+    "rel_effect",
+    "rel_ci_low",
+    "rel_ci_high",
+)
+
+
+def build_w7(n: int, seed: int = SEED_W7) -> Data:
+    """``n`` users, half per arm: impressions ~ 1 + Poisson(20), clicks ~ Binomial(impressions, p).
+
+    p = 0.05 in control and 0.05 * 1.001 in treatment (a 0.1% lift, p-value near 0.2 at 10M
+    users). Clicks and impressions are stored as float64 (integer-valued), so no tool pays for a
+    dtype conversion; arm is int32 0/1 in random order. Data: pandas frame ``df`` and polars frame
+    ``pl`` (columns arm, clicks, impressions) and per-arm contiguous arrays ``nc, dc, nt, dt``.
+    """
+    rng = np.random.default_rng(seed)
+    half = n // 2
+    arm = rng.permutation(np.repeat(np.array([0, 1], dtype=np.int32), [half, n - half]))
+    impressions = rng.poisson(20.0, size=n) + 1
+    p = np.where(arm == 1, 0.05 * 1.001, 0.05)
+    clicks = rng.binomial(impressions, p).astype(np.float64)
+    impressions = impressions.astype(np.float64)
+    treated = arm == 1
+    out: Data = {
+        "arm": arm,
+        "clicks": clicks,
+        "impressions": impressions,
+        "nc": np.ascontiguousarray(clicks[~treated]),
+        "dc": np.ascontiguousarray(impressions[~treated]),
+        "nt": np.ascontiguousarray(clicks[treated]),
+        "dt": np.ascontiguousarray(impressions[treated]),
+    }
+    return frames_w7(out)
+
+
+def frames_w7(arrays: Data) -> Data:
+    """Add the pandas frame ``df`` and the polars frame ``pl`` built from the arrays."""
+    cols = {k: arrays[k] for k in ("arm", "clicks", "impressions")}
+    return {**arrays, "df": pd.DataFrame(cols), "pl": pl.DataFrame(cols)}
+
+
+def ratio_delta_by_hand(
+    nc: np.ndarray, dc: np.ndarray, nt: np.ndarray, dt: np.ndarray, confidence_level: float = 0.95
+) -> Fields:
+    """Delta-method ratio test written with numpy, as a user would (Deng et al. 2018, eq. 2).
+
+    Per arm: ``r = mean(x)/mean(y)`` and ``Var(r) = (s_x^2/m_y^2 - 2 m_x s_xy/m_y^3 +
+    m_x^2 s_y^2/m_y^4) / n`` with sample (co)variances (ddof=1); z reference; relative effect
+    ``r_t/r_c - 1`` with delta variance ``v_t/r_c^2 + r_t^2 v_c/r_c^4``.
+    """
+
+    def arm(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+        """One arm's ratio and the delta-method variance of its estimate."""
+        n = x.size
+        mx, my = x.mean(), y.mean()
+        vx, vy = x.var(ddof=1), y.var(ddof=1)
+        cxy = np.dot(x - mx, y - my) / (n - 1)
+        v = (vx / my**2 - 2 * mx * cxy / my**3 + mx**2 * vy / my**4) / n
+        return float(mx / my), float(v)
+
+    rc, vc = arm(nc, dc)
+    rt, vt = arm(nt, dt)
+    se = math.sqrt(vc + vt)
+    effect = rt - rc
+    q = float(stats.norm.ppf(0.5 + confidence_level / 2))
+    rel = rt / rc - 1
+    rel_se = math.sqrt(vt / rc**2 + rt**2 * vc / rc**4)
+    return {
+        "control_value": rc,
+        "treatment_value": rt,
+        "effect": effect,
+        "ci_low": effect - q * se,
+        "ci_high": effect + q * se,
+        "statistic": effect / se,
+        "pvalue": float(2 * stats.norm.sf(abs(effect / se))),
+        "rel_effect": rel,
+        "rel_ci_low": rel - q * rel_se,
+        "rel_ci_high": rel + q * rel_se,
+    }
+
+
+def _w7_neyman_frame(key: str) -> Callable[[Data], Any]:
+    """neyman on the frame stored under ``key`` of the data."""
+
+    def run(d: Data) -> Any:
+        """The timed call."""
+
+        return neyman.ratio(
+            d[key], numerator="clicks", denominator="impressions", variant="arm", control=0
+        )
+
+    return run
+
+
+def _w7_neyman_arrays(d: Data) -> Any:
+    """neyman on per-arm numerator and denominator arrays."""
+    return neyman.ratio(d["nc"], d["dc"], d["nt"], d["dt"])
+
+
+def _w7_neyman_extract(res: Any) -> Fields:
+    """Standard fields of neyman's ratio result, with ``rel_se`` for restating."""
+    return _result_fields(res, (*W7_FIELDS, "rel_se"))
+
+
+def _log_scale_rel_ci(ref: Fields, confidence_level: float = 0.95) -> Fields:
+    """neyman's relative interval restated on the log scale, as tea-tasting defines it.
+
+    tea-tasting: ``(r_t/r_c) * exp(+/- q se_log) - 1`` with ``se_log^2 = v_t/r_t^2 + v_c/r_c^2``.
+    neyman's delta ``rel_se^2 = v_t/r_c^2 + r_t^2 v_c/r_c^4 = (r_t/r_c)^2 se_log^2``, so
+    ``se_log = rel_se / (1 + rel_effect)``: the same variances, only the interval's scale differs.
+    """
+    q = float(stats.norm.ppf(0.5 + confidence_level / 2))
+    ratio = 1.0 + ref["rel_effect"]
+    se_log = ref["rel_se"] / ratio
+    return {
+        **ref,
+        "rel_ci_low": ratio * math.exp(-q * se_log) - 1.0,
+        "rel_ci_high": ratio * math.exp(q * se_log) - 1.0,
+    }
+
+
+_TT_EXPERIMENTS: dict[str, Any] = {}
+
+
+def _tt_experiment() -> Any:
+    """The tea-tasting experiment, built once (outside the timed region) and reused.
+
+    ``use_t=False`` makes tea-tasting refer the statistic to the normal distribution, as neyman's
+    ratio does (its default, ``use_t=True``, uses Welch's t; identical to 1e-8 at 10M rows).
+    """
+    if "exp" not in _TT_EXPERIMENTS:
+        _TT_EXPERIMENTS["exp"] = tt.Experiment(
+            ratio=tt.RatioOfMeans("clicks", "impressions", use_t=False), variant="arm"
+        )
+    return _TT_EXPERIMENTS["exp"]
+
+
+def _w7_tea_tasting(key: str) -> Callable[[Data], Any]:
+    """tea-tasting on the frame stored under ``key`` of the data."""
+
+    def run(d: Data) -> Any:
+        """The timed call."""
+        return _tt_experiment().analyze(d[key], control=0)
+
+    return run
+
+
+def _w7_tea_tasting_extract(res: Any) -> Fields:
+    """Standard fields of tea-tasting's result for the ratio metric."""
+    r = res["ratio"]
+    effect = float(r.effect_size)
+    return {
+        "control_value": float(r.control),
+        "treatment_value": float(r.treatment),
+        "effect": effect,
+        "ci_low": float(r.effect_size_ci_lower),
+        "ci_high": float(r.effect_size_ci_upper),
+        "statistic": float(r.statistic),
+        "pvalue": float(r.pvalue),
+        "rel_effect": float(r.rel_effect_size),
+        "rel_ci_low": float(r.rel_effect_size_ci_lower),
+        "rel_ci_high": float(r.rel_effect_size_ci_upper),
+    }
+
+
+def _w7_numpy(d: Data) -> Fields:
+    """The delta method written by hand with numpy."""
+    return ratio_delta_by_hand(d["nc"], d["dc"], d["nt"], d["dt"])
+
+
+_FRAME_READS = ("arm", "clicks", "impressions")
+
+W7 = Workload(
+    key="W7",
+    title="ratio metric clicks/impressions, delta method, CI on the relative lift",
+    build=build_w7,
+    frames=frames_w7,
+    fields=W7_FIELDS,
+    floor_arrays=("clicks", "impressions"),
+    tools=(
+        Tool(
+            "neyman.ratio(arrays)",
+            "neyman",
+            "arrays",
+            _w7_neyman_arrays,
+            _w7_neyman_extract,
+            ("nc", "dc", "nt", "dt"),
+        ),
+        Tool(
+            "neyman.ratio(pandas)",
+            "neyman",
+            "pandas",
+            _w7_neyman_frame("df"),
+            _w7_neyman_extract,
+            _FRAME_READS,
+        ),
+        Tool(
+            "neyman.ratio(polars)",
+            "neyman",
+            "polars",
+            _w7_neyman_frame("pl"),
+            _w7_neyman_extract,
+            _FRAME_READS,
+        ),
+        Tool(
+            "tea-tasting (pandas)",
+            "peer",
+            "pandas",
+            _w7_tea_tasting("df"),
+            _w7_tea_tasting_extract,
+            _FRAME_READS,
+            restate=_log_scale_rel_ci,
+        ),
+        Tool(
+            "tea-tasting (polars)",
+            "peer",
+            "polars",
+            _w7_tea_tasting("pl"),
+            _w7_tea_tasting_extract,
+            _FRAME_READS,
+            restate=_log_scale_rel_ci,
+        ),
+        Tool(
+            "numpy by hand",
+            "peer",
+            "arrays",
+            _w7_numpy,
+            _identity,
+            ("nc", "dc", "nt", "dt"),
+        ),
+        Tool(
+            "floor_sum",
+            "floor",
+            "arrays",
+            lambda d: _neyman_floor(d, ("clicks", "impressions")),
+            lambda _: {},
+            ("clicks", "impressions"),
+        ),
+    ),
+    notes=(
+        "clicks and impressions are float64 (integer-valued); arm is int32 0/1. Array tools read "
+        "4 float64 arrays of n/2 (16 bytes/user); frame tools read clicks, impressions and arm "
+        "(20 bytes/user).",
+        "tea-tasting is built once with RatioOfMeans('clicks', 'impressions', use_t=False) and "
+        "Experiment(variant='arm'); only .analyze(frame, control=0) is timed.",
+        "tea-tasting's relative CI is on the log scale; for the check, neyman's interval is "
+        "restated on that scale from neyman's own rel_effect and rel_se "
+        "(workloads._log_scale_rel_ci).",
+    ),
+)
+
+WORKLOADS: dict[str, Workload] = {"W1": W1, "W7": W7}
