@@ -474,7 +474,7 @@ fn regression_test<'py>(
     py: Python<'py>,
     y: PyReadonlyArray1<'_, f64>,
     numeric: Vec<(String, PyReadonlyArray1<'_, f64>)>,
-    categorical: Vec<(String, PyReadonlyArray1<'_, i32>, usize)>,
+    categorical: Vec<(String, PyReadonlyArray1<'_, i32>, Vec<String>)>,
     arms: PyReadonlyArray1<'_, i32>,
     arm_labels: Vec<String>,
     interacted: bool,
@@ -494,17 +494,19 @@ fn regression_test<'py>(
             let c = a
                 .as_slice()
                 .map_err(|_| PyValueError::new_err(format!("{n}: array must be C-contiguous")))?;
-            Ok((n.as_str(), c, *l))
+            Ok((n.as_str(), c, l.len()))
         })
         .collect::<PyResult<Vec<_>>>()?;
     let g = arms
         .as_slice()
         .map_err(|_| PyValueError::new_err("arms: array must be C-contiguous"))?;
+    let level_names: Vec<Vec<String>> = categorical.iter().map(|(_, _, l)| l.clone()).collect();
     let (fit, results) = run_detached(py, || {
         let design = Design {
             y: ys,
             numeric: num,
             categorical: cat,
+            level_names,
             arms: g,
             n_arms: arm_labels.len(),
             interacted,

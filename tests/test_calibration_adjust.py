@@ -33,7 +33,7 @@ True values
     tau + sum_s share_s delta_s (Miratrix et al. 2013). Relative targets are those effects over
     the matching control values (10 + mean(x1) + 0.5 mean(x2) + sum_s share_s mu_s, resp.
     10 + sum_s share_s mu_s). The population effect would need an extra variance term
-    (gamma^2 Var(x1) + sum_s pi_s (delta_s - delta_bar)^2) / N, about 2% of the variance here.
+    (gamma^2 Var(x1) + sum_s pi_s (delta_s - delta_bar)^2) / N, under 2% of the variance here.
 
 Independent reference
     The promise itself: the nominal alpha or confidence level; nothing is compared with a number
@@ -69,8 +69,8 @@ Where theory expects a deviation from nominal, and what is done about it
       has CV 0.2 at n = 200. The nominal check of the delta interval on heavy-tailed data is the
       n = 2000 scenario (bias 0.002 = 0.6 SE); at n = 200 the FPR (0.047), the absolute interval
       and Fieller (0.953) are calibrated and checked against nominal, and the delta interval is
-      checked against the predicted 0.933 instead (``test_cuped_heavy_small_n_delta_matches
-      _theory``), which also shows that the harness can see a 0.017 shortfall.
+      checked against the predicted 0.933 instead (the test ending in ``matches_theory``),
+      which also shows that the harness can see a 0.017 shortfall.
     * Every other rate above is within 0.0027 of nominal: at most 0.8 SE at R = 4000 and 0.5 SE
       at R = 2000.
 
@@ -85,7 +85,10 @@ Tolerance
 
 Run time: data are drawn as (chunk, n) matrices with ``numpy.random.default_rng``; neyman is
 called once per replication and comparison (polars frames for ``Experiment`` and
-``regression_adjust``). RUNTIME_PLACEHOLDER
+``regression_adjust``). Best per-replication times: 0.2-0.3 ms for CUPED on arrays, 2.6 ms for
+the proportion frame, 1.8 ms for the ratio frame, 7.8 ms for the regression frame (4
+``regression_adjust`` calls and one post-stratified ``analyze``), about 30 s for the module on an
+idle 2-core machine; 45 s of CPU (3 min wall) when shared with a benchmark run.
 """
 
 from __future__ import annotations

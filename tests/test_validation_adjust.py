@@ -1178,7 +1178,8 @@ def test_regression_fewer_rows_than_parameters(call: Callable[..., Any], interac
         df[c] = rng.normal(size=6)
     check_raises_one_of(
         (InsufficientDataError, ZeroVarianceError),
-        r"(\b6 observations; at least \d+ are needed|\bz[0-4]\b.*\b(constant|collinear)\b)",
+        r"(arm 'c' \(with 5 covariate columns\) has 3 observations; at least 7 are needed"
+        r"|\b6 observations; at least \d+ are needed|\bz[0-4]\b.*\b(constant|collinear)\b)",
         call,
         df,
         covs,
@@ -1201,7 +1202,7 @@ def test_regression_rows_equal_parameters(call: Callable[..., Any], cov_type: st
     )
     check_raises(
         InsufficientDataError,
-        r"\b6 observations; at least 7 are needed",
+        r"arm 'c' \(with 2 covariate columns\) has 3 observations; at least 4 are needed",
         call,
         df,
         ["z0", "z1"],

@@ -46,8 +46,8 @@ _FIELDS = (
 )
 
 
-def category_codes(df: Any, column: str) -> tuple[npt.NDArray[np.int32], int]:
-    """Level codes of a categorical column (sorted levels; missing values are -1)."""
+def category_codes(df: Any, column: str) -> tuple[npt.NDArray[np.int32], list[str]]:
+    """Level codes and level names of a categorical column (sorted levels; missing is -1)."""
     frame = nw.from_native(df, eager_only=True)
     if column not in frame.columns:
         raise InputError(f"categorical column {column!r} is not a column of the data")
@@ -57,7 +57,7 @@ def category_codes(df: Any, column: str) -> tuple[npt.NDArray[np.int32], int]:
     codes = np.full(len(col), -1, dtype=np.int32)
     for k, level in enumerate(levels):
         codes[(col == level).fill_null(value=False).to_numpy()] = k
-    return codes, len(levels)
+    return codes, [str(v) for v in levels]
 
 
 def _is_nan(v: Any) -> bool:
@@ -119,15 +119,16 @@ def adjusted_results(
             numeric.append((c, x))
     cats = []
     for c in categorical:
-        level_codes, n_levels = category_codes(data, c)
+        level_codes, level_names = category_codes(data, c)
         if missing == "indicator" and (level_codes < 0).any():
-            level_codes = np.where(level_codes < 0, n_levels, level_codes).astype(np.int32)
-            n_levels += 1
+            level_codes = np.where(level_codes < 0, len(level_names), level_codes).astype(np.int32)
+            level_names.append("(missing)")
+        n_levels = len(level_names)
         if n_levels < 2:
             raise InputError(
                 f"categorical column {c!r} has {n_levels} level; at least 2 are needed"
             )
-        cats.append((c, level_codes, n_levels))
+        cats.append((c, level_codes, level_names))
     labels = [str(lab) for lab in codes.labels]
     # nan_policy first, before any fit: count incomplete rows per arm (trivial counting).
     incomplete = np.isnan(y)

@@ -86,7 +86,7 @@ def cuped_test(
 def regression_test(
     y: npt.NDArray[np.float64],
     numeric: list[tuple[str, npt.NDArray[np.float64]]],
-    categorical: list[tuple[str, npt.NDArray[np.int32], int]],
+    categorical: list[tuple[str, npt.NDArray[np.int32], list[str]]],
     arms: npt.NDArray[np.int32],
     arm_labels: list[str],
     interacted: bool,

@@ -57,6 +57,8 @@ pub struct Design<'a> {
     pub numeric: Vec<(&'a str, &'a [f64])>,
     /// Categorical covariates: name, level codes (`0..levels`, negative = missing) and level count.
     pub categorical: Vec<(&'a str, &'a [i32], usize)>,
+    /// Display names of the levels of each categorical covariate (may be empty: numbered).
+    pub level_names: Vec<Vec<String>>,
     /// Arm code of each row (`0` is the control).
     pub arms: &'a [i32],
     /// Number of arms.
@@ -122,8 +124,15 @@ impl Design<'_> {
     fn names(&self) -> Vec<String> {
         let mut out = vec!["intercept".to_string()];
         out.extend(self.numeric.iter().map(|(n, _)| n.to_string()));
-        for (name, _, levels) in &self.categorical {
-            out.extend((1..*levels).map(|l| format!("{name}[level {l}]")));
+        for (c, (name, _, levels)) in self.categorical.iter().enumerate() {
+            let label = |l: usize| {
+                self.level_names
+                    .get(c)
+                    .and_then(|v| v.get(l))
+                    .cloned()
+                    .unwrap_or_else(|| format!("level {l}"))
+            };
+            out.extend((1..*levels).map(|l| format!("{name}={}", label(l))));
         }
         out
     }
@@ -404,6 +413,17 @@ pub fn regression_adjust(d: &Design, arm_labels: &[String]) -> Result<Fit> {
             });
         }
     }
+    if d.interacted {
+        for g in 0..d.n_arms {
+            if (cross.n[g] as usize) <= dz {
+                return Err(NeymanError::TooFewObservations {
+                    arg: format!("arm '{}' (with {} covariate columns)", label(g), dz - 1),
+                    n: cross.n[g],
+                    needed: dz as u64 + 1,
+                });
+            }
+        }
+    }
     let mut xtx = vec![vec![0.0; p]; p];
     let mut xty = vec![0.0; p];
     for g in 0..d.n_arms {
@@ -628,6 +648,7 @@ mod tests {
             y: &y,
             numeric: vec![],
             categorical: vec![("s", &s, 2)],
+            level_names: vec![],
             arms: &arm,
             n_arms: 2,
             interacted: true,
@@ -657,6 +678,7 @@ mod tests {
             y: &y,
             numeric: vec![("x", &x), ("x2", &x2)],
             categorical: vec![],
+            level_names: vec![],
             arms: &arm,
             n_arms: 2,
             interacted: false,
