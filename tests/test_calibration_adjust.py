@@ -87,8 +87,8 @@ Run time: data are drawn as (chunk, n) matrices with ``numpy.random.default_rng`
 called once per replication and comparison (polars frames for ``Experiment`` and
 ``regression_adjust``). Best per-replication times: 0.2-0.3 ms for CUPED on arrays, 2.6 ms for
 the proportion frame, 1.8 ms for the ratio frame, 7.8 ms for the regression frame (4
-``regression_adjust`` calls and one post-stratified ``analyze``), about 30 s for the module on an
-idle 2-core machine; 45 s of CPU (3 min wall) when shared with a benchmark run.
+``regression_adjust`` calls and one post-stratified ``analyze``): about 30 s for the module on an
+idle 2-core machine; measured 40 s wall (39 s CPU) on 2 cores with other jobs running.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ import narwhals.stable.v2 as nw
 import numpy as np
 import numpy.typing as npt
 
+from neyman import _neyman
 from neyman.errors import InputError, InputTypeError
 
 Alternative = Literal["two-sided", "less", "greater"]
@@ -144,7 +145,11 @@ def as_float_array(name: str, values: Any, *, allow_bool: bool = False) -> Float
             _dtype_problem(name, "b", allow_bool)
         if not (dtype.is_numeric() or dtype == nw.Boolean):
             raise InputTypeError(f"{name} has dtype {dtype}; numeric values are needed")
-        if series.null_count() > 0:
+        native_dtype = getattr(nw.to_native(series), "dtype", None)
+        numpy_backed = isinstance(native_dtype, np.dtype) and native_dtype.kind in "fiu"
+        # A numpy-backed pandas column holds no nulls (missing floats are NaN, which the kernels
+        # count), so its null count, a full pass in pandas, is skipped.
+        if not numpy_backed and series.null_count() > 0:
             series = series.cast(nw.Float64).fill_null(float("nan"))
         arr = series.to_numpy()
     if arr.ndim != 1:
@@ -170,12 +175,28 @@ def frame_column(df: Any, column: str, *, arg: str, allow_bool: bool = False) ->
     return as_float_array(f"column {column!r}", frame.get_column(column), allow_bool=allow_bool)
 
 
+# Integer arm columns with codes below this are labelled by one counting pass in Rust.
+_FAST_LABELS = 64
+
+
 class VariantCodes:
     """Integer codes of a variant column: control first, then the other arms in sorted order."""
 
-    def __init__(self, labels: list[Any], codes: npt.NDArray[np.signedinteger[Any]]) -> None:
+    def __init__(
+        self,
+        labels: list[Any],
+        codes: npt.NDArray[np.signedinteger[Any]],
+        counts: list[int] | None = None,
+    ) -> None:
         self.labels = labels
         self.codes = codes
+        self._counts = counts
+
+    def counts(self) -> list[int]:
+        """Rows per arm, in label order."""
+        if self._counts is None:
+            self._counts = [int(c) for c in np.bincount(self.codes, minlength=self.n_groups)]
+        return self._counts[: self.n_groups]
 
     @property
     def n_groups(self) -> int:
@@ -194,6 +215,15 @@ def variant_codes(df: Any, variant: str, control: Any) -> VariantCodes:
     if len(frame) == 0:
         raise InputError("data has no rows")
     col = frame.get_column(variant)
+    if col.dtype.is_signed_integer():
+        raw = col.to_numpy()
+        if raw.dtype.kind == "i" and raw.flags.c_contiguous:
+            counts = _neyman.code_counts(raw, _FAST_LABELS)
+            if counts is not None and control in range(len(counts)):
+                # Labels 0..limit-1 read with their counts in one Rust pass, no hashing.
+                present = [v for v, n in enumerate(counts) if n > 0]
+                if control in present and present == list(range(len(present))) and control == 0:
+                    return VariantCodes(present, np.ascontiguousarray(raw), counts)
     n_null = col.null_count()
     if n_null:
         raise InputError(f"variant column {variant!r} has {n_null} missing values")

@@ -13,8 +13,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import numpy as np
-
 from neyman import _neyman
 from neyman._convert import FloatArray, VariantCodes
 from neyman._results import TestResult
@@ -117,7 +115,7 @@ def grouped_arm_stats(
             (columns[1], names[1]),
             *([(columns[3], names[3])] if kind == "ratio_cuped" else []),
         ):
-            n_negative = int(np.count_nonzero(den < 0))
+            n_negative = _neyman.count_below(den, 0.0)
             if n_negative:
                 raise InputError(
                     f"{name} has {n_negative} negative values; a ratio metric's denominator "

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import narwhals.stable.v2 as nw
-import numpy as np
 
 from neyman import _neyman
 from neyman._adjust import _as_list, adjusted_results, check_adjust_options
@@ -314,8 +313,8 @@ class Experiment:
 
     def srm(self) -> SRMResult:
         """The sample-ratio-mismatch check of the arm sizes against ``planned_split``."""
-        counts = np.bincount(self._codes.codes, minlength=self._codes.n_groups)
-        observed = {lab: int(c) for lab, c in zip(self.arms, counts, strict=True)}
+        counts = self._codes.counts()
+        observed = dict(zip(self.arms, counts, strict=True))
         return srm(observed, dict(zip(self.arms, self._weights, strict=True)), alpha=self.srm_alpha)
 
     def analyze(

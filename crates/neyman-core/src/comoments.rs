@@ -8,7 +8,7 @@
 
 use crate::codes::{out_of_range, Code};
 use crate::error::{NeymanError, Result};
-use crate::moments::{INNER_BLOCK, LANES};
+use crate::moments::{lane_sum, INNER_BLOCK, LANES};
 use crate::parallel::reduce_blocks;
 
 /// Count, means and co-moment matrix of K jointly observed variables.
@@ -252,52 +252,225 @@ pub fn grouped_comoments_of<const K: usize, C: Code>(
 /// vectorised passes (K = 1 or 2; other K take the scatter path). `None` if any value is not
 /// finite.
 #[inline(always)]
-fn finite_block<const K: usize>(cols: &[&[f64]; K]) -> Option<CoMoments<K>> {
-    weighted_block::<K, false>(cols, &[])
+fn finite_block<const K: usize>(cols: &[&[f64]; K], simd: bool) -> Option<CoMoments<K>> {
+    weighted_block::<K, false>(cols, &[], simd)
+}
+
+/// Lane sums of pass one: counts, sums of x, sums of y.
+type Pass1 = [[f64; LANES]; 3];
+/// Lane sums of pass two: deviations of x and y, squares of each, cross-products.
+type Pass2 = [[f64; LANES]; 5];
+
+/// Pass one over the first `full` rows (a multiple of `LANES`), lane `l` taking rows `i % LANES == l`.
+#[inline(always)]
+fn pass1_scalar<const K: usize, const W: bool>(
+    x: &[f64],
+    y: &[f64],
+    w: &[f64],
+    full: usize,
+) -> Pass1 {
+    const ONES: [f64; LANES] = [1.0; LANES];
+    let mut acc = [[0.0f64; LANES]; 3];
+    let mut i = 0;
+    while i < full {
+        // Fixed-size views, so the lane loops carry no bounds checks.
+        let ws = if W {
+            <&[f64; LANES]>::try_from(&w[i..i + LANES]).unwrap_or(&ONES)
+        } else {
+            &ONES
+        };
+        let (xl, yl) = (&x[i..i + LANES], &y[i..i + LANES]);
+        for l in 0..LANES {
+            acc[0][l] += ws[l];
+            acc[1][l] += ws[l] * xl[l];
+            if K == 2 {
+                acc[2][l] += ws[l] * yl[l];
+            }
+        }
+        i += LANES;
+    }
+    acc
+}
+
+/// Pass two over the first `full` rows, same lanes as pass one.
+#[inline(always)]
+fn pass2_scalar<const K: usize, const W: bool>(
+    x: &[f64],
+    y: &[f64],
+    w: &[f64],
+    full: usize,
+    (mx, my): (f64, f64),
+) -> Pass2 {
+    const ONES: [f64; LANES] = [1.0; LANES];
+    let mut acc = [[0.0f64; LANES]; 5];
+    let mut i = 0;
+    while i < full {
+        let ws = if W {
+            <&[f64; LANES]>::try_from(&w[i..i + LANES]).unwrap_or(&ONES)
+        } else {
+            &ONES
+        };
+        let (xl, yl) = (&x[i..i + LANES], &y[i..i + LANES]);
+        for l in 0..LANES {
+            let a = ws[l] * (xl[l] - mx);
+            acc[0][l] += a;
+            acc[2][l] += a * a;
+            if K == 2 {
+                let b = ws[l] * (yl[l] - my);
+                acc[1][l] += b;
+                acc[3][l] += b * b;
+                acc[4][l] += a * b;
+            }
+        }
+        i += LANES;
+    }
+    acc
+}
+
+/// Pass one with AVX2: the same operations on the same lanes as [`pass1_scalar`] (lanes 0-3 and
+/// 4-7 in two registers, multiply then add, no fused multiply-add), so results are identical.
+///
+/// # Safety
+/// The CPU must support AVX2; `full <= x.len()`, `full <= y.len()`, and `full <= w.len()` if `W`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn pass1_avx2<const K: usize, const W: bool>(
+    x: &[f64],
+    y: &[f64],
+    w: &[f64],
+    full: usize,
+) -> Pass1 {
+    use std::arch::x86_64::*;
+    let one = _mm256_set1_pd(1.0);
+    let mut v = [_mm256_setzero_pd(); 6];
+    let mut i = 0;
+    while i < full {
+        let (w0, w1) = if W {
+            (
+                _mm256_loadu_pd(w.as_ptr().add(i)),
+                _mm256_loadu_pd(w.as_ptr().add(i + 4)),
+            )
+        } else {
+            (one, one)
+        };
+        v[0] = _mm256_add_pd(v[0], w0);
+        v[1] = _mm256_add_pd(v[1], w1);
+        let (x0, x1) = (
+            _mm256_loadu_pd(x.as_ptr().add(i)),
+            _mm256_loadu_pd(x.as_ptr().add(i + 4)),
+        );
+        v[2] = _mm256_add_pd(v[2], _mm256_mul_pd(w0, x0));
+        v[3] = _mm256_add_pd(v[3], _mm256_mul_pd(w1, x1));
+        if K == 2 {
+            let (y0, y1) = (
+                _mm256_loadu_pd(y.as_ptr().add(i)),
+                _mm256_loadu_pd(y.as_ptr().add(i + 4)),
+            );
+            v[4] = _mm256_add_pd(v[4], _mm256_mul_pd(w0, y0));
+            v[5] = _mm256_add_pd(v[5], _mm256_mul_pd(w1, y1));
+        }
+        i += LANES;
+    }
+    let mut acc = [[0.0f64; LANES]; 3];
+    for (k, a) in acc.iter_mut().enumerate() {
+        _mm256_storeu_pd(a.as_mut_ptr(), v[2 * k]);
+        _mm256_storeu_pd(a.as_mut_ptr().add(4), v[2 * k + 1]);
+    }
+    acc
+}
+
+/// Pass two with AVX2, identical in results to [`pass2_scalar`].
+///
+/// # Safety
+/// As for [`pass1_avx2`].
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn pass2_avx2<const K: usize, const W: bool>(
+    x: &[f64],
+    y: &[f64],
+    w: &[f64],
+    full: usize,
+    (mx, my): (f64, f64),
+) -> Pass2 {
+    use std::arch::x86_64::*;
+    let one = _mm256_set1_pd(1.0);
+    let (vmx, vmy) = (_mm256_set1_pd(mx), _mm256_set1_pd(my));
+    let mut v = [_mm256_setzero_pd(); 10];
+    let mut i = 0;
+    while i < full {
+        let ws = if W {
+            [
+                _mm256_loadu_pd(w.as_ptr().add(i)),
+                _mm256_loadu_pd(w.as_ptr().add(i + 4)),
+            ]
+        } else {
+            [one, one]
+        };
+        for h in 0..2 {
+            let at = i + 4 * h;
+            let a = _mm256_mul_pd(
+                ws[h],
+                _mm256_sub_pd(_mm256_loadu_pd(x.as_ptr().add(at)), vmx),
+            );
+            v[h] = _mm256_add_pd(v[h], a);
+            v[4 + h] = _mm256_add_pd(v[4 + h], _mm256_mul_pd(a, a));
+            if K == 2 {
+                let b = _mm256_mul_pd(
+                    ws[h],
+                    _mm256_sub_pd(_mm256_loadu_pd(y.as_ptr().add(at)), vmy),
+                );
+                v[2 + h] = _mm256_add_pd(v[2 + h], b);
+                v[6 + h] = _mm256_add_pd(v[6 + h], _mm256_mul_pd(b, b));
+                v[8 + h] = _mm256_add_pd(v[8 + h], _mm256_mul_pd(a, b));
+            }
+        }
+        i += LANES;
+    }
+    let mut acc = [[0.0f64; LANES]; 5];
+    for (k, a) in acc.iter_mut().enumerate() {
+        _mm256_storeu_pd(a.as_mut_ptr(), v[2 * k]);
+        _mm256_storeu_pd(a.as_mut_ptr().add(4), v[2 * k + 1]);
+    }
+    acc
 }
 
 /// The fused two-pass kernel over the rows with weight 1 (weights are 0 or 1; `WEIGHTED = false`
 /// means every row). Pass one gives the count and sums; pass two the sums of deviations and of
 /// their products around the first-pass means, corrected as in Chan, Golub and LeVeque (1983,
-/// eq. 1.7). Rows of weight 0 add exact zeros because every value is finite. `None` when a value is
+/// eq. 1.7). Rows of weight 0 add exact zeros because every value is finite. `simd` selects the
+/// AVX2 passes (the caller has checked the CPU); they give the same bits. `None` when a value is
 /// not finite, the block is empty, or K > 2.
 #[inline(always)]
 fn weighted_block<const K: usize, const WEIGHTED: bool>(
     cols: &[&[f64]; K],
     w: &[f64],
+    simd: bool,
 ) -> Option<CoMoments<K>> {
     let n = cols[0].len();
-    if n == 0 || K > 2 {
+    if n == 0 || K > 2 || (WEIGHTED && w.len() < n) {
         return None;
     }
     let x = cols[0];
     let y = if K == 2 { cols[K - 1] } else { cols[0] };
-    const ONES: [f64; LANES] = [1.0; LANES];
-    let wt = |i: usize| if WEIGHTED { w[i] } else { 1.0 };
-    // A fixed-size view, so the lane loops carry no bounds checks and vectorise.
-    let lanes_of = |i: usize| -> &[f64; LANES] {
-        if WEIGHTED {
-            <&[f64; LANES]>::try_from(&w[i..i + LANES]).unwrap_or(&ONES)
-        } else {
-            &ONES
-        }
-    };
-    // Pass one: count and sums.
-    let (mut c, mut sx, mut sy) = ([0.0f64; LANES], [0.0f64; LANES], [0.0f64; LANES]);
-    let full = n / LANES * LANES;
-    let mut i = 0;
-    while i < full {
-        let (xl, yl, ws) = (&x[i..i + LANES], &y[i..i + LANES], lanes_of(i));
-        for l in 0..LANES {
-            let wl = ws[l];
-            c[l] += wl;
-            sx[l] += wl * xl[l];
-            if K == 2 {
-                sy[l] += wl * yl[l];
-            }
-        }
-        i += LANES;
+    if y.len() < n {
+        return None;
     }
+    let wt = |i: usize| if WEIGHTED { w[i] } else { 1.0 };
+    let full = n / LANES * LANES;
+    // Pass one: count and sums.
+    #[cfg(target_arch = "x86_64")]
+    let p1 = if simd {
+        // SAFETY: `simd` is true only after AVX2 was detected; lengths were checked above.
+        unsafe { pass1_avx2::<K, WEIGHTED>(x, y, w, full) }
+    } else {
+        pass1_scalar::<K, WEIGHTED>(x, y, w, full)
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let p1 = {
+        let _ = simd;
+        pass1_scalar::<K, WEIGHTED>(x, y, w, full)
+    };
+    let [mut c, mut sx, mut sy] = p1;
     for (l, r) in (full..n).enumerate() {
         c[l] += wt(r);
         sx[l] += wt(r) * x[r];
@@ -317,25 +490,16 @@ fn weighted_block<const K: usize, const WEIGHTED: bool>(
     }
     let (mx, my) = (tx / count, if K == 2 { ty / count } else { tx / count });
     // Pass two: deviations and their products.
-    let (mut dx, mut dy) = ([0.0f64; LANES], [0.0f64; LANES]);
-    let (mut dxx, mut dyy, mut dxy) = ([0.0f64; LANES], [0.0f64; LANES], [0.0f64; LANES]);
-    let mut i = 0;
-    while i < full {
-        let (xl, yl, ws) = (&x[i..i + LANES], &y[i..i + LANES], lanes_of(i));
-        for l in 0..LANES {
-            let wl = ws[l];
-            let a = wl * (xl[l] - mx);
-            dx[l] += a;
-            dxx[l] += a * a;
-            if K == 2 {
-                let b = wl * (yl[l] - my);
-                dy[l] += b;
-                dyy[l] += b * b;
-                dxy[l] += a * b;
-            }
-        }
-        i += LANES;
-    }
+    #[cfg(target_arch = "x86_64")]
+    let p2 = if simd {
+        // SAFETY: as for pass one.
+        unsafe { pass2_avx2::<K, WEIGHTED>(x, y, w, full, (mx, my)) }
+    } else {
+        pass2_scalar::<K, WEIGHTED>(x, y, w, full, (mx, my))
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let p2 = pass2_scalar::<K, WEIGHTED>(x, y, w, full, (mx, my));
+    let [mut dx, mut dy, mut dxx, mut dyy, mut dxy] = p2;
     for (l, r) in (full..n).enumerate() {
         let a = wt(r) * (x[r] - mx);
         dx[l] += a;
@@ -365,25 +529,22 @@ fn weighted_block<const K: usize, const WEIGHTED: bool>(
     Some(out)
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn finite_block_avx2<const K: usize>(cols: &[&[f64]; K]) -> Option<CoMoments<K>> {
-    finite_block(cols)
+/// Whether the AVX2 passes can run on this CPU (detected once, then cached by std).
+fn has_avx2() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx2")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
 }
 
-/// One ungrouped block: the vectorised all-finite path (on AVX2 when the CPU has it; same order
-/// of operations, identical results), else the masked path.
+/// One ungrouped block: the fused all-finite path (AVX2 when the CPU has it; identical
+/// results), else the masked path.
 fn ungrouped_block<const K: usize>(cols: &[&[f64]; K]) -> SliceCoMoments<K> {
-    #[cfg(target_arch = "x86_64")]
-    let fast = if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU supports AVX2, checked just above.
-        unsafe { finite_block_avx2(cols) }
-    } else {
-        finite_block(cols)
-    };
-    #[cfg(not(target_arch = "x86_64"))]
-    let fast = finite_block(cols);
-    match fast {
+    match finite_block(cols, has_avx2()) {
         Some(comoments) => SliceCoMoments {
             comoments,
             n_nan: 0,
@@ -393,69 +554,81 @@ fn ungrouped_block<const K: usize>(cols: &[&[f64]; K]) -> SliceCoMoments<K> {
     }
 }
 
-/// One grouped block. The scatter into per-group sums keeps `ILP` copies of the accumulators
-/// (row `i` goes to copy `i % ILP`), so consecutive rows of one group do not wait on each other;
-/// the copies merge in a fixed order.
+/// One grouped block: with few groups and K <= 2, each group's rows are gathered into contiguous
+/// buffers and reduced by the fused kernel (AVX2 when available), so the cost does not grow with
+/// the number of groups; a block with a non-finite value, or many groups, takes the scatter path
+/// that keeps `ILP` copies of the accumulators (row `i` goes to copy `i % ILP`, merged in a fixed
+/// order), so consecutive rows of one group do not wait on each other.
 fn grouped_block<const K: usize, C: Code>(
     cols: &[&[f64]; K],
     g: &[C],
     n_groups: usize,
 ) -> Vec<SliceCoMoments<K>> {
-    if n_groups <= MAX_MASKED_GROUPS {
-        #[cfg(target_arch = "x86_64")]
-        let fast = if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2, checked just above.
-            unsafe { grouped_finite_block_avx2(cols, g, n_groups) }
-        } else {
-            grouped_finite_block(cols, g, n_groups)
-        };
-        #[cfg(not(target_arch = "x86_64"))]
-        let fast = grouped_finite_block(cols, g, n_groups);
-        if let Some(parts) = fast {
+    if n_groups <= MAX_GATHERED_GROUPS && K <= 2 {
+        if let Some(parts) = gathered_block(cols, g, n_groups, has_avx2()) {
             return parts;
         }
     }
     masked_block(cols, |i| g[i].index(), n_groups)
 }
 
-/// Up to this many groups (experiment arms), a block is reduced by one vectorised masked pass per
-/// group rather than by a scatter.
-const MAX_MASKED_GROUPS: usize = 8;
+/// Up to this many groups (experiment arms), a block is reduced by gathering.
+const MAX_GATHERED_GROUPS: usize = 16;
 
-/// Per-group co-moments of an all-finite block: for each group, a buffer of 0/1 weights marks its
-/// rows and the fused weighted kernel runs over the block. `None` if any value is not finite (or
-/// K > 2), so the caller takes the scatter path.
-#[inline(always)]
-fn grouped_finite_block<const K: usize, C: Code>(
-    cols: &[&[f64]; K],
-    g: &[C],
-    n_groups: usize,
-) -> Option<Vec<SliceCoMoments<K>>> {
-    let mut wbuf = [0.0f64; INNER_BLOCK];
-    let w = &mut wbuf[..g.len()];
-    let mut out = Vec::with_capacity(n_groups);
-    for k in 0..n_groups {
-        let code = k as i64;
-        for (wv, &c) in w.iter_mut().zip(g) {
-            *wv = f64::from(u8::from(c.index() == code));
-        }
-        out.push(SliceCoMoments {
-            comoments: weighted_block::<K, true>(cols, w)?,
-            n_nan: 0,
-            n_inf: 0,
-        });
-    }
-    Some(out)
+thread_local! {
+    /// Per-thread gather buffers, reused across blocks.
+    static GATHER: std::cell::RefCell<Vec<f64>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn grouped_finite_block_avx2<const K: usize, C: Code>(
+/// Gather each group's rows of an all-finite block, then reduce each group with the fused kernel
+/// (K <= 2). `None` if any value is not finite, so the caller takes the scatter path.
+fn gathered_block<const K: usize, C: Code>(
     cols: &[&[f64]; K],
     g: &[C],
     n_groups: usize,
+    simd: bool,
 ) -> Option<Vec<SliceCoMoments<K>>> {
-    grouped_finite_block(cols, g, n_groups)
+    let n = g.len();
+    GATHER.with(|cell| {
+        let mut buf = cell.borrow_mut();
+        // One column buffer per variable, each with room for every row plus one.
+        let stride = n + 1;
+        if buf.len() < K * stride {
+            buf.resize(K * stride, 0.0);
+        }
+        let mut out = Vec::with_capacity(n_groups);
+        for k in 0..n_groups {
+            let code = k as i64;
+            // Branchless stream compaction: store every row, advance only on a member of the group,
+            // so the write position stays in a register.
+            let mut m = 0usize;
+            {
+                let (bx, by) = buf.split_at_mut(stride);
+                for (i, c) in g.iter().enumerate() {
+                    bx[m] = cols[0][i];
+                    if K == 2 {
+                        by[m] = cols[K - 1][i];
+                    }
+                    m += usize::from(c.index() == code);
+                }
+            }
+            if m == 0 {
+                out.push(SliceCoMoments::default());
+                continue;
+            }
+            let group: [&[f64]; K] = std::array::from_fn(|a| &buf[a * stride..a * stride + m]);
+            out.push(SliceCoMoments {
+                comoments: finite_block(&group, simd)?,
+                n_nan: 0,
+                n_inf: 0,
+            });
+        }
+        // An empty group says nothing about the other rows: check them like the fused path does.
+        if out.iter().any(|p| p.comoments.n == 0) && cols.iter().any(|c| !lane_sum(c).is_finite()) {
+            return None;
+        }
+        Some(out)
+    })
 }
 
 /// 1.0 where the code equals `code`, else 0.0.
@@ -609,8 +782,9 @@ mod tests {
         let grouped =
             grouped_comoments_of(&[&x, &y], &["x", "y"], Some(&zeros), 1).unwrap()[0].comoments;
         let scatter = masked_block(&[&x[..4096], &y[..4096]], |_| 0, 1)[0].comoments;
-        let masked = grouped_finite_block(&[&x[..4096], &y[..4096]], &zeros[..4096], 1).unwrap()[0]
-            .comoments;
+        let masked = gathered_block(&[&x[..4096], &y[..4096]], &zeros[..4096], 1, false).unwrap()
+            [0]
+        .comoments;
         assert_eq!(scatter.n, masked.n);
         for a in 0..2 {
             assert!((scatter.mean[a] - masked.mean[a]).abs() < 1e-12);
@@ -625,6 +799,33 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn simd_and_scalar_passes_give_identical_bits() {
+        if !has_avx2() {
+            return;
+        }
+        let x: Vec<f64> = (0..4093)
+            .map(|i| ((i * 7919) % 997) as f64 * 0.37 - 50.0)
+            .collect();
+        let y: Vec<f64> = (0..4093)
+            .map(|i| ((i * 104_729) % 991) as f64 * 0.11 + 3.0)
+            .collect();
+        let w: Vec<f64> = (0..4093).map(|i| f64::from(u8::from(i % 3 != 0))).collect();
+        let cols = [&x[..], &y[..]];
+        assert_eq!(
+            weighted_block::<2, true>(&cols, &w, true),
+            weighted_block::<2, true>(&cols, &w, false)
+        );
+        assert_eq!(
+            weighted_block::<2, false>(&cols, &[], true),
+            weighted_block::<2, false>(&cols, &[], false)
+        );
+        assert_eq!(
+            weighted_block::<1, true>(&[&x[..]], &w, true),
+            weighted_block::<1, true>(&[&x[..]], &w, false)
+        );
     }
 
     #[test]
