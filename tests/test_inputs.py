@@ -57,6 +57,7 @@ import polars.testing
 import pyarrow as pa
 import pytest
 import scipy.stats
+from _helpers import assert_close_results
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "example_experiment.parquet"
 
@@ -436,16 +437,6 @@ def _welch_reference(c: np.ndarray, t: np.ndarray) -> dict[str, float]:
         "pvalue": float(ref.pvalue),
         "df": float(ref.df),
     }
-
-
-def assert_close_results(r1: neyman.TestResult, r2: neyman.TestResult, rtol: float = 1e-12) -> None:
-    """Same comparison up to floating-point merge order (NaN equals NaN)."""
-    for name in FLOAT_FIELDS:
-        a, b = getattr(r1, name), getattr(r2, name)
-        same = a == b or (math.isnan(a) and math.isnan(b))
-        assert same or math.isclose(a, b, rel_tol=rtol, abs_tol=0.0), (name, a, b)
-    for name in ("n_control", "n_treatment", "metric", "control", "treatment", "method"):
-        assert getattr(r1, name) == getattr(r2, name), name
 
 
 def _assert_reference(res: neyman.TestResult, ref: dict[str, float], rtol: float) -> None:

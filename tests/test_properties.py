@@ -49,6 +49,7 @@ import neyman
 import numpy as np
 import pandas as pd
 import pytest
+from _helpers import FLOAT_FIELDS
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -60,23 +61,6 @@ SETTINGS = settings(
     max_examples=30,
     suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow],
 )
-
-FLOAT_FIELDS = (
-    "control_value",
-    "treatment_value",
-    "effect",
-    "se",
-    "ci_low",
-    "ci_high",
-    "rel_effect",
-    "rel_se",
-    "rel_ci_low",
-    "rel_ci_high",
-    "statistic",
-    "pvalue",
-    "df",
-)
-
 
 # --------------------------------------------------------------------------------------------
 # Helpers

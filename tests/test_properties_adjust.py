@@ -55,6 +55,7 @@ import neyman
 import numpy as np
 import pandas as pd
 import pytest
+from _helpers import ADJUSTED_FLOAT_FIELDS as FLOAT_FIELDS
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -66,22 +67,6 @@ SETTINGS = settings(
     suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow],
 )
 
-FLOAT_FIELDS = (
-    "control_value",
-    "treatment_value",
-    "effect",
-    "se",
-    "ci_low",
-    "ci_high",
-    "rel_effect",
-    "rel_se",
-    "rel_ci_low",
-    "rel_ci_high",
-    "statistic",
-    "pvalue",
-    "df",
-    "variance_ratio",
-)
 # Differences of means: compared at an absolute tolerance on the scale of se.
 LOCATION_FIELDS = ("control_value", "treatment_value", "effect", "ci_low", "ci_high")
 

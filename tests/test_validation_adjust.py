@@ -43,87 +43,25 @@ import numpy as np
 import pandas as pd
 import polars as pl
 import pytest
+from _helpers import ADJUSTED_FLOAT_FIELDS as FLOAT_FIELDS
+from _helpers import NAN_FIELDS, check_raises, check_raises_one_of, first
+from _helpers import assert_close_results as _assert_close
 from neyman import (
     InputError,
     InputTypeError,
     InsufficientDataError,
     LengthMismatchError,
-    NeymanError,
     ZeroVarianceError,
 )
+
+
+def assert_close_results(r1: neyman.TestResult, r2: neyman.TestResult, rtol: float) -> None:
+    _assert_close(r1, r2, rtol, FLOAT_FIELDS)
+
 
 # --------------------------------------------------------------------------------------------
 # Helpers
 # --------------------------------------------------------------------------------------------
-
-
-def check_raises(
-    cls: type[Exception], match: str, func: Callable[..., Any], *args: Any, **kwargs: Any
-) -> Exception:
-    """``func(*args, **kwargs)`` raises exactly ``cls`` with a message matching ``match``."""
-    with pytest.raises(cls, match=match) as info:
-        func(*args, **kwargs)
-    exc = info.value
-    assert type(exc) is cls, f"expected exactly {cls.__name__}, got {type(exc).__name__}: {exc}"
-    assert isinstance(exc, NeymanError)
-    if issubclass(cls, InputError):
-        assert isinstance(exc, ValueError)
-    if issubclass(cls, InputTypeError):
-        assert isinstance(exc, TypeError)
-    return exc
-
-
-def check_raises_one_of(
-    classes: tuple[type[Exception], ...],
-    match: str,
-    func: Callable[..., Any],
-    *args: Any,
-    **kwargs: Any,
-) -> Exception:
-    """Like :func:`check_raises` where the contract allows several documented classes."""
-    with pytest.raises(NeymanError, match=match) as info:
-        func(*args, **kwargs)
-    exc = info.value
-    assert type(exc) in classes, f"got {type(exc).__name__}: {exc}"
-    assert isinstance(exc, ValueError)
-    return exc
-
-
-def first(res: Any) -> neyman.TestResult:
-    """The (first) comparison of a TestResult or an AnalysisResult."""
-    if isinstance(res, neyman.AnalysisResult):
-        assert len(res) >= 1
-        return res[0]
-    assert isinstance(res, neyman.TestResult)
-    return res
-
-
-FLOAT_FIELDS = (
-    "control_value",
-    "treatment_value",
-    "effect",
-    "se",
-    "ci_low",
-    "ci_high",
-    "rel_effect",
-    "rel_se",
-    "rel_ci_low",
-    "rel_ci_high",
-    "statistic",
-    "pvalue",
-    "df",
-    "variance_ratio",
-)
-NAN_FIELDS = ("effect", "se", "ci_low", "ci_high", "statistic", "pvalue")
-
-
-def assert_close_results(r1: neyman.TestResult, r2: neyman.TestResult, rtol: float) -> None:
-    for name in FLOAT_FIELDS:
-        a, b = getattr(r1, name), getattr(r2, name)
-        same = a == b or (math.isnan(a) and math.isnan(b))
-        assert same or math.isclose(a, b, rel_tol=rtol, abs_tol=0.0), (name, a, b)
-    for name in ("n_control", "n_treatment", "metric", "control", "treatment", "method"):
-        assert getattr(r1, name) == getattr(r2, name), name
 
 
 # --------------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from neyman._convert import (
     frame_column,
     variant_codes,
 )
+from neyman._engine import NAN_FIELDS as _FIELDS
 from neyman._engine import Options, plural
 from neyman._results import AnalysisResult, TestResult
 from neyman.errors import InputError, InputTypeError, NeymanError
@@ -28,22 +29,6 @@ __all__ = ["regression_adjust"]
 
 COV_TYPES = ("HC0", "HC1", "HC2")
 MISSING = ("nan_policy", "indicator")
-
-_FIELDS = (
-    "control_value",
-    "treatment_value",
-    "effect",
-    "se",
-    "ci_low",
-    "ci_high",
-    "rel_effect",
-    "rel_se",
-    "rel_ci_low",
-    "rel_ci_high",
-    "statistic",
-    "pvalue",
-    "df",
-)
 
 
 def category_codes(df: Any, column: str) -> tuple[npt.NDArray[np.int32], list[str]]:

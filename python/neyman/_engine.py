@@ -20,7 +20,8 @@ from neyman.errors import InputError, InsufficientDataError, NeymanError
 
 Kind = Literal["mean", "proportion", "ratio", "cuped", "ratio_cuped"]
 
-_NAN_FIELDS = (
+# The floating-point fields of a comparison; all NaN under nan_policy='propagate'.
+NAN_FIELDS = (
     "control_value",
     "treatment_value",
     "effect",
@@ -238,7 +239,7 @@ def compare_arms(
     for k in range(1, len(stats)):
         propagate_t = _check_arm(kind, names[k], stats[k], opts.nan_policy)
         if propagate_c or propagate_t:
-            values: dict[str, Any] = dict.fromkeys(_NAN_FIELDS, math.nan)
+            values: dict[str, Any] = dict.fromkeys(NAN_FIELDS, math.nan)
         else:
             try:
                 values = finalize(kind, method, stats[0], stats[k], opts)
@@ -259,7 +260,7 @@ def compare_arms(
         if kind in ("cuped", "ratio_cuped"):
             unadjusted = values.pop("unadjusted", None)
             if unadjusted is None:  # propagated NaN
-                unadjusted = dict.fromkeys(_NAN_FIELDS, math.nan)
+                unadjusted = dict.fromkeys(NAN_FIELDS, math.nan)
                 values["theta"] = values["variance_ratio"] = math.nan
             unadjusted["n_control"] = values["n_control"]
             unadjusted["n_treatment"] = values["n_treatment"]

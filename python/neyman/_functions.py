@@ -740,62 +740,18 @@ def ratio(
     >>> round(res.control_value, 4), round(res.rel_effect, 3)
     (0.0495, 0.101)
     """
-    opts_args = {
-        "alternative": alternative,
-        "confidence_level": confidence_level,
-        "relative_ci": relative_ci,
-        "nan_policy": nan_policy,
-    }
-    if is_frame(num_c):
-        if den_c is not None or num_t is not None or den_t is not None:
-            raise InputError("with a data frame, pass columns by name, not more arrays")
-        return _dispatch(
-            "ratio",
-            "delta",
-            num_c,
-            None,
-            metric_columns=[numerator, denominator],
-            metric_args=["numerator", "denominator"],
-            variant=variant,
-            control=control,
-            **opts_args,
-        )
-    if numerator is not None or denominator is not None or variant is not None:
-        raise InputError("numerator, denominator and variant are for data-frame input")
-    if isinstance(num_c, RatioStats):
-        if num_t is not None or den_t is not None:
-            raise InputError("with RatioStats, pass ratio(control_stats, treatment_stats)")
-        return _dispatch(
-            "ratio",
-            "delta",
-            num_c,
-            den_c,
-            metric_columns=[],
-            metric_args=[],
-            variant=None,
-            control=None,
-            **opts_args,
-        )
-    if den_c is None or num_t is None or den_t is None:
-        raise InputError("pass ratio(num_c, den_c, num_t, den_t) with four arrays")
-    if isinstance(num_t, Mapping) or isinstance(den_t, Mapping):
-        if not (isinstance(num_t, Mapping) and isinstance(den_t, Mapping)):
-            raise InputError("num_t and den_t must both be mappings for several arms")
-        if set(num_t) != set(den_t):
-            raise InputError("num_t and den_t mappings must have the same arm labels")
-        treat: Any = {k: (num_t[k], den_t[k]) for k in num_t}
-    else:
-        treat = (num_t, den_t)
-    return _dispatch(
+    return _paired_dispatch(
         "ratio",
         "delta",
-        (num_c, den_c),
-        treat,
-        metric_columns=[],
-        metric_args=[],
-        variant=None,
-        control=None,
-        **opts_args,
+        (num_c, den_c, num_t, den_t),
+        names=("num_c", "den_c", "num_t", "den_t"),
+        columns={"numerator": numerator, "denominator": denominator},
+        variant=variant,
+        control=control,
+        alternative=alternative,
+        confidence_level=confidence_level,
+        relative_ci=relative_ci,
+        nan_policy=nan_policy,
     )
 
 
@@ -875,63 +831,88 @@ def cuped(
     With ``corr(x, y)^2 = 0.8`` here, the variance falls to ``1 - 0.8 = 0.2`` of the unadjusted one.
     """
     test = check_choice("test", test, ("welch", "z"))
-    method = f"cuped-{test}"
-    opts_args = {
-        "alternative": alternative,
-        "confidence_level": confidence_level,
-        "relative_ci": relative_ci,
-        "nan_policy": nan_policy,
-    }
-    if is_frame(y_c):
-        if x_c is not None or y_t is not None or x_t is not None:
+    return _paired_dispatch(
+        "cuped",
+        f"cuped-{test}",
+        (y_c, x_c, y_t, x_t),
+        names=("y_c", "x_c", "y_t", "x_t"),
+        columns={"metric": metric, "covariate": covariate},
+        variant=variant,
+        control=control,
+        alternative=alternative,
+        confidence_level=confidence_level,
+        relative_ci=relative_ci,
+        nan_policy=nan_policy,
+    )
+
+
+def _paired_dispatch(
+    kind: Kind,
+    method: str,
+    arrays: tuple[Any, Any, Any, Any],
+    *,
+    names: tuple[str, str, str, str],
+    columns: dict[str, str | None],
+    variant: Any,
+    control: Any,
+    **opts: Any,
+) -> Any:
+    """Input of two columns per arm (ratio: numerator and denominator; CUPED: metric and
+    covariate) as a frame, as two pre-aggregated stats, or as four arrays (the treatment ones
+    possibly mappings of several arms)."""
+    a_c, b_c, a_t, b_t = arrays
+    call = f"{kind}({', '.join(names)})"
+    if is_frame(a_c):
+        if b_c is not None or a_t is not None or b_t is not None:
             raise InputError("with a data frame, pass columns by name, not more arrays")
         return _dispatch(
-            "cuped",
+            kind,
             method,
-            y_c,
+            a_c,
             None,
-            metric_columns=[metric, covariate],
-            metric_args=["metric", "covariate"],
+            metric_columns=list(columns.values()),
+            metric_args=list(columns),
             variant=variant,
             control=control,
-            **opts_args,
+            **opts,
         )
-    if metric is not None or covariate is not None or variant is not None:
-        raise InputError("metric, covariate and variant are for data-frame input")
-    if isinstance(y_c, CupedStats):
-        if y_t is not None or x_t is not None:
-            raise InputError("with CupedStats, pass cuped(control_stats, treatment_stats)")
+    if any(v is not None for v in columns.values()) or variant is not None:
+        raise InputError(f"{', '.join(columns)} and variant are for data-frame input")
+    if isinstance(a_c, _STATS_TYPES[kind]):
+        if a_t is not None or b_t is not None:
+            stats = _STATS_TYPES[kind].__name__
+            raise InputError(f"with {stats}, pass {kind}(control_stats, treatment_stats)")
         return _dispatch(
-            "cuped",
+            kind,
             method,
-            y_c,
-            x_c,
+            a_c,
+            b_c,
             metric_columns=[],
             metric_args=[],
             variant=None,
             control=None,
-            **opts_args,
+            **opts,
         )
-    if x_c is None or y_t is None or x_t is None:
-        raise InputError("pass cuped(y_c, x_c, y_t, x_t) with four arrays")
-    if isinstance(y_t, Mapping) or isinstance(x_t, Mapping):
-        if not (isinstance(y_t, Mapping) and isinstance(x_t, Mapping)):
-            raise InputError("y_t and x_t must both be mappings for several arms")
-        if set(y_t) != set(x_t):
-            raise InputError("y_t and x_t mappings must have the same arm labels")
-        treat: Any = {k: (y_t[k], x_t[k]) for k in y_t}
+    if b_c is None or a_t is None or b_t is None:
+        raise InputError(f"pass {call} with four arrays")
+    if isinstance(a_t, Mapping) or isinstance(b_t, Mapping):
+        if not (isinstance(a_t, Mapping) and isinstance(b_t, Mapping)):
+            raise InputError(f"{names[2]} and {names[3]} must both be mappings for several arms")
+        if set(a_t) != set(b_t):
+            raise InputError(f"{names[2]} and {names[3]} mappings must have the same arm labels")
+        treat: Any = {k: (a_t[k], b_t[k]) for k in a_t}
     else:
-        treat = (y_t, x_t)
+        treat = (a_t, b_t)
     return _dispatch(
-        "cuped",
+        kind,
         method,
-        (y_c, x_c),
+        (a_c, b_c),
         treat,
         metric_columns=[],
         metric_args=[],
         variant=None,
         control=None,
-        **opts_args,
+        **opts,
     )
 
 

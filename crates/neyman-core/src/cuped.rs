@@ -15,7 +15,7 @@
 
 use crate::comoments::CoMoments;
 use crate::error::{NeymanError, Result};
-use crate::inference::{interval, relative, Comparison, Options, Reference};
+use crate::inference::{compare_general, Comparison, Options, Reference, RelativeInputs};
 
 /// A metric and its covariate in one arm, linearised: values and per-unit (co)variances.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -149,36 +149,21 @@ fn compare_with(
             Reference::T(var * var / (v_c * v_c / (nc - 1.0) + v_t * v_t / (nt - 1.0)))
         }
     };
-    let effect = n_val - m_c;
-    let se = var.sqrt();
-    let q = reference.critical(opts.alternative, opts.confidence_level)?;
-    let (ci_low, ci_high) = interval(effect, se, q, opts.alternative);
-    let statistic = effect / se;
-    let pvalue = reference.pvalue(statistic, opts.alternative)?;
-    let relative = relative(
-        n_val,
+    let rel = RelativeInputs {
+        v_num: v_n,
+        v_den: v_mc,
+        cov: cov_n_mc,
+    };
+    compare_general(
         m_c,
-        v_n,
-        v_mc,
-        cov_n_mc,
-        q,
-        opts.alternative,
-        opts.relative_ci,
-    );
-    Ok(Comparison {
-        control_value: m_c,
-        treatment_value: n_val,
-        effect,
-        se,
-        ci_low,
-        ci_high,
-        relative,
-        statistic,
-        pvalue,
-        df: reference.df(),
-        n_control,
-        n_treatment,
-    })
+        n_val,
+        var,
+        var.sqrt(),
+        reference,
+        rel,
+        (n_control, n_treatment),
+        opts,
+    )
 }
 
 /// CUPED comparison of two arms; `pooled` is the linearisation of both arms together (for theta).

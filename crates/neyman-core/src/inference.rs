@@ -339,23 +339,33 @@ impl Default for Options {
     }
 }
 
-/// Assemble a comparison of two independent estimates with variances `v_c`, `v_t`. The test
-/// statistic is `(effect) / se_test`, where `se_test` may differ from `se` (pooled variance under
-/// the null for proportions); intervals use `se`.
+/// Variances and covariance behind the relative effect `numerator / denominator - 1`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RelativeInputs {
+    /// Variance of the numerator (the treatment value).
+    pub v_num: f64,
+    /// Variance of the denominator (the control value).
+    pub v_den: f64,
+    /// Their covariance.
+    pub cov: f64,
+}
+
+/// Assemble a comparison: `effect = treatment_value - control_value` with variance `var_effect`,
+/// tested as `effect / se_test` (`se_test` may differ from the interval's standard error: pooled
+/// variance under the null for proportions), and the relative effect from `rel`.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn compare(
+pub(crate) fn compare_general(
     control_value: f64,
     treatment_value: f64,
-    v_c: f64,
-    v_t: f64,
+    var_effect: f64,
     se_test: f64,
     reference: Reference,
-    n_control: u64,
-    n_treatment: u64,
+    rel: RelativeInputs,
+    (n_control, n_treatment): (u64, u64),
     opts: &Options,
 ) -> Result<Comparison> {
     let effect = treatment_value - control_value;
-    let se = (v_c + v_t).sqrt();
+    let se = var_effect.max(0.0).sqrt();
     let q = reference.critical(opts.alternative, opts.confidence_level)?;
     let (ci_low, ci_high) = interval(effect, se, q, opts.alternative);
     let statistic = effect / se_test;
@@ -363,9 +373,9 @@ pub(crate) fn compare(
     let relative = relative(
         treatment_value,
         control_value,
-        v_t,
-        v_c,
-        0.0,
+        rel.v_num,
+        rel.v_den,
+        rel.cov,
         q,
         opts.alternative,
         opts.relative_ci,
@@ -384,6 +394,36 @@ pub(crate) fn compare(
         n_control,
         n_treatment,
     })
+}
+
+/// A comparison of two independent estimates with variances `v_c`, `v_t`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn compare(
+    control_value: f64,
+    treatment_value: f64,
+    v_c: f64,
+    v_t: f64,
+    se_test: f64,
+    reference: Reference,
+    n_control: u64,
+    n_treatment: u64,
+    opts: &Options,
+) -> Result<Comparison> {
+    let rel = RelativeInputs {
+        v_num: v_t,
+        v_den: v_c,
+        cov: 0.0,
+    };
+    compare_general(
+        control_value,
+        treatment_value,
+        v_c + v_t,
+        se_test,
+        reference,
+        rel,
+        (n_control, n_treatment),
+        opts,
+    )
 }
 
 #[cfg(test)]

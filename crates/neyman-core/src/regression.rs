@@ -18,7 +18,7 @@
 
 use crate::cuped::Adjusted;
 use crate::error::{NeymanError, Result};
-use crate::inference::{interval, relative, Comparison, Options, Reference};
+use crate::inference::{compare_general, Options, Reference, RelativeInputs};
 use crate::means::{mean_test, MeanTest};
 use crate::moments::Moments;
 use crate::parallel::reduce_blocks;
@@ -599,26 +599,22 @@ pub fn compare_fit(fit: &Fit, g: usize, opts: &Options) -> Result<Adjusted> {
                 .into(),
         });
     }
-    let reference = Reference::Normal;
-    let q = reference.critical(opts.alternative, opts.confidence_level)?;
-    let effect = ag - a0;
-    let se = var.sqrt();
-    let (ci_low, ci_high) = interval(effect, se, q, opts.alternative);
-    let statistic = effect / se;
-    let adjusted = Comparison {
-        control_value: a0,
-        treatment_value: ag,
-        effect,
-        se,
-        ci_low,
-        ci_high,
-        relative: relative(ag, a0, vgg, v00, v0g, q, opts.alternative, opts.relative_ci),
-        statistic,
-        pvalue: reference.pvalue(statistic, opts.alternative)?,
-        df: reference.df(),
-        n_control: fit.n[0],
-        n_treatment: fit.n[g],
+    let rel = RelativeInputs {
+        v_num: vgg,
+        v_den: v00,
+        cov: v0g,
     };
+    let counts = (fit.n[0], fit.n[g]);
+    let adjusted = compare_general(
+        a0,
+        ag,
+        var,
+        var.sqrt(),
+        Reference::Normal,
+        rel,
+        counts,
+        opts,
+    )?;
     let moments = |k: usize| Moments {
         n: fit.n[k],
         mean: fit.mean[k],

@@ -1,0 +1,93 @@
+"""Helpers shared by the test modules: exact-exception checks and result comparisons."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import neyman
+import pytest
+from neyman import InputError, InputTypeError, NeymanError
+
+# The floating-point fields of every TestResult (DESIGN.md section 3).
+FLOAT_FIELDS = (
+    "control_value",
+    "treatment_value",
+    "effect",
+    "se",
+    "ci_low",
+    "ci_high",
+    "rel_effect",
+    "rel_se",
+    "rel_ci_low",
+    "rel_ci_high",
+    "statistic",
+    "pvalue",
+    "df",
+)
+# Adjusted (CUPED, regression) results also carry the variance ratio.
+ADJUSTED_FLOAT_FIELDS = (*FLOAT_FIELDS, "variance_ratio")
+# Fields that become NaN under nan_policy='propagate'.
+NAN_FIELDS = ("effect", "se", "ci_low", "ci_high", "statistic", "pvalue")
+
+
+def check_raises(
+    cls: type[Exception], match: str, func: Callable[..., Any], *args: Any, **kwargs: Any
+) -> Exception:
+    """``func(*args, **kwargs)`` raises exactly ``cls`` with a message matching ``match``.
+
+    Every neyman exception is a ``NeymanError``; input errors are ``ValueError``, type errors are
+    ``TypeError``.
+    """
+    with pytest.raises(cls, match=match) as info:
+        func(*args, **kwargs)
+    exc = info.value
+    assert type(exc) is cls, f"expected exactly {cls.__name__}, got {type(exc).__name__}: {exc}"
+    assert isinstance(exc, NeymanError)
+    if issubclass(cls, InputError):
+        assert isinstance(exc, ValueError)
+    if issubclass(cls, InputTypeError):
+        assert isinstance(exc, TypeError)
+    return exc
+
+
+def check_raises_one_of(
+    classes: tuple[type[Exception], ...],
+    match: str,
+    func: Callable[..., Any],
+    *args: Any,
+    **kwargs: Any,
+) -> Exception:
+    """Like :func:`check_raises`, for a case where either of a few classes is documented."""
+    with pytest.raises(classes, match=match) as info:
+        func(*args, **kwargs)
+    exc = info.value
+    assert type(exc) in classes, f"got {type(exc).__name__}: {exc}"
+    assert isinstance(exc, NeymanError)
+    assert isinstance(exc, ValueError)
+    return exc
+
+
+def first(res: Any) -> neyman.TestResult:
+    """The (first) comparison of a TestResult or an AnalysisResult."""
+    if isinstance(res, neyman.AnalysisResult):
+        assert len(res) >= 1
+        return res[0]
+    assert isinstance(res, neyman.TestResult)
+    return res
+
+
+def assert_close_results(
+    r1: neyman.TestResult,
+    r2: neyman.TestResult,
+    rtol: float = 1e-12,
+    fields: Sequence[str] = FLOAT_FIELDS,
+) -> None:
+    """Same comparison up to floating-point merge order (NaN equals NaN)."""
+    for name in fields:
+        a, b = getattr(r1, name), getattr(r2, name)
+        same = a == b or (math.isnan(a) and math.isnan(b))
+        assert same or math.isclose(a, b, rel_tol=rtol, abs_tol=0.0), (name, a, b)
+    for name in ("n_control", "n_treatment", "metric", "control", "treatment", "method"):
+        assert getattr(r1, name) == getattr(r2, name), name
