@@ -597,12 +597,36 @@ fn gathered_block<const K: usize, C: Code>(
             buf.resize(K * stride, 0.0);
         }
         let mut out = Vec::with_capacity(n_groups);
+        // Two arms (an A/B test): one pass compacts both groups, with both write positions in
+        // registers; the second group's columns start after the first's.
+        let pair = if n_groups == 2 {
+            if buf.len() < 2 * K * stride {
+                buf.resize(2 * K * stride, 0.0);
+            }
+            let (b0, b1) = buf.split_at_mut(K * stride);
+            let (mut m0, mut m1) = (0usize, 0usize);
+            for (i, c) in g.iter().enumerate() {
+                let k = c.index();
+                for a in 0..K {
+                    let v = cols[a][i];
+                    b0[a * stride + m0] = v;
+                    b1[a * stride + m1] = v;
+                }
+                m0 += usize::from(k == 0);
+                m1 += usize::from(k == 1);
+            }
+            Some([m0, m1])
+        } else {
+            None
+        };
         for k in 0..n_groups {
             let code = k as i64;
-            // Branchless stream compaction: store every row, advance only on a member of the group,
-            // so the write position stays in a register.
-            let mut m = 0usize;
-            {
+            let (base, m) = if let Some(ms) = pair {
+                (k * K * stride, ms[k])
+            } else {
+                // Branchless stream compaction: store every row, advance only on a member of the
+                // group, so the write position stays in a register.
+                let mut m = 0usize;
                 let (bx, by) = buf.split_at_mut(stride);
                 for (i, c) in g.iter().enumerate() {
                     bx[m] = cols[0][i];
@@ -611,12 +635,14 @@ fn gathered_block<const K: usize, C: Code>(
                     }
                     m += usize::from(c.index() == code);
                 }
-            }
+                (0, m)
+            };
             if m == 0 {
                 out.push(SliceCoMoments::default());
                 continue;
             }
-            let group: [&[f64]; K] = std::array::from_fn(|a| &buf[a * stride..a * stride + m]);
+            let group: [&[f64]; K] =
+                std::array::from_fn(|a| &buf[base + a * stride..base + a * stride + m]);
             out.push(SliceCoMoments {
                 comoments: finite_block(&group, simd)?,
                 n_nan: 0,
@@ -797,6 +823,28 @@ mod tests {
                 assert!(
                     (fast.c[a][b] - grouped.c[a][b]).abs() <= 1e-9 * fast.c[a][a].abs().max(1.0)
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn two_group_gather_matches_scatter() {
+        let x: Vec<f64> = (0..4096)
+            .map(|i| ((i * 7919) % 997) as f64 * 0.37 - 50.0)
+            .collect();
+        let y: Vec<f64> = (0..4096)
+            .map(|i| ((i * 104_729) % 991) as f64 * 0.11 + 3.0)
+            .collect();
+        let g: Vec<i8> = (0..4096).map(|i| (((i * 31) >> 2) % 3) as i8 - 1).collect();
+        let cols = [&x[..], &y[..]];
+        let fast = gathered_block(&cols, &g, 2, false).unwrap();
+        let slow = masked_block(&cols, |i| g[i].index(), 2);
+        for k in 0..2 {
+            assert_eq!(fast[k].comoments.n, slow[k].comoments.n);
+            for a in 0..2 {
+                assert!((fast[k].comoments.mean[a] - slow[k].comoments.mean[a]).abs() < 1e-12);
+                let c = slow[k].comoments.c[a][a];
+                assert!((fast[k].comoments.c[a][a] - c).abs() <= 1e-10 * c);
             }
         }
     }
