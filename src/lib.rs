@@ -9,7 +9,7 @@
 //! | `moments`, `grouped_moments`, `moments_from_sums` | `moments` |
 //! | `grouped_comoments`, `comoments2_from_sums` | `comoments` |
 //! | `cuped_test` | `cuped` |
-//! | `regression_test` | `regression` |
+//! | `regression_test`, `regression_from_sums` | `regression` |
 //! | `grouped_binary_counts` | `proportions::binary_counts_of` |
 //! | `mean_test`, `proportion_test`, `ratio_test`, `srm_test` | `means`, `proportions`, `ratio`, `srm` |
 //! | `get_num_threads`, `set_num_threads`, `floor_sum`, `count_below` | `parallel` |
@@ -26,7 +26,9 @@ use neyman_core::moments::{grouped_moments_of, moments_of, Moments, SliceMoments
 use neyman_core::proportions::{
     binary_counts_of, proportion_test as core_proportion_test, Counts, ProportionCi,
 };
-use neyman_core::regression::{compare_fit, regression_adjust, CovType, Design};
+use neyman_core::regression::{
+    compare_fit, fit_from_sums, regression_adjust, ArmSums, CovType, Design,
+};
 use neyman_core::{parallel, ratio, srm, NeymanError};
 use numpy::PyReadonlyArray1;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
@@ -520,18 +522,64 @@ fn regression_test<'py>(
             .collect::<Result<Vec<_>, NeymanError>>()?;
         Ok((fit, results))
     })?;
+    fit_dict(py, &fit, &results)
+}
+
+/// Regression adjustment from per-arm sums `(n, sum_y, sum_y_sq, sum_x, sum_xy, sum_xx)`; arm 0 is
+/// the control. Same output as `regression_test`.
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+fn regression_from_sums<'py>(
+    py: Python<'py>,
+    arms: Vec<ArmSumsArg>,
+    arm_labels: Vec<String>,
+    covariates: Vec<String>,
+    alternative: &str,
+    confidence_level: f64,
+    relative_ci: &str,
+) -> PyResult<Bound<'py, PyDict>> {
+    let (fit, results) = run_detached(py, || {
+        let sums: Vec<ArmSums> = arms
+            .into_iter()
+            .map(|(n, sum_y, sum_y_sq, sum_x, sum_xy, sum_xx)| ArmSums {
+                n,
+                sum_y,
+                sum_y_sq,
+                sum_x,
+                sum_xy,
+                sum_xx,
+            })
+            .collect();
+        let opts = options(alternative, confidence_level, relative_ci)?;
+        let fit = fit_from_sums(&sums, &covariates, &arm_labels)?;
+        let results = (1..arm_labels.len())
+            .map(|k| compare_fit(&fit, k, &opts))
+            .collect::<Result<Vec<_>, NeymanError>>()?;
+        Ok((fit, results))
+    })?;
+    fit_dict(py, &fit, &results)
+}
+
+/// `(n, sum_y, sum_y_sq, sum_x, sum_xy, sum_xx)` of one arm.
+type ArmSumsArg = (u64, f64, f64, Vec<f64>, Vec<f64>, Vec<Vec<f64>>);
+
+fn fit_dict<'py>(
+    py: Python<'py>,
+    fit: &neyman_core::regression::Fit,
+    results: &[neyman_core::cuped::Adjusted],
+) -> PyResult<Bound<'py, PyDict>> {
     let out = PyDict::new(py);
     let comparisons = pyo3::types::PyList::empty(py);
-    for r in &results {
+    for r in results {
         let d = comparison_dict(py, &r.adjusted)?;
         d.set_item("variance_ratio", r.variance_ratio)?;
         d.set_item("unadjusted", comparison_dict(py, &r.unadjusted)?)?;
         comparisons.append(d)?;
     }
     out.set_item("comparisons", comparisons)?;
-    out.set_item("n", fit.n)?;
-    out.set_item("n_incomplete", fit.n_incomplete)?;
-    out.set_item("n_inf", fit.n_inf)?;
+    out.set_item("n", fit.n.clone())?;
+    out.set_item("n_incomplete", fit.n_incomplete.clone())?;
+    out.set_item("n_inf", fit.n_inf.clone())?;
     out.set_item("n_params", fit.p)?;
     Ok(out)
 }
@@ -588,6 +636,7 @@ fn _neyman(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(grouped_comoments, m)?)?;
     m.add_function(wrap_pyfunction!(cuped_test, m)?)?;
     m.add_function(wrap_pyfunction!(regression_test, m)?)?;
+    m.add_function(wrap_pyfunction!(regression_from_sums, m)?)?;
     m.add_function(wrap_pyfunction!(comoments2_from_sums, m)?)?;
     m.add_function(wrap_pyfunction!(grouped_binary_counts, m)?)?;
     m.add_function(wrap_pyfunction!(mean_test, m)?)?;

@@ -1367,3 +1367,95 @@ def test_experiment_regression_metric_arguments(
     metric: Callable[[], Any], cls: type[Exception], match: str
 ) -> None:
     check_raises(cls, match, lambda: _analyze(metric()))
+
+
+# --------------------------------------------------------------------------------------------
+# RegressionStats (pre-aggregated regression adjustment)
+# --------------------------------------------------------------------------------------------
+
+
+def _rstats(n: int = 10, **over: Any) -> neyman.RegressionStats:
+    kw: dict[str, Any] = {
+        "n": n,
+        "sum_y": 10.0,
+        "sum_y_sq": 40.0,
+        "sum_x": [5.0],
+        "sum_xy": [8.0],
+        "sum_xx": [[9.0]],
+        "covariates": ["x"],
+    }
+    kw.update(over)
+    return neyman.RegressionStats(**kw)
+
+
+def test_regression_stats_bad_fields() -> None:
+    check_raises(InputError, r"^n == -1, must be non-negative", _rstats, -1)
+    check_raises(InputError, r"^sum_x has 2 values for 1 covariates", _rstats, sum_x=[1.0, 2.0])
+    check_raises(InputError, r"^sum_xx must be a 1 x 1 matrix", _rstats, sum_xx=[[1.0, 2.0]])
+    check_raises(InputError, r"^sum_xy == inf, must be finite", _rstats, sum_xy=[math.inf])
+    check_raises(InputError, r"^covariates: at least one", _rstats, sum_x=[], covariates=[])
+    check_raises(InputTypeError, r"^covariates must be", _rstats, covariates=[1])
+
+
+def test_regression_stats_mapping_errors() -> None:
+    good = _rstats()
+    check_raises(
+        InputError,
+        r"^control == 'z' is not one of the arms",
+        neyman.regression_adjust,
+        {"c": good, "t": good},
+        control="z",
+    )
+    check_raises(
+        InputTypeError,
+        r"must map arm labels to RegressionStats",
+        neyman.regression_adjust,
+        {"c": good, "t": 3},
+        control="c",
+    )
+    other = _rstats(covariates=["w"])
+    check_raises(
+        InputError,
+        r"same covariates",
+        neyman.regression_adjust,
+        {"c": good, "t": other},
+        control="c",
+    )
+    check_raises(
+        InputError,
+        r"pass only control=",
+        neyman.regression_adjust,
+        {"c": good, "t": good},
+        control="c",
+        metric="y",
+    )
+
+
+def test_regression_stats_inconsistent_and_degenerate() -> None:
+    # Too few units for the covariates.
+    small = _rstats(n=2)
+    check_raises(
+        InsufficientDataError,
+        r"arm 'c' \(with 1 covariates\) has 2 observations",
+        neyman.regression_adjust,
+        {"c": small, "t": _rstats()},
+        control="c",
+    )
+    # A covariate constant within an arm: sum_xx = sum_x^2 / n.
+    const = _rstats(sum_x=[10.0], sum_xx=[[10.0]])
+    check_raises(
+        ZeroVarianceError,
+        r"covariate x is constant or collinear .* in arm 'c'",
+        neyman.regression_adjust,
+        {"c": const, "t": _rstats()},
+        control="c",
+    )
+    # Sums no data could produce.
+    bad = _rstats(sum_y_sq=1.0)
+    check_raises(
+        InputError,
+        r"sum of y\^2 is less than sum\^2 / n",
+        neyman.regression_adjust,
+        {"c": bad, "t": _rstats()},
+        control="c",
+    )

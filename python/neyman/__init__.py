@@ -5,7 +5,7 @@ experiment-level API for frames (``Experiment`` with ``Mean``, ``Proportion``, `
 estimator is built on mergeable sufficient statistics computed in one parallel pass.
 """
 
-from neyman._adjust import regression_adjust
+from neyman._adjust import RegressionStats, regression_adjust
 from neyman._config import get_num_threads, set_num_threads
 from neyman._functions import (
     CupedStats,
@@ -46,6 +46,7 @@ __all__ = [
     "ProportionStats",
     "Ratio",
     "RatioStats",
+    "RegressionStats",
     "SRMResult",
     "TestResult",
     "ZeroVarianceError",

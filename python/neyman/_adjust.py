@@ -5,7 +5,8 @@ one-hot encoded inside the Rust kernel, units with missing pre-period data kept 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import narwhals.stable.v2 as nw
@@ -16,6 +17,8 @@ from neyman import _neyman
 from neyman._convert import (
     VariantCodes,
     check_choice,
+    check_count,
+    check_finite,
     check_options,
     frame_column,
     variant_codes,
@@ -25,10 +28,99 @@ from neyman._engine import Options, plural
 from neyman._results import AnalysisResult, TestResult
 from neyman.errors import InputError, InputTypeError, NeymanError
 
-__all__ = ["regression_adjust"]
+__all__ = ["RegressionStats", "regression_adjust"]
 
 COV_TYPES = ("HC0", "HC1", "HC2")
 MISSING = ("nan_policy", "indicator")
+
+
+@dataclass(frozen=True)
+class RegressionStats:
+    """Pre-aggregated sums of one arm for regression adjustment, e.g. from SQL.
+
+    Parameters
+    ----------
+    n : int
+        Units.
+    sum_y, sum_y_sq : float
+        ``SUM(y)`` and ``SUM(y * y)``.
+    sum_x : sequence of float
+        ``SUM(x_j)`` for each covariate.
+    sum_xy : sequence of float
+        ``SUM(y * x_j)``.
+    sum_xx : sequence of sequences of float
+        ``SUM(x_i * x_j)`` (symmetric, k x k).
+    covariates : sequence of str
+        Covariate names, in the order of the sums.
+
+    Examples
+    --------
+    >>> import numpy as np, neyman
+    >>> rng = np.random.default_rng(8)
+    >>> def sums(y, x):
+    ...     return neyman.RegressionStats(len(y), y.sum(), (y * y).sum(), [x.sum()],
+    ...                                   [(x * y).sum()], [[(x * x).sum()]], ["x"])
+    >>> x_c, x_t = rng.normal(0, 1, 3000), rng.normal(0, 1, 3000)
+    >>> y_c, y_t = x_c + rng.normal(0, 1, 3000), x_t + 0.1 + rng.normal(0, 1, 3000)
+    >>> res = neyman.regression_adjust({"c": sums(y_c, x_c), "t": sums(y_t, x_t)}, control="c")
+    >>> round(res[0].effect, 3), round(res[0].variance_ratio, 2)
+    (0.101, 0.5)
+    """
+
+    n: int
+    sum_y: float
+    sum_y_sq: float
+    sum_x: tuple[float, ...]
+    sum_xy: tuple[float, ...]
+    sum_xx: tuple[tuple[float, ...], ...]
+    covariates: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "n", check_count("n", self.n))
+        object.__setattr__(self, "sum_y", check_finite("sum_y", self.sum_y))
+        object.__setattr__(
+            self, "sum_y_sq", check_finite("sum_y_sq", self.sum_y_sq, nonnegative=True)
+        )
+        names = tuple(_as_list("covariates", list(self.covariates)))
+        k = len(names)
+        if k == 0:
+            raise InputError("covariates: at least one covariate is needed")
+        vectors = {}
+        for field_name in ("sum_x", "sum_xy"):
+            values = tuple(check_finite(field_name, v) for v in getattr(self, field_name))
+            if len(values) != k:
+                raise InputError(f"{field_name} has {len(values)} values for {k} covariates")
+            vectors[field_name] = values
+        rows = tuple(tuple(check_finite("sum_xx", v) for v in row) for row in self.sum_xx)
+        if len(rows) != k or any(len(r) != k for r in rows):
+            raise InputError(f"sum_xx must be a {k} x {k} matrix")
+        object.__setattr__(self, "covariates", names)
+        object.__setattr__(self, "sum_x", vectors["sum_x"])
+        object.__setattr__(self, "sum_xy", vectors["sum_xy"])
+        object.__setattr__(self, "sum_xx", rows)
+
+
+def _from_stats(stats: Mapping[Any, Any], control: Any, opts: Options) -> AnalysisResult:
+    """Regression adjustment from per-arm :class:`RegressionStats`."""
+    if not all(isinstance(v, RegressionStats) for v in stats.values()):
+        raise InputTypeError("a mapping passed as data must map arm labels to RegressionStats")
+    if control not in stats:
+        raise InputError(f"control == {control!r} is not one of the arms {list(stats)}")
+    labels = [control, *[k for k in stats if k != control]]
+    names = stats[control].covariates
+    if any(stats[k].covariates != names for k in labels):
+        raise InputError("every arm's RegressionStats must have the same covariates")
+    arms = [
+        (s.n, s.sum_y, s.sum_y_sq, list(s.sum_x), list(s.sum_xy), [list(r) for r in s.sum_xx])
+        for s in (stats[k] for k in labels)
+    ]
+    str_labels = [str(k) for k in labels]
+    out = _neyman.regression_from_sums(
+        arms, str_labels, list(names), opts.alternative, opts.confidence_level, opts.relative_ci
+    )
+    return AnalysisResult(
+        tuple(_results_from(out, "y", str_labels, list(names), opts, "lin-classical"))
+    )
 
 
 def category_codes(df: Any, column: str) -> tuple[npt.NDArray[np.int32], list[str]]:
@@ -149,7 +241,18 @@ def adjusted_results(
         )
     except NeymanError as exc:
         raise type(exc)(f"metric {label!r}: {exc}") from None
-    covariate_names = ", ".join([*covariates, *categorical])
+    return _results_from(out, label, labels, [*covariates, *categorical], opts, method)
+
+
+def _results_from(
+    out: dict[str, Any],
+    label: str,
+    labels: list[str],
+    covariates: Sequence[str],
+    opts: Options,
+    method: str,
+) -> list[TestResult]:
+    """TestResults from the dict the Rust fit returns."""
     results = []
     for k, comp in enumerate(out["comparisons"], start=1):
         unadjusted = comp.pop("unadjusted")
@@ -165,7 +268,7 @@ def adjusted_results(
         results.append(
             TestResult(
                 method=method,
-                covariate=covariate_names,
+                covariate=", ".join(covariates),
                 variance_ratio=variance_ratio,
                 unadjusted=TestResult(method="z", **common, **unadjusted),
                 **common,
@@ -178,9 +281,9 @@ def adjusted_results(
 def regression_adjust(
     data: Any,
     *,
-    metric: str,
-    variant: str,
-    control: Any,
+    metric: str | None = None,
+    variant: str | None = None,
+    control: Any = None,
     covariates: str | Sequence[str] | None = None,
     categorical: str | Sequence[str] | None = None,
     interaction: bool = True,
@@ -195,8 +298,9 @@ def regression_adjust(
 
     Parameters
     ----------
-    data : pandas, polars or pyarrow DataFrame
-        One row per unit.
+    data : pandas, polars or pyarrow DataFrame, or mapping of RegressionStats
+        One row per unit; or ``{arm label: RegressionStats}`` with sums from SQL (then only
+        ``control`` is needed, and the variance is the classical per-arm one: see Notes).
     metric, variant, control
         Outcome column, arm column and control label.
     covariates : str or list of str, optional
@@ -242,6 +346,11 @@ def regression_adjust(
     ``interaction=True`` the estimate is the post-stratified difference
     ``sum_s w_s (ybar_ts - ybar_cs)`` with pooled stratum shares ``w_s`` (Miratrix et al. 2013).
 
+    From :class:`RegressionStats` (sums, no rows) the model is Lin's, fitted per arm, and the
+    variance of each adjusted mean is the classical one, ``s_g^2 (1/n_g + d' S_xx^-1 d)`` with
+    ``d = xbar - xbar_g`` (as OLS fitted in each arm reports): residuals, and so HC variances,
+    need the rows. Under randomisation ``d`` vanishes and both give ``Var(e_g) / n_g``.
+
     References
     ----------
     Lin, W. (2013). Agnostic notes on regression adjustments to experimental data. Annals of
@@ -264,6 +373,14 @@ def regression_adjust(
     """
     opts = Options(*check_options(alternative, confidence_level, relative_ci, nan_policy))
     check_adjust_options(cov_type, interaction, missing_covariate)
+    if isinstance(data, Mapping):
+        if metric is not None or variant is not None or covariates is not None or categorical:
+            raise InputError(
+                "with RegressionStats, pass only control=; the covariates are in the stats"
+            )
+        return _from_stats(data, control, opts)
+    if metric is None or variant is None:
+        raise InputError("with a data frame, pass metric=<column>, variant=<column>, control=")
     codes = variant_codes(data, variant, control)
     results = adjusted_results(
         data,

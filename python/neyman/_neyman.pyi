@@ -19,6 +19,7 @@ __all__ = [
     "moments_from_sums",
     "proportion_test",
     "ratio_test",
+    "regression_from_sums",
     "regression_test",
     "set_num_threads",
     "srm_test",
@@ -93,6 +94,14 @@ def regression_test(
     arm_labels: list[str],
     interacted: bool,
     cov_type: str,
+    alternative: str,
+    confidence_level: float,
+    relative_ci: str,
+) -> dict[str, Any]: ...
+def regression_from_sums(
+    arms: list[tuple[int, float, float, list[float], list[float], list[list[float]]]],
+    arm_labels: list[str],
+    covariates: list[str],
     alternative: str,
     confidence_level: float,
     relative_ci: str,

@@ -269,16 +269,16 @@ fn pooled_means(d: &Design) -> Result<(f64, Vec<f64>, f64)> {
 
 /// Per-arm sums over rows: counts and a `(width x width)` upper-triangular matrix.
 #[derive(Clone)]
-struct ArmSums {
+struct ArmAccumulators {
     n: Vec<u64>,
     incomplete: Vec<u64>,
     inf: Vec<u64>,
     s: Vec<Vec<f64>>,
 }
 
-impl ArmSums {
+impl ArmAccumulators {
     fn new(arms: usize, width: usize) -> Self {
-        ArmSums {
+        ArmAccumulators {
             n: vec![0; arms],
             incomplete: vec![0; arms],
             inf: vec![0; arms],
@@ -286,7 +286,7 @@ impl ArmSums {
         }
     }
 
-    fn add(mut self, o: ArmSums) -> Self {
+    fn add(mut self, o: ArmAccumulators) -> Self {
         for g in 0..self.n.len() {
             self.n[g] += o.n[g];
             self.incomplete[g] += o.incomplete[g];
@@ -300,14 +300,20 @@ impl ArmSums {
 }
 
 /// Sum over complete rows of `weight(g, z, y) * v v'` (upper triangle) with `v = f(g, z, y)`.
-fn arm_sums<F>(d: &Design, center: &[f64], ybar: f64, width: usize, per_row: F) -> Result<ArmSums>
+fn arm_sums<F>(
+    d: &Design,
+    center: &[f64],
+    ybar: f64,
+    width: usize,
+    per_row: F,
+) -> Result<ArmAccumulators>
 where
     F: Fn(usize, &[f64], f64, &mut [f64]) -> f64 + Sync + Send,
 {
     let arms = d.n_arms;
     let dz = d.d();
-    let map = |r: std::ops::Range<usize>| -> ArmSums {
-        let mut acc = ArmSums::new(arms, width);
+    let map = |r: std::ops::Range<usize>| -> ArmAccumulators {
+        let mut acc = ArmAccumulators::new(arms, width);
         let mut z = vec![0.0; dz];
         let mut v = vec![0.0; width];
         for i in r {
@@ -332,7 +338,8 @@ where
         }
         acc
     };
-    Ok(reduce_blocks(d.y.len(), map, ArmSums::add)?.unwrap_or_else(|| ArmSums::new(arms, width)))
+    Ok(reduce_blocks(d.y.len(), map, ArmAccumulators::add)?
+        .unwrap_or_else(|| ArmAccumulators::new(arms, width)))
 }
 
 /// Inverse of a symmetric positive-definite matrix by Cholesky; `Err(k)` names the first column
@@ -583,6 +590,134 @@ pub fn regression_adjust(d: &Design, arm_labels: &[String]) -> Result<Fit> {
     })
 }
 
+/// Pre-aggregated sums of one arm for regression adjustment from SQL: count, sums of the outcome
+/// and its square, sums of each covariate, of outcome times covariate, and of covariate products.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ArmSums {
+    /// Units.
+    pub n: u64,
+    /// Sum of y.
+    pub sum_y: f64,
+    /// Sum of y^2.
+    pub sum_y_sq: f64,
+    /// Sums of each covariate.
+    pub sum_x: Vec<f64>,
+    /// Sums of y times each covariate.
+    pub sum_xy: Vec<f64>,
+    /// Sums of products of covariates (k x k).
+    pub sum_xx: Vec<Vec<f64>>,
+}
+
+/// Lin's interacted adjustment from per-arm sums, with the classical per-arm variance:
+/// `a_g = ybar_g + b_g' (xbar - xbar_g)` with `b_g = S_xx,g^-1 S_xy,g` and pooled `xbar`, and
+/// `Var(a_g) = s_g^2 (1/n_g + d' S_xx,g^-1 d)`, `d = xbar - xbar_g`, `s_g^2 = RSS_g / (n_g - k - 1)`,
+/// which is what OLS of `y` on `x - xbar` fitted in each arm reports for its intercept. Without the
+/// rows there are no residuals, so no heteroskedasticity-robust (HC) variance; in large samples the
+/// two agree, since `d` vanishes under randomisation.
+pub fn fit_from_sums(arms: &[ArmSums], names: &[String], arm_labels: &[String]) -> Result<Fit> {
+    let k = names.len();
+    let label = |g: usize| arm_labels.get(g).cloned().unwrap_or_else(|| g.to_string());
+    if arms.len() < 2 {
+        return Err(NeymanError::invalid("arms", "at least two arms are needed"));
+    }
+    let mut centred = Vec::with_capacity(arms.len());
+    let total: f64 = arms.iter().map(|a| a.n as f64).sum();
+    let mut pooled = vec![0.0; k];
+    for (g, a) in arms.iter().enumerate() {
+        let arg = format!("arm '{}'", label(g));
+        if a.sum_x.len() != k
+            || a.sum_xy.len() != k
+            || a.sum_xx.len() != k
+            || a.sum_xx.iter().any(|r| r.len() != k)
+        {
+            return Err(NeymanError::invalid(
+                arg,
+                format!("sums must describe {k} covariates"),
+            ));
+        }
+        let finite = a.sum_y.is_finite()
+            && a.sum_y_sq.is_finite()
+            && a.sum_x
+                .iter()
+                .chain(&a.sum_xy)
+                .chain(a.sum_xx.iter().flatten())
+                .all(|v| v.is_finite());
+        if !finite {
+            return Err(NeymanError::invalid(arg, "sums must be finite"));
+        }
+        if (a.n as usize) < k + 2 {
+            return Err(NeymanError::TooFewObservations {
+                arg: format!("{arg} (with {k} covariates)"),
+                n: a.n,
+                needed: k as u64 + 2,
+            });
+        }
+        let n = a.n as f64;
+        let my = a.sum_y / n;
+        let mx: Vec<f64> = a.sum_x.iter().map(|s| s / n).collect();
+        let syy = a.sum_y_sq - n * my * my;
+        if syy < -1e-9 * a.sum_y_sq {
+            return Err(NeymanError::invalid(
+                arg,
+                "sum of y^2 is less than sum^2 / n; no data have these sums",
+            ));
+        }
+        let sxy: Vec<f64> = (0..k).map(|i| a.sum_xy[i] - n * mx[i] * my).collect();
+        let sxx: Vec<Vec<f64>> = (0..k)
+            .map(|i| (0..k).map(|j| a.sum_xx[i][j] - n * mx[i] * mx[j]).collect())
+            .collect();
+        for (i, m) in mx.iter().enumerate() {
+            pooled[i] += n * m / total;
+        }
+        centred.push((n, my, mx, syy.max(0.0), sxy, sxx));
+    }
+    let mut adjusted = Vec::new();
+    let mut var_adj = Vec::new();
+    let (mut mean, mut var) = (Vec::new(), Vec::new());
+    for (g, (n, my, mx, syy, sxy, sxx)) in centred.iter().enumerate() {
+        let inv = spd_inverse(sxx).map_err(|j| NeymanError::ZeroVariance {
+            arg: names.get(j).cloned().unwrap_or_default(),
+            msg: format!(
+                "covariate {} is constant or collinear with the other covariates in arm '{}', so \
+                 the adjustment is not identified",
+                names.get(j).cloned().unwrap_or_default(),
+                label(g)
+            ),
+        })?;
+        let beta: Vec<f64> = (0..k)
+            .map(|i| (0..k).map(|j| inv[i][j] * sxy[j]).sum())
+            .collect();
+        let d: Vec<f64> = (0..k).map(|i| pooled[i] - mx[i]).collect();
+        let rss = (syy - beta.iter().zip(sxy).map(|(b, s)| b * s).sum::<f64>()).max(0.0);
+        let s2 = rss / (n - k as f64 - 1.0);
+        let quad: f64 = (0..k)
+            .map(|i| d[i] * (0..k).map(|j| inv[i][j] * d[j]).sum::<f64>())
+            .sum();
+        adjusted.push(my + beta.iter().zip(&d).map(|(b, x)| b * x).sum::<f64>());
+        var_adj.push(s2 * (1.0 / n + quad));
+        mean.push(*my);
+        var.push(syy / (n - 1.0));
+    }
+    let g = arms.len();
+    let vcov = (0..g)
+        .map(|i| {
+            (0..g)
+                .map(|j| if i == j { var_adj[i] } else { 0.0 })
+                .collect()
+        })
+        .collect();
+    Ok(Fit {
+        n: arms.iter().map(|a| a.n).collect(),
+        n_incomplete: vec![0; g],
+        n_inf: vec![0; g],
+        adjusted,
+        vcov,
+        mean,
+        var,
+        p: g * (k + 1),
+    })
+}
+
 /// Compare arm `g` with the control (arm 0) from a fit: the adjusted effect `a_g - a_0` with its
 /// sandwich variance against the normal, the relative effect `a_g / a_0 - 1` by the delta method
 /// or Fieller with the covariance of the two adjusted means, and the unadjusted z-test beside it.
@@ -682,6 +817,39 @@ mod tests {
         };
         let e = regression_adjust(&d, &[]).unwrap_err();
         assert_eq!(e.arg(), "x2");
+    }
+
+    #[test]
+    fn sums_match_rows_for_one_covariate() {
+        // One covariate: the per-arm OLS intercept at the pooled mean, by hand.
+        let y = [[1.0, 2.0, 3.0, 5.0, 4.0], [2.0, 4.0, 6.0, 9.0, 5.0]];
+        let x = [[1.0, 2.0, 3.0, 4.0, 2.0], [1.5, 2.5, 3.5, 4.5, 2.0]];
+        let arms: Vec<ArmSums> = (0..2)
+            .map(|g| ArmSums {
+                n: 5,
+                sum_y: y[g].iter().sum(),
+                sum_y_sq: y[g].iter().map(|v| v * v).sum(),
+                sum_x: vec![x[g].iter().sum()],
+                sum_xy: vec![y[g].iter().zip(&x[g]).map(|(a, b)| a * b).sum()],
+                sum_xx: vec![vec![x[g].iter().map(|v| v * v).sum()]],
+            })
+            .collect();
+        let f = fit_from_sums(&arms, &["x".to_string()], &[]).unwrap();
+        let xbar = (x[0].iter().sum::<f64>() + x[1].iter().sum::<f64>()) / 10.0;
+        for g in 0..2 {
+            let (my, mx) = (
+                y[g].iter().sum::<f64>() / 5.0,
+                x[g].iter().sum::<f64>() / 5.0,
+            );
+            let sxy: f64 = y[g]
+                .iter()
+                .zip(&x[g])
+                .map(|(a, b)| (a - my) * (b - mx))
+                .sum();
+            let sxx: f64 = x[g].iter().map(|b| (b - mx) * (b - mx)).sum();
+            let b = sxy / sxx;
+            assert!((f.adjusted[g] - (my + b * (xbar - mx))).abs() < 1e-12);
+        }
     }
 
     #[test]
