@@ -7,7 +7,7 @@
 //! | function | core |
 //! | --- | --- |
 //! | `moments`, `grouped_moments`, `moments_from_sums` | `moments` |
-//! | `grouped_comoments`, `comoments2_from_sums` | `comoments` |
+//! | `grouped_comoments`, `comoments2_from_sums`, `comoments4_from_sums` | `comoments` |
 //! | `cuped_test` | `cuped` |
 //! | `regression_test`, `regression_from_sums` | `regression` |
 //! | `grouped_binary_counts` | `proportions::binary_counts_of` |
@@ -285,6 +285,28 @@ fn comoments2_from_sums(
         let nm = [names.0.as_str(), names.1.as_str(), names.2.as_str()];
         CoMoments::<2>::from_sums(n, (sum_x, sum_y, sum_xx, sum_yy, sum_xy), nm)
             .map(|c| (c.n, c.mean[0], c.mean[1], c.c[0][0], c.c[1][1], c.c[0][1]))
+    })
+}
+
+/// `(n, means, comoment matrix)` of 4 variables from a count, their sums and the matrix of sums of
+/// products (ratio CUPED from SQL aggregates).
+#[pyfunction]
+fn comoments4_from_sums(
+    py: Python<'_>,
+    n: u64,
+    sums: [f64; 4],
+    products: [[f64; 4]; 4],
+    names: [String; 4],
+) -> PyResult<CoMomentsArg> {
+    run_detached(py, || {
+        let nm: [&str; 4] = std::array::from_fn(|a| names[a].as_str());
+        CoMoments::<4>::from_product_sums(n, &sums, &products, &nm).map(|c| {
+            (
+                c.n,
+                c.mean.to_vec(),
+                c.c.iter().map(|r| r.to_vec()).collect(),
+            )
+        })
     })
 }
 
@@ -638,6 +660,7 @@ fn _neyman(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(regression_test, m)?)?;
     m.add_function(wrap_pyfunction!(regression_from_sums, m)?)?;
     m.add_function(wrap_pyfunction!(comoments2_from_sums, m)?)?;
+    m.add_function(wrap_pyfunction!(comoments4_from_sums, m)?)?;
     m.add_function(wrap_pyfunction!(grouped_binary_counts, m)?)?;
     m.add_function(wrap_pyfunction!(mean_test, m)?)?;
     m.add_function(wrap_pyfunction!(proportion_test, m)?)?;

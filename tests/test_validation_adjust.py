@@ -1459,3 +1459,24 @@ def test_regression_stats_inconsistent_and_degenerate() -> None:
         {"c": bad, "t": _rstats()},
         control="c",
     )
+
+
+def test_ratio_cuped_stats_bad_sums() -> None:
+    ok = np.eye(4) * 10.0 + 1.0
+    check_raises(
+        InputError, r"sums needs 4 values", neyman.RatioCupedStats.from_sums, 5, [1.0] * 3, ok
+    )
+    bad = ok.copy()
+    bad[0, 0] = 0.0  # sum of squares below sum^2 / n
+    check_raises(
+        InputError,
+        r"^numerator: its sum of squares is less than sum\^2 / n",
+        neyman.RatioCupedStats.from_sums,
+        5,
+        [4.0, 1.0, 1.0, 1.0],
+        bad,
+    )
+    s = neyman.RatioCupedStats.from_sums(5, [1.0] * 4, ok)
+    check_raises(
+        InputTypeError, r"is a RatioCupedStats; this test needs CupedStats", neyman.cuped, s, s
+    )

@@ -7,7 +7,7 @@ Each takes arrays (one per arm), a data frame with column names, or pre-aggregat
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, overload
 
@@ -37,6 +37,7 @@ __all__ = [
     "CupedStats",
     "MeanStats",
     "ProportionStats",
+    "RatioCupedStats",
     "RatioStats",
     "cuped",
     "proportions",
@@ -245,6 +246,64 @@ class CupedStats:
         return ArmStats((self.n, (self.mean_y, self.mean_x), c), n=self.n)
 
 
+@dataclass(frozen=True)
+class RatioCupedStats:
+    """Pre-aggregated statistics of one arm for a CUPED-adjusted ratio metric: numerator,
+    denominator, and their pre-period covariates (in that order), per unit.
+
+    Build it with :meth:`from_sums` from SQL: the count, the four sums, and the 4 x 4 matrix of
+    sums of products (``SUM(a * b)`` for every pair of the four columns).
+
+    Examples
+    --------
+    >>> import numpy as np, neyman
+    >>> rng = np.random.default_rng(9)
+    >>> def stats(n, lift):
+    ...     imp_pre = rng.poisson(20, n) + 1.0
+    ...     clk_pre = rng.binomial(imp_pre.astype(int), 0.05) * 1.0
+    ...     imp = imp_pre + rng.poisson(2, n)
+    ...     clk = rng.binomial(imp.astype(int), 0.05 * lift) * 1.0
+    ...     cols = np.column_stack([clk, imp, clk_pre, imp_pre])
+    ...     return neyman.RatioCupedStats.from_sums(n, cols.sum(0), cols.T @ cols)
+    >>> res = neyman.ratio(stats(5000, 1.0), stats(5000, 1.05))
+    >>> res.method, round(res.treatment_value / res.control_value - 1, 3)
+    ('ratio-cuped', 0.053)
+    """
+
+    n: int
+    means: tuple[float, float, float, float]
+    comoments: tuple[tuple[float, ...], ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "n", check_count("n", self.n))
+        means = tuple(check_finite("means", v) for v in self.means)
+        rows = tuple(tuple(check_finite("comoments", v) for v in r) for r in self.comoments)
+        if len(means) != 4 or len(rows) != 4 or any(len(r) != 4 for r in rows):
+            raise InputError("RatioCupedStats needs 4 means and a 4 x 4 co-moment matrix")
+        object.__setattr__(self, "means", means)
+        object.__setattr__(self, "comoments", rows)
+
+    @classmethod
+    def from_sums(cls, n: int, sums: Sequence[float], products: Any) -> RatioCupedStats:
+        """From a count, the sums of (numerator, denominator, numerator covariate, denominator
+        covariate), and the 4 x 4 matrix of sums of their products."""
+        s = [check_finite("sums", v) for v in sums]
+        p = [[check_finite("products", v) for v in row] for row in products]
+        if len(s) != 4 or len(p) != 4 or any(len(r) != 4 for r in p):
+            raise InputError("sums needs 4 values and products a 4 x 4 matrix")
+        names = ("numerator", "denominator", "numerator covariate", "denominator covariate")
+        n_out, means, c = _neyman.comoments4_from_sums(
+            check_count("n", n),
+            (s[0], s[1], s[2], s[3]),
+            tuple((r[0], r[1], r[2], r[3]) for r in p),  # type: ignore[arg-type]
+            names,
+        )
+        return cls(n_out, (means[0], means[1], means[2], means[3]), tuple(map(tuple, c)))
+
+    def _arm(self) -> ArmStats:
+        return ArmStats((self.n, self.means, self.comoments), n=self.n)
+
+
 def check_cauchy_schwarz(name: str, cxy: float, cxx: float, cyy: float) -> None:
     """A cross co-moment no larger than the geometric mean of the two (a correlation in [-1, 1])."""
     # Slack for co-moments rounded from raw sums (a constant column leaves |c_xy| ~ 1e-14).
@@ -260,6 +319,7 @@ _STATS_TYPES: dict[str, type] = {
     "proportion": ProportionStats,
     "ratio": RatioStats,
     "cuped": CupedStats,
+    "ratio_cuped": RatioCupedStats,
 }
 
 
@@ -295,7 +355,7 @@ def _frame_mode(
 
 def _arm_of(kind: Kind, name: str, value: Any) -> ArmStats:
     """Statistics of one arm given as arrays (a tuple for ratios) or as pre-aggregated stats."""
-    if isinstance(value, MeanStats | ProportionStats | RatioStats | CupedStats):
+    if isinstance(value, MeanStats | ProportionStats | RatioStats | CupedStats | RatioCupedStats):
         if not isinstance(value, _STATS_TYPES[kind]):
             raise InputTypeError(
                 f"{name} is a {type(value).__name__}; this test needs {_STATS_TYPES[kind].__name__}"
@@ -324,7 +384,7 @@ def _arm_of(kind: Kind, name: str, value: Any) -> ArmStats:
 def _array_mode(
     kind: Kind, method: str, a: Any, b: Any, opts: Options
 ) -> TestResult | AnalysisResult:
-    covariate = "x" if kind == "cuped" else None
+    covariate = {"cuped": "x", "ratio_cuped": "pre-period ratio"}.get(kind)
     if b is None:
         raise InputError("pass the treatment arm as the second argument")
     control = _arm_of(kind, "control", a)
@@ -701,7 +761,8 @@ def ratio(
     num_c, den_c : array_like or RatioStats
         Control numerators and denominators, one value per unit; or ``num_c`` a frame (with
         ``numerator``, ``denominator``, ``variant``, ``control``); or ``num_c`` and ``den_c``
-        the control and treatment :class:`RatioStats`.
+        the control and treatment :class:`RatioStats`, or :class:`RatioCupedStats` for a
+        CUPED-adjusted ratio from pre-aggregated sums.
     num_t, den_t : array_like or mapping, optional
         Treatment numerators and denominators; or mappings ``{label: values}`` with the same keys
         for several arms.
@@ -740,6 +801,21 @@ def ratio(
     >>> round(res.control_value, 4), round(res.rel_effect, 3)
     (0.0495, 0.101)
     """
+    if isinstance(num_c, RatioCupedStats):
+        # Pre-aggregated ratio CUPED: the covariates are inside the stats.
+        return _paired_dispatch(
+            "ratio_cuped",
+            "ratio-cuped",
+            (num_c, den_c, num_t, den_t),
+            names=("num_c", "den_c", "num_t", "den_t"),
+            columns={"numerator": numerator, "denominator": denominator},
+            variant=variant,
+            control=control,
+            alternative=alternative,
+            confidence_level=confidence_level,
+            relative_ci=relative_ci,
+            nan_policy=nan_policy,
+        )
     return _paired_dispatch(
         "ratio",
         "delta",
@@ -878,6 +954,10 @@ def _paired_dispatch(
         )
     if any(v is not None for v in columns.values()) or variant is not None:
         raise InputError(f"{', '.join(columns)} and variant are for data-frame input")
+    if isinstance(a_c, tuple(_STATS_TYPES.values())) and not isinstance(a_c, _STATS_TYPES[kind]):
+        raise InputTypeError(
+            f"{names[0]} is a {type(a_c).__name__}; this test needs {_STATS_TYPES[kind].__name__}"
+        )
     if isinstance(a_c, _STATS_TYPES[kind]):
         if a_t is not None or b_t is not None:
             stats = _STATS_TYPES[kind].__name__

@@ -7,6 +7,7 @@ import numpy.typing as npt
 __all__ = [
     "code_counts",
     "comoments2_from_sums",
+    "comoments4_from_sums",
     "count_below",
     "cuped_test",
     "floor_sum",
@@ -51,6 +52,17 @@ def comoments2_from_sums(
     sum_xy: float,
     names: tuple[str, str, str] = ...,
 ) -> _Ratio6: ...
+def comoments4_from_sums(
+    n: int,
+    sums: tuple[float, float, float, float],
+    products: tuple[
+        tuple[float, float, float, float],
+        tuple[float, float, float, float],
+        tuple[float, float, float, float],
+        tuple[float, float, float, float],
+    ],
+    names: tuple[str, str, str, str],
+) -> tuple[int, list[float], list[list[float]]]: ...
 def grouped_binary_counts(
     x: npt.NDArray[np.float64], codes: _Codes | None, n_groups: int
 ) -> list[tuple[int, int, int, int, int]]: ...

@@ -89,6 +89,69 @@ impl<const K: usize> CoMoments<K> {
     }
 }
 
+impl<const K: usize> CoMoments<K> {
+    /// Build from pre-aggregated sums of K variables: count, sums, and the `K x K` matrix of sums
+    /// of products. `names` name the variables in errors.
+    pub fn from_product_sums(
+        n: u64,
+        sums: &[f64; K],
+        products: &[[f64; K]; K],
+        names: &[&str; K],
+    ) -> Result<Self> {
+        if sums
+            .iter()
+            .chain(products.iter().flatten())
+            .any(|v| !v.is_finite())
+        {
+            return Err(NeymanError::invalid(
+                "sums",
+                "pre-aggregated sums must be finite",
+            ));
+        }
+        if n == 0 {
+            return Ok(Self::new());
+        }
+        let nf = n as f64;
+        let mean: [f64; K] = std::array::from_fn(|a| sums[a] / nf);
+        let mut c = [[0.0; K]; K];
+        for a in 0..K {
+            for b in 0..K {
+                c[a][b] = products[a][b] - sums[a] * mean[b];
+            }
+        }
+        for a in 0..K {
+            if c[a][a] < -1e-9 * products[a][a].abs() {
+                return Err(NeymanError::invalid(
+                    names[a],
+                    "its sum of squares is less than sum^2 / n; no data have these sums",
+                ));
+            }
+            c[a][a] = c[a][a].max(0.0);
+        }
+        for a in 0..K {
+            for b in 0..a {
+                let slack = 1e-9 * (products[a][a].abs() * products[b][b].abs()).sqrt();
+                if (c[a][b] - c[b][a]).abs() > slack + 1e-12 * c[a][b].abs() {
+                    return Err(NeymanError::invalid(
+                        "products",
+                        "the matrix of sums of products must be symmetric",
+                    ));
+                }
+                if c[a][b].abs() > (c[a][a] * c[b][b]).sqrt() * (1.0 + 1e-9) + slack {
+                    return Err(NeymanError::invalid(
+                        names[a],
+                        format!(
+                            "its cross-sum with {} implies a correlation beyond +/-1",
+                            names[b]
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(Self { n, mean, c })
+    }
+}
+
 impl CoMoments<2> {
     /// Build from pre-aggregated sums: count, sums of x and y, sums of squares and the cross-sum.
     /// `names` are the caller's names of `(sxx, syy, sxy)`, used in errors.
