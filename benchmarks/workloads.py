@@ -1,4 +1,4 @@
-"""Workloads W1 and W7 of BENCHMARKS.md: their data, the tools timed on it and how to read results.
+"""Workloads W1, W2 and W7 of BENCHMARKS.md: their data, the tools timed on it, how to read results.
 
 A workload is a data builder (fixed seed, run outside every timed region) and a list of tools. A
 tool is a ``run(data)`` callable, which is exactly what is timed (the call a user would write), and
@@ -18,17 +18,32 @@ import neyman
 import numpy as np
 import pandas as pd
 import polars as pl
+import statsmodels.api as sm
 import tea_tasting as tt
 from neyman import _neyman
 from scipy import stats
 from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
+
+# gbstats pins numpy<2 and pandas<2, so it is installed apart with --no-deps (README); without it
+# W2 runs without that peer and says why in its notes.
+try:
+    from gbstats.frequentist.tests import FrequentistConfig, TwoSidedTTest
+    from gbstats.models.statistics import RegressionAdjustedStatistic, SampleMeanStatistic
+
+    GBSTATS_MISSING = ""
+except ImportError as exc:  # pragma: no cover - depends on the environment
+    GBSTATS_MISSING = f"{type(exc).__name__}: {exc}"
 
 Data = dict[str, Any]
 Fields = dict[str, float]
 
 # Seeds: one per workload, fixed, so every run (and every memory subprocess) sees the same data.
 SEED_W1 = 20240101
+SEED_W2 = 20240102
 SEED_W7 = 20240107
+
+# tea-tasting experiments, built once per process (outside every timed region) and reused.
+_TT_EXPERIMENTS: dict[str, Any] = {}
 
 
 @dataclass(frozen=True)
@@ -273,6 +288,393 @@ W1 = Workload(
 
 
 # --------------------------------------------------------------------------------------------
+# W2: CUPED with one covariate, pooled theta, Welch t on the adjusted variances
+# --------------------------------------------------------------------------------------------
+
+W2_FIELDS = (
+    "control_value",
+    "treatment_value",
+    "effect",
+    "se",
+    "ci_low",
+    "ci_high",
+    "statistic",
+    "pvalue",
+    "df",
+    "rel_effect",
+    "rel_ci_low",
+    "rel_ci_high",
+)
+W2_EFFECT = 0.001  # true effect on y; its CUPED standard error at 10M rows is about 5.3e-4
+
+
+def build_w2(n: int, seed: int = SEED_W2) -> Data:
+    """``n`` rows, ``n // 2`` per arm: x ~ N(10, 2), y = 1 + 0.8 x + N(0, 1) (+ 0.001 if treated).
+
+    x is the pre-experiment covariate: corr(x, y)^2 is about 0.72, so CUPED cuts the variance of
+    the effect to about 0.28 of the unadjusted one; theta is near 0.8 (not 1, so that a slip that
+    drops theta would show). The true effect 0.001 gives a p-value near 0.1 at 10M rows. arm is
+    int8 0/1 in random order. Data: the columns ``arm``, ``y``, ``x``; per-arm contiguous copies
+    ``yc, xc, yt, xt`` for the array tools; pandas frame ``df`` and polars frame ``pl``.
+    """
+    rng = np.random.default_rng(seed)
+    half = n // 2
+    arm = rng.permutation(np.repeat(np.array([0, 1], dtype=np.int8), [half, n - half]))
+    x = rng.normal(10.0, 2.0, size=n)
+    y = 1.0 + 0.8 * x + rng.normal(0.0, 1.0, size=n)
+    treated = arm == 1
+    y[treated] += W2_EFFECT
+    out: Data = {
+        "arm": arm,
+        "y": y,
+        "x": x,
+        "yc": np.ascontiguousarray(y[~treated]),
+        "xc": np.ascontiguousarray(x[~treated]),
+        "yt": np.ascontiguousarray(y[treated]),
+        "xt": np.ascontiguousarray(x[treated]),
+    }
+    return frames_w2(out)
+
+
+def frames_w2(arrays: Data) -> Data:
+    """Add the pandas frame ``df`` and the polars frame ``pl`` (columns arm, y, x)."""
+    cols = {k: arrays[k] for k in ("arm", "y", "x")}
+    return {**arrays, "df": pd.DataFrame(cols), "pl": pl.DataFrame(cols)}
+
+
+def cuped_by_hand(
+    yc: np.ndarray, xc: np.ndarray, yt: np.ndarray, xt: np.ndarray, confidence_level: float = 0.95
+) -> Fields:
+    """CUPED written with numpy, as a user would (Deng et al. 2013), from the per-arm arrays.
+
+    Per arm: means and sample (co)variances (ddof=1) from the deviations. theta = Cov(y, x) /
+    Var(x) on both arms pooled, the pooled moments combined from the per-arm ones (Chan et al.:
+    within-arm sums of squares plus ``n_c n_t / N`` times the product of the mean differences),
+    which is exact and avoids concatenating the arms. Effect ``(ybar_t - ybar_c) - theta (xbar_t
+    - xbar_c)``; per-arm variance ``(s_yy - 2 theta s_xy + theta^2 s_xx) / n``; Welch's t with
+    Welch-Satterthwaite df (``welch_from_moments`` on the adjusted means ``ybar - theta xbar``,
+    whose difference is the effect). Relative effect ``effect / ybar_c`` with the delta variance
+    of ``N / ybar_c``, ``N = ybar_c + effect``: ``Var(N) = v_t + theta^2 s_xx,c / n_c``,
+    ``Cov(N, ybar_c) = theta s_xy,c / n_c``, ``Var(ybar_c) = s_yy,c / n_c``, and the same t
+    critical value as the absolute interval.
+    """
+
+    def moments(y: np.ndarray, x: np.ndarray) -> tuple[int, float, float, float, float, float]:
+        """n, means and sample variances and covariance (ddof=1) of one arm."""
+        n = y.size
+        my, mx = float(y.mean()), float(x.mean())
+        dy, dx = y - my, x - mx
+        return (
+            n,
+            my,
+            mx,
+            float(dy @ dy) / (n - 1),
+            float(dx @ dx) / (n - 1),
+            float(dx @ dy) / (n - 1),
+        )
+
+    nc, myc, mxc, syyc, sxxc, sxyc = moments(yc, xc)
+    nt, myt, mxt, syyt, sxxt, sxyt = moments(yt, xt)
+    big_n = nc + nt
+    dmy, dmx = myt - myc, mxt - mxc
+    between = nc * nt / big_n
+    sxx = ((nc - 1) * sxxc + (nt - 1) * sxxt + between * dmx * dmx) / (big_n - 1)
+    sxy = ((nc - 1) * sxyc + (nt - 1) * sxyt + between * dmx * dmy) / (big_n - 1)
+    theta = sxy / sxx
+    var_c = syyc - 2 * theta * sxyc + theta**2 * sxxc
+    var_t = syyt - 2 * theta * sxyt + theta**2 * sxxt
+    out = welch_from_moments(
+        myc - theta * mxc, var_c, nc, myt - theta * mxt, var_t, nt, confidence_level
+    )
+    effect = dmy - theta * dmx
+    q = float(stats.t.ppf(0.5 + confidence_level / 2, out["df"]))
+    num = myc + effect
+    var_num = var_t / nt + theta**2 * sxxc / nc
+    cov_num_den = theta * sxyc / nc
+    var_den = syyc / nc
+    rel_var = var_num / myc**2 - 2 * num * cov_num_den / myc**3 + num**2 * var_den / myc**4
+    rel = effect / myc
+    rel_se = math.sqrt(rel_var)
+    return {
+        **out,
+        "effect": effect,
+        "se": math.sqrt(var_c / nc + var_t / nt),
+        "control_value": myc,
+        "treatment_value": myc + effect,
+        "rel_effect": rel,
+        "rel_ci_low": rel - q * rel_se,
+        "rel_ci_high": rel + q * rel_se,
+    }
+
+
+def _w2_neyman_arrays(d: Data) -> Any:
+    """neyman on the per-arm metric and covariate arrays."""
+    return neyman.cuped(d["yc"], d["xc"], d["yt"], d["xt"])
+
+
+def _w2_neyman_frame(key: str) -> Callable[[Data], Any]:
+    """neyman on the frame stored under ``key`` of the data."""
+
+    def run(d: Data) -> Any:
+        """The timed call."""
+        return neyman.cuped(d[key], metric="y", covariate="x", variant="arm", control=0)
+
+    return run
+
+
+def _w2_neyman_extract(res: Any) -> Fields:
+    """Standard fields of neyman's CUPED result, with what restating needs.
+
+    Beside the fields: the unadjusted effect ``ybar_t - ybar_c`` and the arm sizes, from which
+    tea-tasting's definition of the arm means is restated (``_w2_pooled_mean_values``).
+    """
+    row = res if hasattr(res, "effect") else res[0]
+    out = _result_fields(row, W2_FIELDS)
+    out["unadjusted_effect"] = float(row.unadjusted.effect)
+    out["n_control"] = float(row.n_control)
+    out["n_treatment"] = float(row.n_treatment)
+    return out
+
+
+def _w2_pooled_mean_values(ref: Fields) -> Fields:
+    """neyman's arm means restated as tea-tasting defines them for CUPED, from neyman's outputs.
+
+    tea-tasting reports each arm's mean adjusted to the pooled covariate mean,
+    ``ybar_a - theta (xbar_a - xbar)``, with ``xbar = (n_c xbar_c + n_t xbar_t) / N``; neyman
+    reports the unadjusted ``ybar_c`` and ``ybar_c + effect``. Since ``theta (xbar_t - xbar_c) =
+    unadjusted_effect - effect``, tea-tasting's control mean is ``ybar_c + (n_t / N)
+    (unadjusted_effect - effect)``, its treatment mean that plus the effect (the same effect in
+    both definitions), and its relative effect the effect over its control mean.
+    """
+    n_c, n_t = ref["n_control"], ref["n_treatment"]
+    shift = n_t / (n_c + n_t) * (ref["unadjusted_effect"] - ref["effect"])
+    control = ref["control_value"] + shift
+    return {
+        **ref,
+        "control_value": control,
+        "treatment_value": control + ref["effect"],
+        "rel_effect": ref["effect"] / control,
+    }
+
+
+def _tt_cuped_experiment() -> Any:
+    """The tea-tasting CUPED experiment, built once (outside the timed region) and reused.
+
+    ``use_t=True, equal_var=False`` (tea-tasting's defaults, written out): Welch's t on the
+    adjusted per-arm variances, the same reference as neyman.cuped's default ``test='welch'``.
+    """
+    if "cuped" not in _TT_EXPERIMENTS:
+        _TT_EXPERIMENTS["cuped"] = tt.Experiment(
+            cuped=tt.Mean("y", covariate="x", use_t=True, equal_var=False), variant="arm"
+        )
+    return _TT_EXPERIMENTS["cuped"]
+
+
+def _w2_tea_tasting(key: str) -> Callable[[Data], Any]:
+    """tea-tasting on the frame stored under ``key`` of the data."""
+
+    def run(d: Data) -> Any:
+        """The timed call."""
+        return _tt_cuped_experiment().analyze(d[key], control=0)
+
+    return run
+
+
+def _w2_tea_tasting_extract(res: Any) -> Fields:
+    """Fields of tea-tasting's CUPED result that neyman's answer can be compared with.
+
+    Its relative CI is left out: it is a log-scale interval around the two means adjusted to the
+    pooled covariate mean, treated as independent, and needs each arm's adjusted variance, which
+    neyman does not report (so it cannot be restated from neyman's answer; numpy by hand checks
+    neyman's relative interval instead).
+    """
+    r = res["cuped"]
+    return {
+        "control_value": float(r.control),
+        "treatment_value": float(r.treatment),
+        "effect": float(r.effect_size),
+        "ci_low": float(r.effect_size_ci_lower),
+        "ci_high": float(r.effect_size_ci_upper),
+        "statistic": float(r.statistic),
+        "pvalue": float(r.pvalue),
+        "rel_effect": float(r.rel_effect_size),
+    }
+
+
+_OLS_WHY = (
+    "OLS y ~ 1 + arm + (x - mean x) is ANCOVA: its slope is the within-arm slope, not CUPED's "
+    "pooled theta, and HC1 divides squared residuals by n - 3 overall instead of n - 1 per arm; "
+    "both differences are O(1/n) relative (about 4e-4 at 1k rows, 5e-5 at 10k, 1e-7 at 10M)"
+)
+_OLS_TOLERANCE = {"effect": (1e-3, _OLS_WHY), "se": (1e-3, _OLS_WHY)}
+
+
+def _w2_statsmodels(d: Data) -> Any:
+    """statsmodels OLS of y on [1, arm, x - mean(x)] with HC1 standard errors."""
+    x = d["x"]
+    design = np.column_stack([np.ones(x.size), d["arm"], x - x.mean()])
+    return sm.OLS(d["y"], design).fit(cov_type="HC1")
+
+
+def _w2_statsmodels_extract(fit: Any) -> Fields:
+    """The arm coefficient and its HC1 standard error (compared on these two only)."""
+    return {"effect": float(fit.params[1]), "se": float(fit.bse[1])}
+
+
+def _gbstats_arm(y: np.ndarray, x: np.ndarray) -> Any:
+    """gbstats' input for one arm: the sums its SQL query would return, here from numpy."""
+    n = int(y.size)
+    return RegressionAdjustedStatistic(
+        n=n,
+        post_statistic=SampleMeanStatistic(n=n, sum=float(y.sum()), sum_squares=float(y @ y)),
+        pre_statistic=SampleMeanStatistic(n=n, sum=float(x.sum()), sum_squares=float(x @ x)),
+        post_pre_sum_of_products=float(x @ y),
+        theta=0.0,  # set by the test from both arms pooled (gbstats.models.statistics)
+    )
+
+
+def _w2_gbstats(d: Data) -> Any:
+    """gbstats' Welch t-test on regression-adjusted (CUPED) statistics, sums included."""
+    test = TwoSidedTTest(
+        _gbstats_arm(d["yc"], d["xc"]),
+        _gbstats_arm(d["yt"], d["xt"]),
+        FrequentistConfig(difference_type="absolute"),
+    )
+    return test, test.compute_result()
+
+
+def _w2_gbstats_extract(out: Any) -> Fields:
+    """Standard fields of gbstats' result (absolute difference)."""
+    test, res = out
+    return {
+        "control_value": float(test.stat_a.unadjusted_mean),
+        "effect": float(res.expected),
+        "se": float(res.uplift.stddev),
+        "ci_low": float(res.ci[0]),
+        "ci_high": float(res.ci[1]),
+        "statistic": float(test.critical_value),
+        "pvalue": float(res.p_value),
+        "df": float(test.dof),
+    }
+
+
+def _w2_numpy(d: Data) -> Fields:
+    """CUPED written by hand with numpy."""
+    return cuped_by_hand(d["yc"], d["xc"], d["yt"], d["xt"])
+
+
+_W2_ARRAYS = ("yc", "xc", "yt", "xt")
+_W2_FRAME_READS = ("arm", "y", "x")
+
+W2 = Workload(
+    key="W2",
+    title="CUPED, one covariate (y, x float64, arm int8), pooled theta, Welch t",
+    build=build_w2,
+    frames=frames_w2,
+    fields=W2_FIELDS,
+    floor_arrays=("y", "x"),
+    tools=(
+        Tool(
+            "neyman.cuped(arrays)",
+            "neyman",
+            "arrays",
+            _w2_neyman_arrays,
+            _w2_neyman_extract,
+            _W2_ARRAYS,
+        ),
+        Tool(
+            "neyman.cuped(pandas)",
+            "neyman",
+            "pandas",
+            _w2_neyman_frame("df"),
+            _w2_neyman_extract,
+            _W2_FRAME_READS,
+        ),
+        Tool(
+            "neyman.cuped(polars)",
+            "neyman",
+            "polars",
+            _w2_neyman_frame("pl"),
+            _w2_neyman_extract,
+            _W2_FRAME_READS,
+        ),
+        Tool(
+            "tea-tasting (pandas)",
+            "peer",
+            "pandas",
+            _w2_tea_tasting("df"),
+            _w2_tea_tasting_extract,
+            _W2_FRAME_READS,
+            restate=_w2_pooled_mean_values,
+        ),
+        Tool(
+            "tea-tasting (polars)",
+            "peer",
+            "polars",
+            _w2_tea_tasting("pl"),
+            _w2_tea_tasting_extract,
+            _W2_FRAME_READS,
+            restate=_w2_pooled_mean_values,
+        ),
+        Tool(
+            "statsmodels OLS HC1",
+            "peer",
+            "arrays",
+            _w2_statsmodels,
+            _w2_statsmodels_extract,
+            _W2_FRAME_READS,
+            tolerance=_OLS_TOLERANCE,
+        ),
+        *(
+            ()
+            if GBSTATS_MISSING
+            else (
+                Tool(
+                    "gbstats",
+                    "peer",
+                    "arrays",
+                    _w2_gbstats,
+                    _w2_gbstats_extract,
+                    _W2_ARRAYS,
+                ),
+            )
+        ),
+        Tool("numpy by hand", "peer", "arrays", _w2_numpy, _identity, _W2_ARRAYS),
+        Tool(
+            "floor_sum",
+            "floor",
+            "arrays",
+            lambda d: _neyman_floor(d, ("y", "x")),
+            lambda _: {},
+            ("y", "x"),
+        ),
+    ),
+    notes=(
+        "y and x are float64, arm is int8 0/1. Array tools read 4 float64 arrays of n/2 (16 "
+        "bytes/row); frame tools and statsmodels read y, x and arm (17 bytes/row).",
+        "tea-tasting is built once with Mean('y', covariate='x', use_t=True, equal_var=False) "
+        "(Welch's t, as neyman.cuped's default) and Experiment(variant='arm'); only "
+        ".analyze(frame, control=0) is timed. Its arm means are adjusted to the pooled covariate "
+        "mean: neyman's are restated that way from neyman's own outputs "
+        "(workloads._w2_pooled_mean_values). Its log-scale relative CI is not compared.",
+        "statsmodels: the design matrix [1, arm, x - mean(x)] is built inside the timed call, "
+        "then OLS(...).fit(cov_type='HC1'); compared on effect and se only, at 1e-3 (ANCOVA and "
+        "CUPED are asymptotically equivalent, not identical; see the README).",
+        (
+            f"gbstats is not installed or does not import ({GBSTATS_MISSING}); install it with "
+            "`uv pip install --no-deps gbstats` (README)."
+            if GBSTATS_MISSING
+            else "gbstats: per-arm sums (sum, sum of squares, cross product) computed with numpy "
+            "inside the timed call, as its SQL query would return them, then "
+            "TwoSidedTTest(RegressionAdjustedStatistic...) with difference_type='absolute'."
+        ),
+        "Peers on arrays (and statsmodels, on the whole columns) are compared with "
+        "neyman.cuped(arrays); peers on pandas / polars with neyman on the same frame.",
+    ),
+)
+
+
+# --------------------------------------------------------------------------------------------
 # W7: ratio metric clicks / impressions per user, delta method, z reference
 # --------------------------------------------------------------------------------------------
 
@@ -404,9 +806,6 @@ def _log_scale_rel_ci(ref: Fields, confidence_level: float = 0.95) -> Fields:
     }
 
 
-_TT_EXPERIMENTS: dict[str, Any] = {}
-
-
 def _tt_experiment() -> Any:
     """The tea-tasting experiment, built once (outside the timed region) and reused.
 
@@ -534,4 +933,4 @@ W7 = Workload(
     ),
 )
 
-WORKLOADS: dict[str, Workload] = {"W1": W1, "W7": W7}
+WORKLOADS: dict[str, Workload] = {"W1": W1, "W2": W2, "W7": W7}
