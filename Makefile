@@ -6,7 +6,7 @@ STAMP := $(VENV)/.deps-stamp
 export VIRTUAL_ENV := $(abspath $(VENV))
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: help venv build demo test lint fmt bench bench-quick clean
+.PHONY: help venv build demo test lint fmt bench bench-quick bench-deps clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -42,10 +42,14 @@ fmt:  ## format Rust and Python in place
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-bench: build  ## benchmarks against the peers (prints medians and ratios)
+bench-deps: $(STAMP)  ## peers for the benchmarks (gbstats without its numpy<2 / pandas<2 pins)
+	$(VENV)/bin/uv pip install -q --python $(PY) -r requirements-bench.txt
+	$(VENV)/bin/uv pip install -q --python $(PY) --no-deps gbstats==0.8.0
+
+bench: build bench-deps  ## benchmarks against the peers (prints medians and ratios)
 	$(PY) benchmarks/run.py
 
-bench-quick: build  ## small-size benchmarks only
+bench-quick: build bench-deps  ## small-size benchmarks only
 	$(PY) benchmarks/run.py --quick
 
 clean:  ## remove build products and the venv

@@ -505,7 +505,7 @@ def _w2_tea_tasting_extract(res: Any) -> Fields:
 _OLS_WHY = (
     "OLS y ~ 1 + arm + (x - mean x) is ANCOVA: its slope is the within-arm slope, not CUPED's "
     "pooled theta, and HC1 divides squared residuals by n - 3 overall instead of n - 1 per arm; "
-    "both differences are O(1/n) relative (about 4e-4 at 1k rows, 5e-5 at 10k, 1e-7 at 10M)"
+    "both differences are O(1/n) relative (about 4e-4 at 1k rows, 5e-5 at 10k, 2e-7 at 10M)"
 )
 _OLS_TOLERANCE = {"effect": (1e-3, _OLS_WHY), "se": (1e-3, _OLS_WHY)}
 
