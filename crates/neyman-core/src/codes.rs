@@ -2,9 +2,11 @@
 //! `int8` arm column is read in place, without conversion). Negative codes mark rows in no group.
 
 /// An integer group code.
-pub trait Code: Copy + Send + Sync + 'static {
+pub trait Code: Copy + Ord + Send + Sync + 'static {
     /// The code as `i64` (negative: no group).
     fn index(self) -> i64;
+    /// The code `v` in this type (`v` must fit).
+    fn from_index(v: i64) -> Self;
 }
 
 macro_rules! impl_code {
@@ -13,6 +15,10 @@ macro_rules! impl_code {
             #[inline(always)]
             fn index(self) -> i64 {
                 self as i64
+            }
+            #[inline(always)]
+            fn from_index(v: i64) -> Self {
+                v as $t
             }
         }
     )*};
@@ -40,7 +46,8 @@ pub fn code_counts<C: Code>(codes: &[C], limit: usize) -> crate::error::Result<O
             // One vectorised equality count per code present in the range: for the few arms of
             // an experiment this beats incrementing counters, which serialise on memory.
             for (v, count) in counts.iter_mut().enumerate().take(hi as usize + 1) {
-                *count = block.iter().map(|c| u64::from(c.index() == v as i64)).sum();
+                let code = C::from_index(v as i64);
+                *count = block.iter().filter(|&&c| c == code).count() as u64;
             }
         }
         (lo, hi, counts)
