@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 from typing import Any, overload
 
 import numpy as np
@@ -337,7 +337,6 @@ class AnalysisResult(DisplayMixin):
 
     comparisons: tuple[TestResult, ...]
     srm: SRMResult | None = None
-    _extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     _display_columns = _COMPARISON_COLUMNS
 
