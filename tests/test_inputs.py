@@ -57,7 +57,7 @@ import polars.testing
 import pyarrow as pa
 import pytest
 import scipy.stats
-from _helpers import assert_close_results
+from _helpers import FLOAT_FIELDS, assert_close_results
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "example_experiment.parquet"
 
@@ -85,21 +85,6 @@ FIELDS = [
     "alternative",
     "confidence_level",
     "relative_ci",
-]
-FLOAT_FIELDS = [
-    "control_value",
-    "treatment_value",
-    "effect",
-    "se",
-    "ci_low",
-    "ci_high",
-    "rel_effect",
-    "rel_se",
-    "rel_ci_low",
-    "rel_ci_high",
-    "statistic",
-    "pvalue",
-    "df",
 ]
 
 

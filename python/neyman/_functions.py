@@ -149,13 +149,9 @@ class RatioStats:
     c_num_den: float
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "n", check_count("n", self.n))
-        for name in ("mean_num", "mean_den", "c_num_den"):
-            object.__setattr__(self, name, check_finite(name, getattr(self, name)))
-        for name in ("c_num_num", "c_den_den"):
-            object.__setattr__(
-                self, name, check_finite(name, getattr(self, name), nonnegative=True)
-            )
+        _check_two_variables(
+            self, ("mean_num", "mean_den"), ("c_num_num", "c_den_den"), "c_num_den"
+        )
 
     @classmethod
     def from_sums(
@@ -168,17 +164,9 @@ class RatioStats:
         sum_num_den: float,
     ) -> RatioStats:
         """From a count, sums, sums of squares and the cross-sum of numerator and denominator."""
-        return cls(
-            *_neyman.comoments2_from_sums(
-                check_count("n", n),
-                check_finite("sum_num", sum_num),
-                check_finite("sum_den", sum_den),
-                check_finite("sum_num_sq", sum_num_sq, nonnegative=True),
-                check_finite("sum_den_sq", sum_den_sq, nonnegative=True),
-                check_finite("sum_num_den", sum_num_den),
-                ("sum_num_sq", "sum_den_sq", "sum_num_den"),
-            )
-        )
+        names = ("sum_num", "sum_den", "sum_num_sq", "sum_den_sq", "sum_num_den")
+        values = (sum_num, sum_den, sum_num_sq, sum_den_sq, sum_num_den)
+        return cls(*_two_variables_from_sums(n, names, values))
 
     def _arm(self) -> ArmStats:
         c = ((self.c_num_num, self.c_num_den), (self.c_num_den, self.c_den_den))
@@ -210,13 +198,7 @@ class CupedStats:
     c_xy: float
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "n", check_count("n", self.n))
-        for name in ("mean_y", "mean_x", "c_xy"):
-            object.__setattr__(self, name, check_finite(name, getattr(self, name)))
-        for name in ("c_yy", "c_xx"):
-            value = check_finite(name, getattr(self, name), nonnegative=True)
-            object.__setattr__(self, name, value)
-        check_cauchy_schwarz("c_xy", self.c_xy, self.c_xx, self.c_yy)
+        _check_two_variables(self, ("mean_y", "mean_x"), ("c_yy", "c_xx"), "c_xy")
 
     @classmethod
     def from_sums(
@@ -229,17 +211,8 @@ class CupedStats:
         sum_xy: float,
     ) -> CupedStats:
         """From a count, sums, sums of squares and the cross-sum of metric and covariate."""
-        return cls(
-            *_neyman.comoments2_from_sums(
-                check_count("n", n),
-                check_finite("sum_y", sum_y),
-                check_finite("sum_x", sum_x),
-                check_finite("sum_y_sq", sum_y_sq, nonnegative=True),
-                check_finite("sum_x_sq", sum_x_sq, nonnegative=True),
-                check_finite("sum_xy", sum_xy),
-                ("sum_y_sq", "sum_x_sq", "sum_xy"),
-            )
-        )
+        names = ("sum_y", "sum_x", "sum_y_sq", "sum_x_sq", "sum_xy")
+        return cls(*_two_variables_from_sums(n, names, (sum_y, sum_x, sum_y_sq, sum_x_sq, sum_xy)))
 
     def _arm(self) -> ArmStats:
         c = ((self.c_yy, self.c_xy), (self.c_xy, self.c_xx))
@@ -302,6 +275,31 @@ class RatioCupedStats:
 
     def _arm(self) -> ArmStats:
         return ArmStats((self.n, self.means, self.comoments), n=self.n)
+
+
+def _check_two_variables(
+    obj: Any, means: tuple[str, str], squares: tuple[str, str], cross: str
+) -> None:
+    """Validate (and normalise to float) the fields of a two-variable statistic in place."""
+    object.__setattr__(obj, "n", check_count("n", obj.n))
+    for name in (*means, cross):
+        object.__setattr__(obj, name, check_finite(name, getattr(obj, name)))
+    for name in squares:
+        object.__setattr__(obj, name, check_finite(name, getattr(obj, name), nonnegative=True))
+    check_cauchy_schwarz(cross, getattr(obj, cross), *(getattr(obj, n) for n in squares))
+
+
+def _two_variables_from_sums(
+    n: int, names: tuple[str, str, str, str, str], values: tuple[float, float, float, float, float]
+) -> tuple[int, float, float, float, float, float]:
+    """Count, means and co-moments of two variables from their sums (checked, then in Rust)."""
+    sa, sb, saa, sbb, sab = (
+        check_finite(name, v, nonnegative=name.endswith("_sq"))
+        for name, v in zip(names, values, strict=True)
+    )
+    return _neyman.comoments2_from_sums(
+        check_count("n", n), sa, sb, saa, sbb, sab, (names[2], names[3], names[4])
+    )
 
 
 def check_cauchy_schwarz(name: str, cxy: float, cxx: float, cyy: float) -> None:
