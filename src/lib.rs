@@ -13,7 +13,6 @@
 //! | `grouped_binary_counts` | `proportions::binary_counts_of` |
 //! | `mean_test`, `proportion_test`, `ratio_test`, `srm_test` | `means`, `proportions`, `ratio`, `srm` |
 //! | `get_num_threads`, `set_num_threads`, `floor_sum`, `count_below` | `parallel` |
-//! | `code_counts` | `codes` |
 
 use neyman_core::codes::Code;
 use neyman_core::comoments::{grouped_comoments_of, CoMoments};
@@ -626,15 +625,6 @@ fn set_num_threads(py: Python<'_>, n: usize) -> PyResult<()> {
     run_detached(py, || parallel::set_num_threads(n))
 }
 
-/// Rows per code when every code is in `0..limit`, else `None`.
-#[pyfunction]
-fn code_counts(py: Python<'_>, codes: Codes<'_>, limit: usize) -> PyResult<Option<Vec<u64>>> {
-    let codes = Some(&codes);
-    with_codes!(codes, g => run_detached(py, || {
-        neyman_core::codes::code_counts(g.unwrap_or_default(), limit)
-    }))
-}
-
 /// Number of values below `bound`.
 #[pyfunction]
 fn count_below(py: Python<'_>, x: PyReadonlyArray1<'_, f64>, bound: f64) -> PyResult<u64> {
@@ -669,7 +659,6 @@ fn _neyman(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(get_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(set_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(floor_sum, m)?)?;
-    m.add_function(wrap_pyfunction!(code_counts, m)?)?;
     m.add_function(wrap_pyfunction!(count_below, m)?)?;
     Ok(())
 }

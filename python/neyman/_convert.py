@@ -16,7 +16,6 @@ import narwhals.stable.v2 as nw
 import numpy as np
 import numpy.typing as npt
 
-from neyman import _neyman
 from neyman.errors import InputError, InputTypeError
 
 Alternative = Literal["two-sided", "less", "greater"]
@@ -217,12 +216,13 @@ def variant_codes(df: Any, variant: str, control: Any) -> VariantCodes:
     col = frame.get_column(variant)
     if col.dtype.is_signed_integer():
         raw = col.to_numpy()
-        if raw.dtype.kind == "i" and raw.flags.c_contiguous:
-            counts = _neyman.code_counts(raw, _FAST_LABELS)
-            if counts is not None and control in range(len(counts)):
-                # Labels 0..limit-1 read with their counts in one Rust pass, no hashing.
+        if raw.dtype.kind == "i" and raw.flags.c_contiguous and len(raw):
+            # Arms coded 0..k-1: labels and counts from vectorised reductions, no hashing.
+            lo, hi = int(raw.min()), int(raw.max())
+            if lo >= 0 and hi < _FAST_LABELS:
+                counts = [int(np.count_nonzero(raw == v)) for v in range(hi + 1)]
                 present = [v for v, n in enumerate(counts) if n > 0]
-                if control in present and present == list(range(len(present))) and control == 0:
+                if control == 0 and present == list(range(len(present))):
                     return VariantCodes(present, np.ascontiguousarray(raw), counts)
     n_null = col.null_count()
     if n_null:
