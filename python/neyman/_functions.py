@@ -799,24 +799,11 @@ def ratio(
     >>> round(res.control_value, 4), round(res.rel_effect, 3)
     (0.0495, 0.101)
     """
-    if isinstance(num_c, RatioCupedStats):
-        # Pre-aggregated ratio CUPED: the covariates are inside the stats.
-        return _paired_dispatch(
-            "ratio_cuped",
-            "ratio-cuped",
-            (num_c, den_c, num_t, den_t),
-            names=("num_c", "den_c", "num_t", "den_t"),
-            columns={"numerator": numerator, "denominator": denominator},
-            variant=variant,
-            control=control,
-            alternative=alternative,
-            confidence_level=confidence_level,
-            relative_ci=relative_ci,
-            nan_policy=nan_policy,
-        )
+    # Pre-aggregated ratio CUPED: the covariates are inside the stats.
+    cuped_stats = isinstance(num_c, RatioCupedStats)
     return _paired_dispatch(
-        "ratio",
-        "delta",
+        "ratio_cuped" if cuped_stats else "ratio",
+        "ratio-cuped" if cuped_stats else "delta",
         (num_c, den_c, num_t, den_t),
         names=("num_c", "den_c", "num_t", "den_t"),
         columns={"numerator": numerator, "denominator": denominator},
