@@ -14,7 +14,7 @@
 //! | `mean_test`, `proportion_test`, `ratio_test`, `srm_test` | `means`, `proportions`, `ratio`, `srm` |
 //! | `get_num_threads`, `set_num_threads`, `floor_sum`, `count_below` | `parallel` |
 
-use neyman_core::codes::Code;
+use neyman_core::codes::{code_summary as core_code_summary, Code};
 use neyman_core::comoments::{grouped_comoments_of, CoMoments};
 use neyman_core::cuped::{
     cuped_test as core_cuped_test, linearize_mean, linearize_ratio, AdjustedTest, Linearized,
@@ -632,6 +632,19 @@ fn count_below(py: Python<'_>, x: PyReadonlyArray1<'_, f64>, bound: f64) -> PyRe
     run_detached(py, || parallel::count_below(xs, bound))
 }
 
+/// `(min, max, counts)`: the smallest and largest code, and the rows of each code.
+type CodeSummaryTuple = (i64, i64, Option<Vec<u64>>);
+
+/// `(min, max, counts)` of integer arm codes in one pass; `counts` (rows of each code `0..=max`)
+/// is `None` unless every code is in `0..limit`. `None` for no rows.
+#[pyfunction]
+fn code_summary(py: Python<'_>, codes: Codes<'_>, limit: u8) -> PyResult<Option<CodeSummaryTuple>> {
+    with_codes!(Some(&codes), g => run_detached(py, || {
+        core_code_summary(g.unwrap_or_default(), limit)
+            .map(|s| s.map(|s| (s.min, s.max, s.counts)))
+    }))
+}
+
 /// Plain parallel sum: the memory-bandwidth floor for benchmarks.
 #[pyfunction]
 fn floor_sum(py: Python<'_>, x: PyReadonlyArray1<'_, f64>) -> PyResult<f64> {
@@ -643,6 +656,7 @@ fn floor_sum(py: Python<'_>, x: PyReadonlyArray1<'_, f64>) -> PyResult<f64> {
 #[pymodule]
 fn _neyman(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(moments, m)?)?;
+    m.add_function(wrap_pyfunction!(code_summary, m)?)?;
     m.add_function(wrap_pyfunction!(grouped_moments, m)?)?;
     m.add_function(wrap_pyfunction!(moments_from_sums, m)?)?;
     m.add_function(wrap_pyfunction!(grouped_comoments, m)?)?;

@@ -16,6 +16,7 @@ import narwhals.stable.v2 as nw
 import numpy as np
 import numpy.typing as npt
 
+from neyman import _neyman
 from neyman.errors import InputError, InputTypeError
 
 Alternative = Literal["two-sided", "less", "greater"]
@@ -174,7 +175,7 @@ def frame_column(df: Any, column: str, *, arg: str, allow_bool: bool = False) ->
     return as_float_array(f"column {column!r}", frame.get_column(column), allow_bool=allow_bool)
 
 
-# Integer arm columns with codes below this are labelled by one counting pass in Rust.
+# Integer arm columns coded 0..k-1 with k at most this are labelled by one counting pass in Rust.
 _FAST_LABELS = 64
 
 
@@ -214,16 +215,15 @@ def variant_codes(df: Any, variant: str, control: Any) -> VariantCodes:
     if len(frame) == 0:
         raise InputError("data has no rows")
     col = frame.get_column(variant)
-    if col.dtype.is_signed_integer():
+    if col.dtype.is_signed_integer() and control == 0:
         raw = col.to_numpy()
         if raw.dtype.kind == "i" and raw.flags.c_contiguous and len(raw):
-            # Arms coded 0..k-1: labels and counts from vectorised reductions, no hashing.
-            lo, hi = int(raw.min()), int(raw.max())
-            if lo >= 0 and hi < _FAST_LABELS:
-                counts = [int(np.count_nonzero(raw == v)) for v in range(hi + 1)]
-                present = [v for v, n in enumerate(counts) if n > 0]
-                if control == 0 and present == list(range(len(present))):
-                    return VariantCodes(present, np.ascontiguousarray(raw), counts)
+            # Arms coded 0..k-1 with control 0: labels and counts in one pass in Rust, no hashing;
+            # the kernels then read the column in place.
+            summary = _neyman.code_summary(raw, _FAST_LABELS)
+            counts = summary[2] if summary is not None else None
+            if counts is not None and all(counts):
+                return VariantCodes(list(range(len(counts))), raw, counts)
     n_null = col.null_count()
     if n_null:
         raise InputError(f"variant column {variant!r} has {n_null} missing values")

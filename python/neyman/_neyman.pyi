@@ -5,6 +5,7 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = [
+    "code_summary",
     "comoments2_from_sums",
     "comoments4_from_sums",
     "count_below",
@@ -35,6 +36,7 @@ def moments(x: npt.NDArray[np.float64]) -> _MomentsTuple: ...
 def grouped_moments(
     x: npt.NDArray[np.float64], codes: _Codes, n_groups: int
 ) -> list[_MomentsTuple]: ...
+def code_summary(codes: _Codes, limit: int) -> tuple[int, int, list[int] | None] | None: ...
 def moments_from_sums(n: int, sum: float, sum_sq: float) -> tuple[int, float, float]: ...
 def grouped_comoments(
     cols: list[npt.NDArray[np.float64]],

@@ -8,7 +8,7 @@
 
 use crate::codes::{out_of_range, Code};
 use crate::error::{NeymanError, Result};
-use crate::moments::{lane_sum, INNER_BLOCK, LANES};
+use crate::moments::{INNER_BLOCK, LANES};
 use crate::parallel::reduce_blocks;
 
 /// Count, means and co-moment matrix of K jointly observed variables.
@@ -282,9 +282,12 @@ pub fn grouped_comoments_of<const K: usize, C: Code>(
     }
     let map = |r: std::ops::Range<usize>| -> Vec<SliceCoMoments<K>> {
         let mut acc = vec![SliceCoMoments::<K>::default(); n_groups];
+        // Each group's mean in the previous block of this range: the shift of its next one-pass
+        // reduction (a range's first block has none and takes the two-pass kernel).
+        let mut shifts = vec![None; n_groups];
         let mut start = r.start;
         while start < r.end {
-            let end = (start + INNER_BLOCK).min(r.end);
+            let end = (start + if codes.is_some() { 1024 } else { INNER_BLOCK }).min(r.end);
             let block: [&[f64]; K] = std::array::from_fn(|a| &cols[a][start..end]);
             match codes {
                 None => {
@@ -292,7 +295,7 @@ pub fn grouped_comoments_of<const K: usize, C: Code>(
                     acc[0] = acc[0].merge(part);
                 }
                 Some(g) => {
-                    let parts = grouped_block(&block, &g[start..end], n_groups);
+                    let parts = grouped_block(&block, &g[start..end], n_groups, &mut shifts);
                     for (a, p) in acc.iter_mut().zip(parts) {
                         *a = a.merge(p);
                     }
@@ -316,7 +319,7 @@ pub fn grouped_comoments_of<const K: usize, C: Code>(
 /// finite.
 #[inline(always)]
 fn finite_block<const K: usize>(cols: &[&[f64]; K], simd: bool) -> Option<CoMoments<K>> {
-    weighted_block::<K, false>(cols, &[], simd)
+    fused_block::<K, false, i8>(cols, &[], 0, simd)
 }
 
 /// Lane sums of pass one: counts, sums of x, sums of y.
@@ -324,30 +327,40 @@ type Pass1 = [[f64; LANES]; 3];
 /// Lane sums of pass two: deviations of x and y, squares of each, cross-products.
 type Pass2 = [[f64; LANES]; 5];
 
+/// Whether row `i` is taken: every row if not `MASKED`, else the rows whose code is `code`.
+#[inline(always)]
+fn takes<const MASKED: bool, C: Code>(codes: &[C], code: i64, i: usize) -> bool {
+    !MASKED || codes[i].index() == code
+}
+
+/// `v` on a taken row, else `+0.0` (the bits an AND with a zero mask gives).
+#[inline(always)]
+fn keep(take: bool, v: f64) -> f64 {
+    if take {
+        v
+    } else {
+        0.0
+    }
+}
+
 /// Pass one over the first `full` rows (a multiple of `LANES`), lane `l` taking rows `i % LANES == l`.
 #[inline(always)]
-fn pass1_scalar<const K: usize, const W: bool>(
+fn pass1_scalar<const K: usize, const MASKED: bool, C: Code>(
     x: &[f64],
     y: &[f64],
-    w: &[f64],
+    (codes, code): (&[C], i64),
     full: usize,
 ) -> Pass1 {
-    const ONES: [f64; LANES] = [1.0; LANES];
     let mut acc = [[0.0f64; LANES]; 3];
     let mut i = 0;
     while i < full {
-        // Fixed-size views, so the lane loops carry no bounds checks.
-        let ws = if W {
-            <&[f64; LANES]>::try_from(&w[i..i + LANES]).unwrap_or(&ONES)
-        } else {
-            &ONES
-        };
         let (xl, yl) = (&x[i..i + LANES], &y[i..i + LANES]);
         for l in 0..LANES {
-            acc[0][l] += ws[l];
-            acc[1][l] += ws[l] * xl[l];
+            let t = takes::<MASKED, C>(codes, code, i + l);
+            acc[0][l] += keep(t, 1.0);
+            acc[1][l] += keep(t, xl[l]);
             if K == 2 {
-                acc[2][l] += ws[l] * yl[l];
+                acc[2][l] += keep(t, yl[l]);
             }
         }
         i += LANES;
@@ -355,31 +368,29 @@ fn pass1_scalar<const K: usize, const W: bool>(
     acc
 }
 
-/// Pass two over the first `full` rows, same lanes as pass one.
+/// Pass two over the first `full` rows, same lanes as pass one: deviations from the shift
+/// `(mx, my)`, their squares and cross-products, and the count of taken rows per lane.
 #[inline(always)]
-fn pass2_scalar<const K: usize, const W: bool>(
+fn pass2_scalar<const K: usize, const MASKED: bool, C: Code>(
     x: &[f64],
     y: &[f64],
-    w: &[f64],
+    (codes, code): (&[C], i64),
     full: usize,
     (mx, my): (f64, f64),
-) -> Pass2 {
-    const ONES: [f64; LANES] = [1.0; LANES];
+) -> (Pass2, [u64; LANES]) {
     let mut acc = [[0.0f64; LANES]; 5];
+    let mut count = [0u64; LANES];
     let mut i = 0;
     while i < full {
-        let ws = if W {
-            <&[f64; LANES]>::try_from(&w[i..i + LANES]).unwrap_or(&ONES)
-        } else {
-            &ONES
-        };
         let (xl, yl) = (&x[i..i + LANES], &y[i..i + LANES]);
         for l in 0..LANES {
-            let a = ws[l] * (xl[l] - mx);
+            let t = takes::<MASKED, C>(codes, code, i + l);
+            count[l] += u64::from(t);
+            let a = keep(t, xl[l] - mx);
             acc[0][l] += a;
             acc[2][l] += a * a;
             if K == 2 {
-                let b = ws[l] * (yl[l] - my);
+                let b = keep(t, yl[l] - my);
                 acc[1][l] += b;
                 acc[3][l] += b * b;
                 acc[4][l] += a * b;
@@ -387,50 +398,67 @@ fn pass2_scalar<const K: usize, const W: bool>(
         }
         i += LANES;
     }
-    acc
+    (acc, count)
+}
+
+/// All-ones in the 64-bit lanes of rows `i..i + 4` whose code equals `code`, else zero: the codes
+/// are sign-extended to 64 bits and compared.
+///
+/// # Safety
+/// The CPU must support AVX2 and `codes` must hold rows `i..i + 4`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+unsafe fn code_mask<C: Code>(
+    codes: &[C],
+    i: usize,
+    code: std::arch::x86_64::__m256i,
+) -> std::arch::x86_64::__m256d {
+    use std::arch::x86_64::*;
+    let p = codes.as_ptr().add(i);
+    let wide = match std::mem::size_of::<C>() {
+        1 => _mm256_cvtepi8_epi64(_mm_cvtsi32_si128(std::ptr::read_unaligned(p.cast::<i32>()))),
+        2 => _mm256_cvtepi16_epi64(_mm_loadl_epi64(p.cast::<__m128i>())),
+        4 => _mm256_cvtepi32_epi64(_mm_loadu_si128(p.cast::<__m128i>())),
+        _ => _mm256_loadu_si256(p.cast::<__m256i>()),
+    };
+    _mm256_castsi256_pd(_mm256_cmpeq_epi64(wide, code))
 }
 
 /// Pass one with AVX2: the same operations on the same lanes as [`pass1_scalar`] (lanes 0-3 and
-/// 4-7 in two registers, multiply then add, no fused multiply-add), so results are identical.
+/// 4-7 in two registers, multiply then add, no fused multiply-add; rows not taken become `+0.0`
+/// by an AND with the mask), so results are identical.
 ///
 /// # Safety
-/// The CPU must support AVX2; `full <= x.len()`, `full <= y.len()`, and `full <= w.len()` if `W`.
+/// The CPU must support AVX2; `full <= x.len()`, `full <= y.len()`, and `full <= codes.len()` if
+/// `MASKED`.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn pass1_avx2<const K: usize, const W: bool>(
+unsafe fn pass1_avx2<const K: usize, const MASKED: bool, C: Code>(
     x: &[f64],
     y: &[f64],
-    w: &[f64],
+    (codes, code): (&[C], i64),
     full: usize,
 ) -> Pass1 {
     use std::arch::x86_64::*;
     let one = _mm256_set1_pd(1.0);
+    let vcode = _mm256_set1_epi64x(code);
     let mut v = [_mm256_setzero_pd(); 6];
     let mut i = 0;
     while i < full {
-        let (w0, w1) = if W {
-            (
-                _mm256_loadu_pd(w.as_ptr().add(i)),
-                _mm256_loadu_pd(w.as_ptr().add(i + 4)),
-            )
-        } else {
-            (one, one)
-        };
-        v[0] = _mm256_add_pd(v[0], w0);
-        v[1] = _mm256_add_pd(v[1], w1);
-        let (x0, x1) = (
-            _mm256_loadu_pd(x.as_ptr().add(i)),
-            _mm256_loadu_pd(x.as_ptr().add(i + 4)),
-        );
-        v[2] = _mm256_add_pd(v[2], _mm256_mul_pd(w0, x0));
-        v[3] = _mm256_add_pd(v[3], _mm256_mul_pd(w1, x1));
-        if K == 2 {
-            let (y0, y1) = (
-                _mm256_loadu_pd(y.as_ptr().add(i)),
-                _mm256_loadu_pd(y.as_ptr().add(i + 4)),
-            );
-            v[4] = _mm256_add_pd(v[4], _mm256_mul_pd(w0, y0));
-            v[5] = _mm256_add_pd(v[5], _mm256_mul_pd(w1, y1));
+        for h in 0..2 {
+            let at = i + 4 * h;
+            let m = if MASKED {
+                code_mask(codes, at, vcode)
+            } else {
+                _mm256_castsi256_pd(_mm256_set1_epi64x(-1))
+            };
+            let pick = |v: __m256d| if MASKED { _mm256_and_pd(m, v) } else { v };
+            v[h] = _mm256_add_pd(v[h], pick(one));
+            v[2 + h] = _mm256_add_pd(v[2 + h], pick(_mm256_loadu_pd(x.as_ptr().add(at))));
+            if K == 2 {
+                v[4 + h] = _mm256_add_pd(v[4 + h], pick(_mm256_loadu_pd(y.as_ptr().add(at))));
+            }
         }
         i += LANES;
     }
@@ -442,46 +470,51 @@ unsafe fn pass1_avx2<const K: usize, const W: bool>(
     acc
 }
 
-/// Pass two with AVX2, identical in results to [`pass2_scalar`].
+/// Pass two with AVX2, identical in results to [`pass2_scalar`] (the count of a lane goes up by
+/// one where its mask is all-ones, i.e. minus one as an integer).
 ///
 /// # Safety
 /// As for [`pass1_avx2`].
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn pass2_avx2<const K: usize, const W: bool>(
+unsafe fn pass2_avx2<const K: usize, const MASKED: bool, C: Code>(
     x: &[f64],
     y: &[f64],
-    w: &[f64],
+    (codes, code): (&[C], i64),
     full: usize,
     (mx, my): (f64, f64),
-) -> Pass2 {
+    ahead: usize,
+) -> (Pass2, [u64; LANES]) {
     use std::arch::x86_64::*;
-    let one = _mm256_set1_pd(1.0);
     let (vmx, vmy) = (_mm256_set1_pd(mx), _mm256_set1_pd(my));
+    let vcode = _mm256_set1_epi64x(code);
     let mut v = [_mm256_setzero_pd(); 10];
+    let mut cnt = [_mm256_setzero_si256(); 2];
     let mut i = 0;
     while i < full {
-        let ws = if W {
-            [
-                _mm256_loadu_pd(w.as_ptr().add(i)),
-                _mm256_loadu_pd(w.as_ptr().add(i + 4)),
-            ]
-        } else {
-            [one, one]
-        };
+        if ahead > 0 {
+            // One cache line of each column per iteration: the rows `ahead` further on.
+            _mm_prefetch::<_MM_HINT_T0>(x.as_ptr().wrapping_add(i + ahead).cast::<i8>());
+            if K == 2 {
+                _mm_prefetch::<_MM_HINT_T0>(y.as_ptr().wrapping_add(i + ahead).cast::<i8>());
+            }
+        }
         for h in 0..2 {
             let at = i + 4 * h;
-            let a = _mm256_mul_pd(
-                ws[h],
-                _mm256_sub_pd(_mm256_loadu_pd(x.as_ptr().add(at)), vmx),
-            );
+            let m = if MASKED {
+                code_mask(codes, at, vcode)
+            } else {
+                _mm256_castsi256_pd(_mm256_set1_epi64x(-1))
+            };
+            if MASKED {
+                cnt[h] = _mm256_sub_epi64(cnt[h], _mm256_castpd_si256(m));
+            }
+            let pick = |v: __m256d| if MASKED { _mm256_and_pd(m, v) } else { v };
+            let a = pick(_mm256_sub_pd(_mm256_loadu_pd(x.as_ptr().add(at)), vmx));
             v[h] = _mm256_add_pd(v[h], a);
             v[4 + h] = _mm256_add_pd(v[4 + h], _mm256_mul_pd(a, a));
             if K == 2 {
-                let b = _mm256_mul_pd(
-                    ws[h],
-                    _mm256_sub_pd(_mm256_loadu_pd(y.as_ptr().add(at)), vmy),
-                );
+                let b = pick(_mm256_sub_pd(_mm256_loadu_pd(y.as_ptr().add(at)), vmy));
                 v[2 + h] = _mm256_add_pd(v[2 + h], b);
                 v[6 + h] = _mm256_add_pd(v[6 + h], _mm256_mul_pd(b, b));
                 v[8 + h] = _mm256_add_pd(v[8 + h], _mm256_mul_pd(a, b));
@@ -494,102 +527,344 @@ unsafe fn pass2_avx2<const K: usize, const W: bool>(
         _mm256_storeu_pd(a.as_mut_ptr(), v[2 * k]);
         _mm256_storeu_pd(a.as_mut_ptr().add(4), v[2 * k + 1]);
     }
-    acc
+    let mut count = [(full / LANES) as u64; LANES];
+    if MASKED {
+        _mm256_storeu_si256(count.as_mut_ptr().cast::<__m256i>(), cnt[0]);
+        _mm256_storeu_si256(count.as_mut_ptr().add(4).cast::<__m256i>(), cnt[1]);
+    }
+    (acc, count)
 }
 
-/// The fused two-pass kernel over the rows with weight 1 (weights are 0 or 1; `WEIGHTED = false`
-/// means every row). Pass one gives the count and sums; pass two the sums of deviations and of
-/// their products around the first-pass means, corrected as in Chan, Golub and LeVeque (1983,
-/// eq. 1.7). Rows of weight 0 add exact zeros because every value is finite. `simd` selects the
-/// AVX2 passes (the caller has checked the CPU); they give the same bits. `None` when a value is
-/// not finite, the block is empty, or K > 2.
-#[inline(always)]
-fn weighted_block<const K: usize, const WEIGHTED: bool>(
-    cols: &[&[f64]; K],
-    w: &[f64],
-    simd: bool,
-) -> Option<CoMoments<K>> {
-    let n = cols[0].len();
-    if n == 0 || K > 2 || (WEIGHTED && w.len() < n) {
-        return None;
+/// Count of the taken rows of a block and the sums of a shifted pass over them: deviations of x
+/// and y from the shift, squares of each, cross-products.
+struct ShiftedSums {
+    count: u64,
+    shift: (f64, f64),
+    /// Sums of `a = x - shift.0` and `b = y - shift.1`.
+    s1: [f64; 2],
+    /// Sums of `a a`, `b b`, `a b`.
+    s2: [f64; 3],
+}
+
+impl ShiftedSums {
+    /// Whether every sum is finite (a NaN or infinity among the taken values makes some sum not).
+    fn finite(&self) -> bool {
+        self.s1.iter().chain(&self.s2).all(|v| v.is_finite())
     }
-    let x = cols[0];
-    let y = if K == 2 { cols[K - 1] } else { cols[0] };
-    if y.len() < n {
-        return None;
+
+    /// Whether the shift is close enough to the mean for the one-pass formula `sum a a - (sum
+    /// a)^2 / n` to keep its accuracy: the mean offset takes at most 15/16 of the raw sum of
+    /// squares, so the subtraction loses at most four bits (Chan, Golub and LeVeque 1983).
+    fn shift_is_close<const K: usize>(&self) -> bool {
+        let n = self.count as f64;
+        let close = |s1: f64, s2: f64| s1 * s1 <= 0.9375 * n * s2;
+        close(self.s1[0], self.s2[0]) && (K == 1 || close(self.s1[1], self.s2[1]))
     }
-    let wt = |i: usize| if WEIGHTED { w[i] } else { 1.0 };
-    let full = n / LANES * LANES;
-    // Pass one: count and sums.
-    #[cfg(target_arch = "x86_64")]
-    let p1 = if simd {
-        // SAFETY: `simd` is true only after AVX2 was detected; lengths were checked above.
-        unsafe { pass1_avx2::<K, WEIGHTED>(x, y, w, full) }
-    } else {
-        pass1_scalar::<K, WEIGHTED>(x, y, w, full)
-    };
-    #[cfg(not(target_arch = "x86_64"))]
-    let p1 = {
-        let _ = simd;
-        pass1_scalar::<K, WEIGHTED>(x, y, w, full)
-    };
-    let [mut c, mut sx, mut sy] = p1;
-    for (l, r) in (full..n).enumerate() {
-        c[l] += wt(r);
-        sx[l] += wt(r) * x[r];
-        if K == 2 {
-            sy[l] += wt(r) * y[r];
+
+    /// The co-moments: means `shift + sum a / n`, co-moments `sum a b - sum a sum b / n`.
+    fn comoments<const K: usize>(&self) -> CoMoments<K> {
+        let mut out = CoMoments::<K>::new();
+        if self.count == 0 {
+            return out;
         }
+        let n = self.count as f64;
+        let [s1x, s1y] = self.s1;
+        let [sxx, syy, sxy] = self.s2;
+        out.n = self.count;
+        out.mean[0] = self.shift.0 + s1x / n;
+        out.c[0][0] = (sxx - s1x * s1x / n).max(0.0);
+        if K == 2 {
+            out.mean[K - 1] = self.shift.1 + s1y / n;
+            out.c[K - 1][K - 1] = (syy - s1y * s1y / n).max(0.0);
+            let cxy = sxy - s1x * s1y / n;
+            out.c[0][K - 1] = cxy;
+            out.c[K - 1][0] = cxy;
+        }
+        out
     }
-    let count: f64 = c.iter().sum();
-    let (tx, ty): (f64, f64) = (sx.iter().sum(), sy.iter().sum());
-    // A finite sum means no NaN or infinity in the column (either would propagate through the
-    // weighted sum, since 0 * NaN is NaN).
-    if !tx.is_finite() || !ty.is_finite() {
-        return None;
-    }
-    if count == 0.0 {
-        return Some(CoMoments::new());
-    }
-    let (mx, my) = (tx / count, if K == 2 { ty / count } else { tx / count });
-    // Pass two: deviations and their products.
+}
+
+/// One shifted pass over the taken rows of a block (pass two of the fused kernel, then the rows
+/// after the last full lane group), its lane sums added in lane order.
+#[inline(always)]
+fn shifted_sums<const K: usize, const MASKED: bool, C: Code>(
+    x: &[f64],
+    y: &[f64],
+    (codes, code): (&[C], i64),
+    shift: (f64, f64),
+    simd: bool,
+    ahead: usize,
+) -> ShiftedSums {
+    let n = x.len();
+    let full = n / LANES * LANES;
+    let rows = (codes, code);
     #[cfg(target_arch = "x86_64")]
-    let p2 = if simd {
-        // SAFETY: as for pass one.
-        unsafe { pass2_avx2::<K, WEIGHTED>(x, y, w, full, (mx, my)) }
+    let (p2, mut count) = if simd {
+        // SAFETY: `simd` is true only after AVX2 was detected; the caller checked the lengths.
+        unsafe { pass2_avx2::<K, MASKED, C>(x, y, rows, full, shift, ahead) }
     } else {
-        pass2_scalar::<K, WEIGHTED>(x, y, w, full, (mx, my))
+        pass2_scalar::<K, MASKED, C>(x, y, rows, full, shift)
     };
     #[cfg(not(target_arch = "x86_64"))]
-    let p2 = pass2_scalar::<K, WEIGHTED>(x, y, w, full, (mx, my));
+    let (p2, mut count) = {
+        let _ = (simd, ahead);
+        pass2_scalar::<K, MASKED, C>(x, y, rows, full, shift)
+    };
     let [mut dx, mut dy, mut dxx, mut dyy, mut dxy] = p2;
     for (l, r) in (full..n).enumerate() {
-        let a = wt(r) * (x[r] - mx);
+        let t = takes::<MASKED, C>(codes, code, r);
+        count[l] += u64::from(t);
+        let a = keep(t, x[r] - shift.0);
         dx[l] += a;
         dxx[l] += a * a;
         if K == 2 {
-            let b = wt(r) * (y[r] - my);
+            let b = keep(t, y[r] - shift.1);
             dy[l] += b;
             dyy[l] += b * b;
             dxy[l] += a * b;
         }
     }
     let sum = |v: [f64; LANES]| -> f64 { v.iter().sum() };
-    let (s1x, s1y) = (sum(dx), sum(dy));
-    let mut out = CoMoments::<K> {
-        n: count as u64,
-        ..CoMoments::new()
-    };
-    out.mean[0] = mx + s1x / count;
-    out.c[0][0] = (sum(dxx) - s1x * s1x / count).max(0.0);
-    if K == 2 {
-        out.mean[K - 1] = my + s1y / count;
-        out.c[K - 1][K - 1] = (sum(dyy) - s1y * s1y / count).max(0.0);
-        let cxy = sum(dxy) - s1x * s1y / count;
-        out.c[0][K - 1] = cxy;
-        out.c[K - 1][0] = cxy;
+    ShiftedSums {
+        count: count.iter().sum(),
+        shift,
+        s1: [sum(dx), sum(dy)],
+        s2: [sum(dxx), sum(dyy), sum(dxy)],
     }
-    Some(out)
+}
+
+/// Lanes of the two-group pass: one AVX2 register of each accumulator.
+const PAIR_LANES: usize = 4;
+
+/// The two-group pass's lane sums, per group: sums of `a`, `b`, `a a`, `b b`, `a b` (deviations
+/// from the group's shift), and the lane counts of the group's rows.
+type PairSums = [([[f64; PAIR_LANES]; 5], [u64; PAIR_LANES]); 2];
+
+/// Adds row `(x, y)` with code `code` to lane `l` of the two-group sums: its deviations from
+/// its own group's shift, kept for that group and `+0.0` for the other (as in [`pass2_scalar`],
+/// so each group's sums are those of a one-group pass with the same lanes).
+#[inline(always)]
+fn pair_row<const K: usize>(
+    acc: &mut PairSums,
+    l: usize,
+    code: i64,
+    (x, y): (f64, f64),
+    shifts: [(f64, f64); 2],
+) {
+    let s = if code == 1 { shifts[1] } else { shifts[0] };
+    let (a, b) = (x - s.0, y - s.1);
+    for (g, (sums, count)) in acc.iter_mut().enumerate() {
+        let t = code == g as i64;
+        let (ag, bg) = (keep(t, a), keep(t, b));
+        count[l] += u64::from(t);
+        sums[0][l] += ag;
+        sums[2][l] += ag * ag;
+        if K == 2 {
+            sums[1][l] += bg;
+            sums[3][l] += bg * bg;
+            sums[4][l] += ag * bg;
+        }
+    }
+}
+
+/// The two-group pass with AVX2 over the first `full` rows (a multiple of 8), identical in
+/// results to [`pair_row`] on each row: the codes are read once, each row's deviation from its own
+/// group's shift is taken once (the shift picked by a blend), then masked into each group's
+/// accumulators. Prefetches the rows `ahead` further on (0: none), one cache line of each column
+/// per eight rows.
+///
+/// # Safety
+/// The CPU must support AVX2; `full <= x.len()`, `full <= y.len()`, `full <= codes.len()`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn pair_avx2<const K: usize, C: Code>(
+    (x, y): (&[f64], &[f64]),
+    codes: &[C],
+    shifts: [(f64, f64); 2],
+    full: usize,
+    ahead: usize,
+) -> PairSums {
+    use std::arch::x86_64::*;
+    let (code0, code1) = (_mm256_setzero_si256(), _mm256_set1_epi64x(1));
+    let (sx0, sx1) = (_mm256_set1_pd(shifts[0].0), _mm256_set1_pd(shifts[1].0));
+    let (sy0, sy1) = (_mm256_set1_pd(shifts[0].1), _mm256_set1_pd(shifts[1].1));
+    let mut v = [[_mm256_setzero_pd(); 5]; 2];
+    let mut cnt = [_mm256_setzero_si256(); 2];
+    let mut i = 0;
+    while i < full {
+        if ahead > 0 {
+            _mm_prefetch::<_MM_HINT_T0>(x.as_ptr().wrapping_add(i + ahead).cast::<i8>());
+            if K == 2 {
+                _mm_prefetch::<_MM_HINT_T0>(y.as_ptr().wrapping_add(i + ahead).cast::<i8>());
+            }
+        }
+        for h in 0..2 {
+            let at = i + 4 * h;
+            let m = [code_mask(codes, at, code0), code_mask(codes, at, code1)];
+            let a = _mm256_sub_pd(
+                _mm256_loadu_pd(x.as_ptr().add(at)),
+                _mm256_blendv_pd(sx0, sx1, m[1]),
+            );
+            let b = if K == 2 {
+                _mm256_sub_pd(
+                    _mm256_loadu_pd(y.as_ptr().add(at)),
+                    _mm256_blendv_pd(sy0, sy1, m[1]),
+                )
+            } else {
+                a
+            };
+            for g in 0..2 {
+                let ag = _mm256_and_pd(m[g], a);
+                cnt[g] = _mm256_sub_epi64(cnt[g], _mm256_castpd_si256(m[g]));
+                v[g][0] = _mm256_add_pd(v[g][0], ag);
+                v[g][2] = _mm256_add_pd(v[g][2], _mm256_mul_pd(ag, ag));
+                if K == 2 {
+                    let bg = _mm256_and_pd(m[g], b);
+                    v[g][1] = _mm256_add_pd(v[g][1], bg);
+                    v[g][3] = _mm256_add_pd(v[g][3], _mm256_mul_pd(bg, bg));
+                    v[g][4] = _mm256_add_pd(v[g][4], _mm256_mul_pd(ag, bg));
+                }
+            }
+        }
+        i += 8;
+    }
+    let mut acc: PairSums = [([[0.0; PAIR_LANES]; 5], [0; PAIR_LANES]); 2];
+    for g in 0..2 {
+        for k in 0..5 {
+            _mm256_storeu_pd(acc[g].0[k].as_mut_ptr(), v[g][k]);
+        }
+        _mm256_storeu_si256(acc[g].1.as_mut_ptr().cast::<__m256i>(), cnt[g]);
+    }
+    acc
+}
+
+/// Both groups of a two-group block in one pass around their shifts (rows with other codes are
+/// in neither): the codes and values are read once for both groups.
+#[inline(always)]
+fn pair_sums<const K: usize, C: Code>(
+    (x, y): (&[f64], &[f64]),
+    codes: &[C],
+    shifts: [(f64, f64); 2],
+    simd: bool,
+    ahead: usize,
+) -> [ShiftedSums; 2] {
+    let n = x.len();
+    let full = if simd { n / 8 * 8 } else { 0 };
+    #[cfg(target_arch = "x86_64")]
+    let mut acc = if simd {
+        // SAFETY: `simd` is true only after AVX2 was detected; the caller checked the lengths.
+        unsafe { pair_avx2::<K, C>((x, y), codes, shifts, full, ahead) }
+    } else {
+        [([[0.0; PAIR_LANES]; 5], [0; PAIR_LANES]); 2]
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let mut acc: PairSums = {
+        let _ = ahead;
+        [([[0.0; PAIR_LANES]; 5], [0; PAIR_LANES]); 2]
+    };
+    for r in full..n {
+        pair_row::<K>(
+            &mut acc,
+            r % PAIR_LANES,
+            codes[r].index(),
+            (x[r], y[r]),
+            shifts,
+        );
+    }
+    let sum = |v: [f64; PAIR_LANES]| -> f64 { v.iter().sum() };
+    [0, 1].map(|g| {
+        let (s, count) = acc[g];
+        ShiftedSums {
+            count: count.iter().sum(),
+            shift: shifts[g],
+            s1: [sum(s[0]), sum(s[1])],
+            s2: [sum(s[2]), sum(s[3]), sum(s[4])],
+        }
+    })
+}
+
+/// The columns of a block as the kernel's `(x, y)` (y is x when K = 1), or `None` if K > 2 or
+/// the lengths differ.
+fn pair<'a, const K: usize, const MASKED: bool, C: Code>(
+    cols: &[&'a [f64]; K],
+    codes: &[C],
+) -> Option<(&'a [f64], &'a [f64])> {
+    let x = cols[0];
+    let y = cols[K - 1];
+    (K <= 2 && y.len() == x.len() && (!MASKED || codes.len() == x.len())).then_some((x, y))
+}
+
+/// One pass over the taken rows of a block around a known shift (typically the group's mean in
+/// the previous block): the co-moments, or `None` if a taken value is not finite or the shift
+/// is too far from this block's mean for the one-pass formula (see
+/// [`ShiftedSums::shift_is_close`]); the caller then runs the two-pass [`fused_block`].
+#[inline(always)]
+fn shifted_block<const K: usize, C: Code>(
+    cols: &[&[f64]; K],
+    codes: &[C],
+    code: i64,
+    simd: bool,
+    shift: (f64, f64),
+    ahead: usize,
+) -> Option<CoMoments<K>> {
+    let (x, y) = pair::<K, true, C>(cols, codes)?;
+    let sums = shifted_sums::<K, true, C>(x, y, (codes, code), shift, simd, ahead);
+    (sums.finite() && sums.shift_is_close::<K>()).then(|| sums.comoments())
+}
+
+/// The fused two-pass kernel over the taken rows of a block: every row if not `MASKED`, else the
+/// rows whose code is `code` (the mask is computed from the codes inside the passes, so nothing
+/// is gathered or copied). Pass one gives the count and sums; pass two the sums of deviations and
+/// of their products around the first-pass means, corrected as in Chan, Golub and LeVeque (1983,
+/// eq. 1.7). Rows not taken add exact zeros whatever their values. `simd` selects the AVX2
+/// passes (the caller has checked the CPU); they give the same bits. `None` when a taken value
+/// is not finite, or K > 2.
+#[inline(always)]
+fn fused_block<const K: usize, const MASKED: bool, C: Code>(
+    cols: &[&[f64]; K],
+    codes: &[C],
+    code: i64,
+    simd: bool,
+) -> Option<CoMoments<K>> {
+    let (x, y) = pair::<K, MASKED, C>(cols, codes)?;
+    let n = x.len();
+    let rows = (codes, code);
+    let full = n / LANES * LANES;
+    // Pass one: count and sums.
+    #[cfg(target_arch = "x86_64")]
+    let p1 = if simd {
+        // SAFETY: `simd` is true only after AVX2 was detected; `pair` checked the lengths.
+        unsafe { pass1_avx2::<K, MASKED, C>(x, y, rows, full) }
+    } else {
+        pass1_scalar::<K, MASKED, C>(x, y, rows, full)
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let p1 = {
+        let _ = simd;
+        pass1_scalar::<K, MASKED, C>(x, y, rows, full)
+    };
+    let [mut c, mut sx, mut sy] = p1;
+    for (l, r) in (full..n).enumerate() {
+        let t = takes::<MASKED, C>(codes, code, r);
+        c[l] += keep(t, 1.0);
+        sx[l] += keep(t, x[r]);
+        if K == 2 {
+            sy[l] += keep(t, y[r]);
+        }
+    }
+    let count: f64 = c.iter().sum();
+    let (tx, ty): (f64, f64) = (sx.iter().sum(), sy.iter().sum());
+    // A finite sum means no NaN or infinity among the taken values (either would propagate).
+    if !tx.is_finite() || !ty.is_finite() {
+        return None;
+    }
+    if count == 0.0 {
+        return Some(CoMoments::new());
+    }
+    let shift = (tx / count, if K == 2 { ty / count } else { tx / count });
+    // Pass two: deviations from the pass-one means and their products, then the correction.
+    let sums = shifted_sums::<K, MASKED, C>(x, y, rows, shift, simd, 0);
+    sums.finite().then(|| sums.comoments())
 }
 
 /// Whether the AVX2 passes can run on this CPU (detected once, then cached by std).
@@ -617,107 +892,69 @@ fn ungrouped_block<const K: usize>(cols: &[&[f64]; K]) -> SliceCoMoments<K> {
     }
 }
 
-/// One grouped block: with few groups and K <= 2, each group's rows are gathered into contiguous
-/// buffers and reduced by the fused kernel (AVX2 when available), so the cost does not grow with
-/// the number of groups; a block with a non-finite value, or many groups, takes the scatter path
-/// that keeps `ILP` copies of the accumulators (row `i` goes to copy `i % ILP`, merged in a fixed
-/// order), so consecutive rows of one group do not wait on each other.
+/// One grouped block: with few groups and K <= 2, each group is reduced by the masked kernels
+/// (AVX2 when available), one group after another while the block stays in cache: one pass
+/// around the group's mean in the previous block when `shifts` holds it and it is close enough,
+/// else the fused two-pass kernel. A block with a non-finite value in some group, or many
+/// groups, takes the scatter path that keeps `ILP` copies of the accumulators (row `i` goes to
+/// copy `i % ILP`, merged in a fixed order), so consecutive rows of one group do not wait on
+/// each other. The result depends only on the block and `shifts`, both fixed by the row range,
+/// so it does not depend on the thread count.
 fn grouped_block<const K: usize, C: Code>(
     cols: &[&[f64]; K],
     g: &[C],
     n_groups: usize,
+    shifts: &mut [Option<(f64, f64)>],
 ) -> Vec<SliceCoMoments<K>> {
-    if n_groups <= MAX_GATHERED_GROUPS && K <= 2 {
-        if let Some(parts) = gathered_block(cols, g, n_groups, has_avx2()) {
+    if n_groups <= MAX_FUSED_GROUPS && K <= 2 {
+        if let Some(parts) = fused_groups(cols, g, n_groups, shifts, has_avx2()) {
             return parts;
         }
     }
     masked_block(cols, |i| g[i].index(), n_groups)
 }
 
-/// Up to this many groups (experiment arms), a block is reduced by gathering.
-const MAX_GATHERED_GROUPS: usize = 16;
+/// Up to this many groups (experiment arms), a block is reduced group by group by the masked
+/// kernels; more groups take the scatter path, whose cost does not grow with their number.
+const MAX_FUSED_GROUPS: usize = 16;
 
-thread_local! {
-    /// Per-thread gather buffers, reused across blocks.
-    static GATHER: std::cell::RefCell<Vec<f64>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-/// Gather each group's rows of an all-finite block, then reduce each group with the fused kernel
-/// (K <= 2). `None` if any value is not finite, so the caller takes the scatter path.
-fn gathered_block<const K: usize, C: Code>(
+/// Each group of a block by the masked kernels (K <= 2), updating each group's shift to its mean
+/// in this block. `None` if a value of some group's rows is not finite, so the caller takes the
+/// scatter path.
+fn fused_groups<const K: usize, C: Code>(
     cols: &[&[f64]; K],
     g: &[C],
     n_groups: usize,
+    shifts: &mut [Option<(f64, f64)>],
     simd: bool,
 ) -> Option<Vec<SliceCoMoments<K>>> {
-    let n = g.len();
-    GATHER.with(|cell| {
-        let mut buf = cell.borrow_mut();
-        // One column buffer per variable, each with room for every row plus one.
-        let stride = n + 1;
-        if buf.len() < K * stride {
-            buf.resize(K * stride, 0.0);
-        }
-        let mut out = Vec::with_capacity(n_groups);
-        // Two arms (an A/B test): one pass compacts both groups, with both write positions in
-        // registers; the second group's columns start after the first's.
-        let pair = if n_groups == 2 {
-            if buf.len() < 2 * K * stride {
-                buf.resize(2 * K * stride, 0.0);
-            }
-            let (b0, b1) = buf.split_at_mut(K * stride);
-            let (mut m0, mut m1) = (0usize, 0usize);
-            for (i, c) in g.iter().enumerate() {
-                let k = c.index();
-                for a in 0..K {
-                    let v = cols[a][i];
-                    b0[a * stride + m0] = v;
-                    b1[a * stride + m1] = v;
-                }
-                m0 += usize::from(k == 0);
-                m1 += usize::from(k == 1);
-            }
-            Some([m0, m1])
-        } else {
-            None
+    let mut out = Vec::with_capacity(n_groups);
+    // Two groups with known shifts: one pass for both; a group whose shift is too far from its
+    // mean in this block is redone alone by the two-pass kernel.
+    let mut paired = [None, None];
+    if let ([Some(s0), Some(s1)], Some(xy)) = (&shifts[..], pair::<K, true, C>(cols, g)) {
+        let sums = pair_sums::<K, C>(xy, g, [*s0, *s1], simd, g.len());
+        paired = sums.map(|s| (s.finite() && s.shift_is_close::<K>()).then(|| s.comoments()));
+    }
+    for (k, shift) in shifts.iter_mut().enumerate().take(n_groups) {
+        let code = k as i64;
+        let ahead = if k == 0 { g.len() } else { 0 };
+        let comoments = match paired.get(k).copied().flatten() {
+            Some(c) => c,
+            None => shift
+                .and_then(|s| shifted_block::<K, C>(cols, g, code, simd, s, ahead))
+                .or_else(|| fused_block::<K, true, C>(cols, g, code, simd))?,
         };
-        for k in 0..n_groups {
-            let code = k as i64;
-            let (base, m) = if let Some(ms) = pair {
-                (k * K * stride, ms[k])
-            } else {
-                // Branchless stream compaction: store every row, advance only on a member of the
-                // group, so the write position stays in a register.
-                let mut m = 0usize;
-                let (bx, by) = buf.split_at_mut(stride);
-                for (i, c) in g.iter().enumerate() {
-                    bx[m] = cols[0][i];
-                    if K == 2 {
-                        by[m] = cols[K - 1][i];
-                    }
-                    m += usize::from(c.index() == code);
-                }
-                (0, m)
-            };
-            if m == 0 {
-                out.push(SliceCoMoments::default());
-                continue;
-            }
-            let group: [&[f64]; K] =
-                std::array::from_fn(|a| &buf[base + a * stride..base + a * stride + m]);
-            out.push(SliceCoMoments {
-                comoments: finite_block(&group, simd)?,
-                n_nan: 0,
-                n_inf: 0,
-            });
+        if comoments.n > 0 {
+            *shift = Some((comoments.mean[0], comoments.mean[K - 1]));
         }
-        // An empty group says nothing about the other rows: check them like the fused path does.
-        if out.iter().any(|p| p.comoments.n == 0) && cols.iter().any(|c| !lane_sum(c).is_finite()) {
-            return None;
-        }
-        Some(out)
-    })
+        out.push(SliceCoMoments {
+            comoments,
+            n_nan: 0,
+            n_inf: 0,
+        });
+    }
+    Some(out)
 }
 
 /// 1.0 where the code equals `code`, else 0.0.
@@ -871,9 +1108,15 @@ mod tests {
         let grouped =
             grouped_comoments_of(&[&x, &y], &["x", "y"], Some(&zeros), 1).unwrap()[0].comoments;
         let scatter = masked_block(&[&x[..4096], &y[..4096]], |_| 0, 1)[0].comoments;
-        let masked = gathered_block(&[&x[..4096], &y[..4096]], &zeros[..4096], 1, false).unwrap()
-            [0]
-        .comoments;
+        let masked = fused_groups(
+            &[&x[..4096], &y[..4096]],
+            &zeros[..4096],
+            1,
+            &mut [None],
+            false,
+        )
+        .unwrap()[0]
+            .comoments;
         assert_eq!(scatter.n, masked.n);
         for a in 0..2 {
             assert!((scatter.mean[a] - masked.mean[a]).abs() < 1e-12);
@@ -891,7 +1134,7 @@ mod tests {
     }
 
     #[test]
-    fn two_group_gather_matches_scatter() {
+    fn two_group_fused_matches_scatter() {
         let x: Vec<f64> = (0..4096)
             .map(|i| ((i * 7919) % 997) as f64 * 0.37 - 50.0)
             .collect();
@@ -900,7 +1143,7 @@ mod tests {
             .collect();
         let g: Vec<i8> = (0..4096).map(|i| (((i * 31) >> 2) % 3) as i8 - 1).collect();
         let cols = [&x[..], &y[..]];
-        let fast = gathered_block(&cols, &g, 2, false).unwrap();
+        let fast = fused_groups(&cols, &g, 2, &mut [None, None], false).unwrap();
         let slow = masked_block(&cols, |i| g[i].index(), 2);
         for k in 0..2 {
             assert_eq!(fast[k].comoments.n, slow[k].comoments.n);
@@ -923,20 +1166,91 @@ mod tests {
         let y: Vec<f64> = (0..4093)
             .map(|i| ((i * 104_729) % 991) as f64 * 0.11 + 3.0)
             .collect();
-        let w: Vec<f64> = (0..4093).map(|i| f64::from(u8::from(i % 3 != 0))).collect();
+        // Codes of every width, with rows in no group (-1), so each mask load is exercised.
+        let g8: Vec<i8> = (0..4093).map(|i| (i % 3) as i8 - 1).collect();
+        let g16: Vec<i16> = g8.iter().map(|&c| i16::from(c)).collect();
+        let g32: Vec<i32> = g8.iter().map(|&c| i32::from(c)).collect();
+        let g64: Vec<i64> = g8.iter().map(|&c| i64::from(c)).collect();
         let cols = [&x[..], &y[..]];
+        for code in [0i64, 1] {
+            let scalar = fused_block::<2, true, i8>(&cols, &g8, code, false);
+            assert!(scalar.is_some());
+            assert_eq!(fused_block::<2, true, i8>(&cols, &g8, code, true), scalar);
+            assert_eq!(fused_block::<2, true, i16>(&cols, &g16, code, true), scalar);
+            assert_eq!(fused_block::<2, true, i32>(&cols, &g32, code, true), scalar);
+            assert_eq!(fused_block::<2, true, i64>(&cols, &g64, code, true), scalar);
+            assert_eq!(
+                fused_block::<1, true, i32>(&[&x[..]], &g32, code, true),
+                fused_block::<1, true, i32>(&[&x[..]], &g32, code, false)
+            );
+        }
         assert_eq!(
-            weighted_block::<2, true>(&cols, &w, true),
-            weighted_block::<2, true>(&cols, &w, false)
+            fused_block::<2, false, i8>(&cols, &[], 0, true),
+            fused_block::<2, false, i8>(&cols, &[], 0, false)
         );
-        assert_eq!(
-            weighted_block::<2, false>(&cols, &[], true),
-            weighted_block::<2, false>(&cols, &[], false)
-        );
-        assert_eq!(
-            weighted_block::<1, true>(&[&x[..]], &w, true),
-            weighted_block::<1, true>(&[&x[..]], &w, false)
-        );
+    }
+
+    #[test]
+    fn two_group_pass_matches_one_group_passes() {
+        // Odd length (a scalar tail), rows of no group (-1), shifts off the means.
+        let x: Vec<f64> = (0..4093)
+            .map(|i| ((i * 7919) % 997) as f64 * 0.37 - 50.0)
+            .collect();
+        let y: Vec<f64> = (0..4093)
+            .map(|i| ((i * 104_729) % 991) as f64 * 0.11 + 3.0)
+            .collect();
+        let g: Vec<i16> = (0..4093).map(|i| ((i * 13) % 5) as i16 % 3 - 1).collect();
+        let shifts = [(-40.0, 50.0), (10.0, 60.0)];
+        let scalar = pair_sums::<2, i16>((&x, &y), &g, shifts, false, 0);
+        if has_avx2() {
+            let simd = pair_sums::<2, i16>((&x, &y), &g, shifts, true, 64);
+            for k in 0..2 {
+                assert_eq!(simd[k].count, scalar[k].count);
+                assert_eq!(simd[k].s1, scalar[k].s1);
+                assert_eq!(simd[k].s2, scalar[k].s2);
+            }
+        }
+        for (k, pair) in scalar.iter().enumerate() {
+            let one = shifted_sums::<2, true, i16>(&x, &y, (&g, k as i64), shifts[k], false, 0);
+            assert_eq!(pair.count, one.count);
+            let (a, b) = (pair.comoments::<2>(), one.comoments::<2>());
+            for i in 0..2 {
+                assert!((a.mean[i] - b.mean[i]).abs() <= 1e-12 * b.mean[i].abs());
+                for j in 0..2 {
+                    assert!((a.c[i][j] - b.c[i][j]).abs() <= 1e-11 * b.c[i][i]);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn far_shift_falls_back_to_two_passes() {
+        // A shift far from this block's mean is refused; the grouped result does not change.
+        let x: Vec<f64> = (0..3000).map(|i| 1e6 + f64::from(i % 7)).collect();
+        let g = vec![0i8; 3000];
+        let near = shifted_block::<1, i8>(&[&x[..]], &g, 0, false, (1e6 + 3.0, 0.0), 0);
+        let far = shifted_block::<1, i8>(&[&x[..]], &g, 0, false, (0.0, 0.0), 0);
+        assert!(near.is_some());
+        assert!(far.is_none());
+        let mut shifts = [Some((0.0, 0.0))];
+        let got = fused_groups(&[&x[..]], &g, 1, &mut shifts, false).unwrap()[0].comoments;
+        let two_pass = fused_block::<1, true, i8>(&[&x[..]], &g, 0, false).unwrap();
+        assert_eq!(got, two_pass);
+        assert_eq!(shifts[0], Some((two_pass.mean[0], two_pass.mean[0])));
+    }
+
+    #[test]
+    fn values_outside_the_group_do_not_matter() {
+        // A NaN or infinity on a row of another group, or of no group, is masked out exactly.
+        let mut x: Vec<f64> = (0..1000).map(|i| f64::from(i) * 0.5).collect();
+        let g: Vec<i32> = (0..1000).map(|i| i % 3 - 1).collect();
+        let clean = fused_block::<1, true, i32>(&[&x[..]], &g, 0, has_avx2());
+        x[0] = f64::NAN; // code -1
+        x[2] = f64::INFINITY; // code 1
+        for simd in [false, has_avx2()] {
+            assert_eq!(fused_block::<1, true, i32>(&[&x[..]], &g, 0, simd), clean);
+            assert_eq!(fused_block::<1, true, i32>(&[&x[..]], &g, 1, simd), None);
+        }
     }
 
     #[test]
