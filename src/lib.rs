@@ -30,7 +30,7 @@ use neyman_core::regression::{
 };
 use neyman_core::{parallel, ratio, srm, NeymanError};
 use numpy::PyReadonlyArray1;
-use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::exceptions::{PyKeyboardInterrupt, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -41,6 +41,7 @@ fn to_pyerr(py: Python<'_>, e: NeymanError) -> PyErr {
         NeymanError::TooFewObservations { .. } => "InsufficientDataError",
         NeymanError::ZeroVariance { .. } => "ZeroVarianceError",
         NeymanError::LengthMismatch { .. } => "LengthMismatchError",
+        NeymanError::Interrupted => return PyKeyboardInterrupt::new_err("interrupted"),
     };
     let msg = e.to_string();
     match py
@@ -51,6 +52,12 @@ fn to_pyerr(py: Python<'_>, e: NeymanError) -> PyErr {
         Ok(exc) => PyErr::from_value(exc),
         Err(_) => PyValueError::new_err(msg),
     }
+}
+
+/// Whether Python has a pending signal whose handler raises (Ctrl-C): the interrupt check of long
+/// reductions, called between batches of blocks on the thread that released the GIL.
+fn python_interrupted() -> bool {
+    Python::attach(|py| py.check_signals().is_err())
 }
 
 /// Run `f` without the GIL; map its error, and turn a panic into a Python exception.
@@ -655,6 +662,7 @@ fn floor_sum(py: Python<'_>, x: PyReadonlyArray1<'_, f64>) -> PyResult<f64> {
 /// The compiled module.
 #[pymodule]
 fn _neyman(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    parallel::set_interrupt_check(python_interrupted);
     m.add_function(wrap_pyfunction!(moments, m)?)?;
     m.add_function(wrap_pyfunction!(code_summary, m)?)?;
     m.add_function(wrap_pyfunction!(grouped_moments, m)?)?;

@@ -19,6 +19,9 @@ pub enum NeymanError {
         len: usize,
         other_len: usize,
     },
+    /// The caller asked to stop (Ctrl-C) while a long kernel ran; see
+    /// [`crate::parallel::set_interrupt_check`].
+    Interrupted,
 }
 
 impl NeymanError {
@@ -37,6 +40,7 @@ impl NeymanError {
             | NeymanError::TooFewObservations { arg, .. }
             | NeymanError::ZeroVariance { arg, .. }
             | NeymanError::LengthMismatch { arg, .. } => arg,
+            NeymanError::Interrupted => "",
         }
     }
 }
@@ -63,6 +67,7 @@ impl fmt::Display for NeymanError {
                 f,
                 "{arg} has length {len} but {other} has length {other_len}; they must match"
             ),
+            NeymanError::Interrupted => write!(f, "interrupted"),
         }
     }
 }
