@@ -283,7 +283,7 @@ pub fn grouped_comoments_of<const K: usize, C: Code>(
     let map = |r: std::ops::Range<usize>| -> Vec<SliceCoMoments<K>> {
         let mut acc = vec![SliceCoMoments::<K>::default(); n_groups];
         // Each group's mean in the previous block of this range: the shift of its next one-pass
-        // reduction (a range's first block has none and takes the two-pass kernel).
+        // reduction (in a range's first block, the group's first row).
         let mut shifts = vec![None; n_groups];
         let mut start = r.start;
         while start < r.end {
@@ -637,26 +637,23 @@ fn shifted_sums<const K: usize, const MASKED: bool, C: Code>(
 const PAIR_LANES: usize = 4;
 
 /// The two-group pass's lane sums, per group: sums of `a`, `b`, `a a`, `b b`, `a b` (deviations
-/// from the group's shift), and the lane counts of the group's rows.
-type PairSums = [([[f64; PAIR_LANES]; 5], [u64; PAIR_LANES]); 2];
+/// from the common shift).
+type PairSums = [[[f64; PAIR_LANES]; 5]; 2];
 
-/// Adds row `(x, y)` with code `code` to lane `l` of the two-group sums: its deviations from
-/// its own group's shift, kept for that group and `+0.0` for the other (as in [`pass2_scalar`],
-/// so each group's sums are those of a one-group pass with the same lanes).
+/// Adds row `(x, y)` with code `code` to lane `l` of the two-group sums: its deviations from the
+/// common shift, kept for its group and `+0.0` for the other (as in [`pass2_scalar`]).
 #[inline(always)]
 fn pair_row<const K: usize>(
     acc: &mut PairSums,
     l: usize,
     code: i64,
     (x, y): (f64, f64),
-    shifts: [(f64, f64); 2],
+    shift: (f64, f64),
 ) {
-    let s = if code == 1 { shifts[1] } else { shifts[0] };
-    let (a, b) = (x - s.0, y - s.1);
-    for (g, (sums, count)) in acc.iter_mut().enumerate() {
+    let (a, b) = (x - shift.0, y - shift.1);
+    for (g, sums) in acc.iter_mut().enumerate() {
         let t = code == g as i64;
         let (ag, bg) = (keep(t, a), keep(t, b));
-        count[l] += u64::from(t);
         sums[0][l] += ag;
         sums[2][l] += ag * ag;
         if K == 2 {
@@ -668,10 +665,10 @@ fn pair_row<const K: usize>(
 }
 
 /// The two-group pass with AVX2 over the first `full` rows (a multiple of 8), identical in
-/// results to [`pair_row`] on each row: the codes are read once, each row's deviation from its own
-/// group's shift is taken once (the shift picked by a blend), then masked into each group's
-/// accumulators. Prefetches the rows `ahead` further on (0: none), one cache line of each column
-/// per eight rows.
+/// results to [`pair_row`] on each row: the codes and values are read once, each row's deviation
+/// from the common shift is taken once, then masked into each group's accumulators (ten
+/// registers; the counts come from the codes alone). Prefetches the rows `ahead` further on
+/// (0: none), one cache line of each column per eight rows.
 ///
 /// # Safety
 /// The CPU must support AVX2; `full <= x.len()`, `full <= y.len()`, `full <= codes.len()`.
@@ -680,16 +677,14 @@ fn pair_row<const K: usize>(
 unsafe fn pair_avx2<const K: usize, C: Code>(
     (x, y): (&[f64], &[f64]),
     codes: &[C],
-    shifts: [(f64, f64); 2],
+    shift: (f64, f64),
     full: usize,
     ahead: usize,
 ) -> PairSums {
     use std::arch::x86_64::*;
-    let (code0, code1) = (_mm256_setzero_si256(), _mm256_set1_epi64x(1));
-    let (sx0, sx1) = (_mm256_set1_pd(shifts[0].0), _mm256_set1_pd(shifts[1].0));
-    let (sy0, sy1) = (_mm256_set1_pd(shifts[0].1), _mm256_set1_pd(shifts[1].1));
+    let (sx, sy) = (_mm256_set1_pd(shift.0), _mm256_set1_pd(shift.1));
+    let code1 = _mm256_set1_epi64x(1);
     let mut v = [[_mm256_setzero_pd(); 5]; 2];
-    let mut cnt = [_mm256_setzero_si256(); 2];
     let mut i = 0;
     while i < full {
         if ahead > 0 {
@@ -700,22 +695,18 @@ unsafe fn pair_avx2<const K: usize, C: Code>(
         }
         for h in 0..2 {
             let at = i + 4 * h;
-            let m = [code_mask(codes, at, code0), code_mask(codes, at, code1)];
-            let a = _mm256_sub_pd(
-                _mm256_loadu_pd(x.as_ptr().add(at)),
-                _mm256_blendv_pd(sx0, sx1, m[1]),
-            );
+            let m = [
+                code_mask(codes, at, _mm256_setzero_si256()),
+                code_mask(codes, at, code1),
+            ];
+            let a = _mm256_sub_pd(_mm256_loadu_pd(x.as_ptr().add(at)), sx);
             let b = if K == 2 {
-                _mm256_sub_pd(
-                    _mm256_loadu_pd(y.as_ptr().add(at)),
-                    _mm256_blendv_pd(sy0, sy1, m[1]),
-                )
+                _mm256_sub_pd(_mm256_loadu_pd(y.as_ptr().add(at)), sy)
             } else {
                 a
             };
             for g in 0..2 {
                 let ag = _mm256_and_pd(m[g], a);
-                cnt[g] = _mm256_sub_epi64(cnt[g], _mm256_castpd_si256(m[g]));
                 v[g][0] = _mm256_add_pd(v[g][0], ag);
                 v[g][2] = _mm256_add_pd(v[g][2], _mm256_mul_pd(ag, ag));
                 if K == 2 {
@@ -728,23 +719,23 @@ unsafe fn pair_avx2<const K: usize, C: Code>(
         }
         i += 8;
     }
-    let mut acc: PairSums = [([[0.0; PAIR_LANES]; 5], [0; PAIR_LANES]); 2];
+    let mut acc: PairSums = [[[0.0; PAIR_LANES]; 5]; 2];
     for g in 0..2 {
         for k in 0..5 {
-            _mm256_storeu_pd(acc[g].0[k].as_mut_ptr(), v[g][k]);
+            _mm256_storeu_pd(acc[g][k].as_mut_ptr(), v[g][k]);
         }
-        _mm256_storeu_si256(acc[g].1.as_mut_ptr().cast::<__m256i>(), cnt[g]);
     }
     acc
 }
 
-/// Both groups of a two-group block in one pass around their shifts (rows with other codes are
-/// in neither): the codes and values are read once for both groups.
+/// Both groups of a two-group block in one pass around a common shift (rows with other codes are
+/// in neither): the codes and values are read once for both groups. Each group's count is taken
+/// from the codes.
 #[inline(always)]
 fn pair_sums<const K: usize, C: Code>(
     (x, y): (&[f64], &[f64]),
     codes: &[C],
-    shifts: [(f64, f64); 2],
+    shift: (f64, f64),
     simd: bool,
     ahead: usize,
 ) -> [ShiftedSums; 2] {
@@ -753,14 +744,14 @@ fn pair_sums<const K: usize, C: Code>(
     #[cfg(target_arch = "x86_64")]
     let mut acc = if simd {
         // SAFETY: `simd` is true only after AVX2 was detected; the caller checked the lengths.
-        unsafe { pair_avx2::<K, C>((x, y), codes, shifts, full, ahead) }
+        unsafe { pair_avx2::<K, C>((x, y), codes, shift, full, ahead) }
     } else {
-        [([[0.0; PAIR_LANES]; 5], [0; PAIR_LANES]); 2]
+        [[[0.0; PAIR_LANES]; 5]; 2]
     };
     #[cfg(not(target_arch = "x86_64"))]
     let mut acc: PairSums = {
         let _ = ahead;
-        [([[0.0; PAIR_LANES]; 5], [0; PAIR_LANES]); 2]
+        [[[0.0; PAIR_LANES]; 5]; 2]
     };
     for r in full..n {
         pair_row::<K>(
@@ -768,15 +759,15 @@ fn pair_sums<const K: usize, C: Code>(
             r % PAIR_LANES,
             codes[r].index(),
             (x[r], y[r]),
-            shifts,
+            shift,
         );
     }
     let sum = |v: [f64; PAIR_LANES]| -> f64 { v.iter().sum() };
-    [0, 1].map(|g| {
-        let (s, count) = acc[g];
+    [0u8, 1].map(|g| {
+        let s = acc[usize::from(g)];
         ShiftedSums {
-            count: count.iter().sum(),
-            shift: shifts[g],
+            count: C::count_eq(codes, C::of(g)),
+            shift,
             s1: [sum(s[0]), sum(s[1])],
             s2: [sum(s[2]), sum(s[3]), sum(s[4])],
         }
@@ -893,9 +884,9 @@ fn ungrouped_block<const K: usize>(cols: &[&[f64]; K]) -> SliceCoMoments<K> {
 }
 
 /// One grouped block: with few groups and K <= 2, each group is reduced by the masked kernels
-/// (AVX2 when available), one group after another while the block stays in cache: one pass
-/// around the group's mean in the previous block when `shifts` holds it and it is close enough,
-/// else the fused two-pass kernel. A block with a non-finite value in some group, or many
+/// (AVX2 when available) while the block stays in cache: one pass around the group's mean in the
+/// previous block (or its first row here) when that shift is close enough, else the fused
+/// two-pass kernel. A block with a non-finite value in some group, or many
 /// groups, takes the scatter path that keeps `ILP` copies of the accumulators (row `i` goes to
 /// copy `i % ILP`, merged in a fixed order), so consecutive rows of one group do not wait on
 /// each other. The result depends only on the block and `shifts`, both fixed by the row range,
@@ -914,6 +905,10 @@ fn grouped_block<const K: usize, C: Code>(
     masked_block(cols, |i| g[i].index(), n_groups)
 }
 
+/// How far ahead (in rows) the first pass over a sub-block prefetches: 2 KiB of each column, well
+/// inside L1, and far enough to cover memory latency at the pass's pace.
+const PREFETCH_ROWS: usize = 256;
+
 /// Up to this many groups (experiment arms), a block is reduced group by group by the masked
 /// kernels; more groups take the scatter path, whose cost does not grow with their number.
 const MAX_FUSED_GROUPS: usize = 16;
@@ -928,17 +923,29 @@ fn fused_groups<const K: usize, C: Code>(
     shifts: &mut [Option<(f64, f64)>],
     simd: bool,
 ) -> Option<Vec<SliceCoMoments<K>>> {
+    // A group with no shift yet (the first sub-block of a block) starts from its first row here,
+    // if that row is finite; the closeness check then decides whether one pass suffices.
+    for (k, shift) in shifts.iter_mut().enumerate().take(n_groups) {
+        if shift.is_none() {
+            let first = g.iter().position(|c| c.index() == k as i64);
+            *shift = first
+                .map(|i| (cols[0][i], cols[K - 1][i]))
+                .filter(|(a, b)| a.is_finite() && b.is_finite());
+        }
+    }
     let mut out = Vec::with_capacity(n_groups);
-    // Two groups with known shifts: one pass for both; a group whose shift is too far from its
-    // mean in this block is redone alone by the two-pass kernel.
+    // Two groups with known shifts: one pass for both around the midpoint of their shifts (arms
+    // of an experiment differ by far less than their spread); a group for which that is too far
+    // from its mean in this block is redone alone.
     let mut paired = [None, None];
     if let ([Some(s0), Some(s1)], Some(xy)) = (&shifts[..], pair::<K, true, C>(cols, g)) {
-        let sums = pair_sums::<K, C>(xy, g, [*s0, *s1], simd, g.len());
+        let mid = (0.5 * (s0.0 + s1.0), 0.5 * (s0.1 + s1.1));
+        let sums = pair_sums::<K, C>(xy, g, mid, simd, PREFETCH_ROWS);
         paired = sums.map(|s| (s.finite() && s.shift_is_close::<K>()).then(|| s.comoments()));
     }
     for (k, shift) in shifts.iter_mut().enumerate().take(n_groups) {
         let code = k as i64;
-        let ahead = if k == 0 { g.len() } else { 0 };
+        let ahead = if k == 0 { PREFETCH_ROWS } else { 0 };
         let comoments = match paired.get(k).copied().flatten() {
             Some(c) => c,
             None => shift
@@ -1200,10 +1207,10 @@ mod tests {
             .map(|i| ((i * 104_729) % 991) as f64 * 0.11 + 3.0)
             .collect();
         let g: Vec<i16> = (0..4093).map(|i| ((i * 13) % 5) as i16 % 3 - 1).collect();
-        let shifts = [(-40.0, 50.0), (10.0, 60.0)];
-        let scalar = pair_sums::<2, i16>((&x, &y), &g, shifts, false, 0);
+        let shift = (-40.0, 50.0);
+        let scalar = pair_sums::<2, i16>((&x, &y), &g, shift, false, 0);
         if has_avx2() {
-            let simd = pair_sums::<2, i16>((&x, &y), &g, shifts, true, 64);
+            let simd = pair_sums::<2, i16>((&x, &y), &g, shift, true, 64);
             for k in 0..2 {
                 assert_eq!(simd[k].count, scalar[k].count);
                 assert_eq!(simd[k].s1, scalar[k].s1);
@@ -1211,7 +1218,7 @@ mod tests {
             }
         }
         for (k, pair) in scalar.iter().enumerate() {
-            let one = shifted_sums::<2, true, i16>(&x, &y, (&g, k as i64), shifts[k], false, 0);
+            let one = shifted_sums::<2, true, i16>(&x, &y, (&g, k as i64), shift, false, 0);
             assert_eq!(pair.count, one.count);
             let (a, b) = (pair.comoments::<2>(), one.comoments::<2>());
             for i in 0..2 {
