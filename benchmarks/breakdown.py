@@ -1,4 +1,4 @@
-"""Where neyman's time goes on W1 and W7 at 10M rows: each step of the call path timed alone.
+"""Where neyman's time goes on W1, W2 and W7 at 10M rows: each step of the call path timed alone.
 
 A diagnostic for developers, not part of ``make bench``: ``python benchmarks/breakdown.py``
 (``--n`` to change the size, ``--threads`` to pin the thread count). It times the public call, then
@@ -19,7 +19,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from workloads import build_w1, build_w7
+from workloads import build_w1, build_w2, build_w7
 
 REPS = 7
 
@@ -91,6 +91,48 @@ def w1(n: int) -> None:
 def _w1_frame(neyman: Any, df: Any) -> Callable[[], Any]:
     """The W1 frame call."""
     return lambda: neyman.ttest(df, metric="y", variant="arm", control=0)
+
+
+def w2(n: int) -> None:
+    """Steps of ``neyman.cuped`` on arrays and on pandas and polars frames."""
+    import neyman
+    from neyman import _convert, _neyman
+
+    d = build_w2(n)
+    y, x, arm = d["y"], d["x"], d["arm"]
+    print(f"W2, {n:,} rows")
+    fl = timed(lambda: (_neyman.floor_sum(y), _neyman.floor_sum(x))) * 17 / 16
+    print(f"  {'floor_sum(y) + floor_sum(x), * 17/16  [+ int8 arm]':58s} {fl * 1e3:9.2f} ms")
+    report(
+        "neyman.cuped(yc, xc, yt, xt)",
+        lambda: neyman.cuped(d["yc"], d["xc"], d["yt"], d["xt"]),
+        fl,
+    )
+    for label in ("df", "pl"):
+        report(
+            f"neyman.cuped({'pandas' if label == 'df' else 'polars'} frame)",
+            lambda label=label: neyman.cuped(
+                d[label], metric="y", covariate="x", variant="arm", control=0
+            ),
+            fl,
+        )
+    report(
+        "  _convert.variant_codes(df, 'arm', 0)",
+        lambda: _convert.variant_codes(d["df"], "arm", 0),
+        fl,
+    )
+    report("    _neyman.code_summary(arm, 64)", lambda: _neyman.code_summary(arm, 64), fl)
+    names = ["y", "x"]
+    report(
+        "  _neyman.grouped_comoments([y, x], arm, 2)",
+        lambda: _neyman.grouped_comoments([y, x], arm, 2, names),
+        fl,
+    )
+    report(
+        "  _neyman.grouped_comoments([y, x], None, 1) (ungrouped)",
+        lambda: _neyman.grouped_comoments([y, x], None, 1, names),
+        fl,
+    )
 
 
 def w7(n: int) -> None:
@@ -176,6 +218,7 @@ def main() -> None:
         neyman.set_num_threads(args.threads)
     print(f"neyman threads: {neyman.get_num_threads()}; medians of {REPS} calls after a warm-up")
     w1(args.n)
+    w2(args.n)
     w7(args.n)
 
 
