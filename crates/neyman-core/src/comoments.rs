@@ -1231,6 +1231,82 @@ mod tests {
     }
 
     #[test]
+    fn grouped_matches_each_arm_alone_on_awkward_data() {
+        // Each arm's rows taken out and reduced alone (the ungrouped two-pass path) must match
+        // the grouped kernels, whatever the layout: arms far apart (so a shared shift is
+        // refused), rows sorted by arm (arms absent from whole blocks), rows in no arm, a NaN in
+        // one block, a level shift halfway through, three arms (one pass per arm).
+        let n = 300_000usize;
+        let noise = |i: usize| ((i.wrapping_mul(2_654_435_761) >> 7) % 1000) as f64 / 1000.0 - 0.5;
+        let layouts: Vec<(Vec<i32>, Box<dyn Fn(usize, i32) -> (f64, f64)>, usize)> = vec![
+            (
+                (0..n).map(|i| (i % 2) as i32).collect(),
+                Box::new(move |i, k| (1e9 * f64::from(k) + noise(i), 3.0 * noise(i + 7))),
+                2,
+            ),
+            (
+                (0..n).map(|i| i32::from(i >= n / 3)).collect(),
+                Box::new(move |i, _| (noise(i), noise(i) + noise(i + 1))),
+                2,
+            ),
+            (
+                (0..n).map(|i| (i % 3) as i32 - 1).collect(),
+                Box::new(move |i, _| (noise(i) + if i > n / 2 { 1e6 } else { 0.0 }, noise(i + 3))),
+                2,
+            ),
+            (
+                (0..n).map(|i| (i % 3) as i32).collect(),
+                Box::new(move |i, k| (f64::from(k) + noise(i), noise(i + 5))),
+                3,
+            ),
+        ];
+        for (case, (g, value, n_groups)) in layouts.iter().enumerate() {
+            let mut x: Vec<f64> = (0..n).map(|i| value(i, g[i]).0).collect();
+            let y: Vec<f64> = (0..n).map(|i| value(i, g[i]).1).collect();
+            x[100_000] = f64::NAN;
+            let grouped =
+                grouped_comoments_of(&[&x, &y], &["x", "y"], Some(&g[..]), *n_groups).unwrap();
+            for k in 0..*n_groups {
+                let rows: Vec<usize> = (0..n).filter(|&i| g[i] == k as i32).collect();
+                let xs: Vec<f64> = rows.iter().map(|&i| x[i]).collect();
+                let ys: Vec<f64> = rows.iter().map(|&i| y[i]).collect();
+                let alone = comoments_of(&[&xs, &ys], &["x", "y"]).unwrap();
+                let got = grouped[k];
+                assert_eq!(
+                    (got.comoments.n, got.n_nan, got.n_inf),
+                    (alone.comoments.n, alone.n_nan, alone.n_inf),
+                    "case {case} arm {k}"
+                );
+                // Both paths merge sub-block co-moments (Chan et al.), whose mean differences
+                // carry the rounding of means of size |mean|: a relative error of about
+                // eps |mean| / sd a merge, over at most n / 4096 merges. Hence the bound
+                // n / 4096 * eps * (1 + |mean| / sd), plus 1e-12 for the sums themselves.
+                let merges = (rows.len() / 4096 + 1) as f64;
+                let cond = |a: usize| {
+                    let c = alone.comoments;
+                    1.0 + c.mean[a].abs() / (c.c[a][a] / c.n as f64).sqrt()
+                };
+                for a in 0..2 {
+                    let (m, m0) = (got.comoments.mean[a], alone.comoments.mean[a]);
+                    assert!(
+                        (m - m0).abs() <= 1e-13 * m0.abs().max(1.0),
+                        "case {case} arm {k}"
+                    );
+                    for b in 0..2 {
+                        let scale = (alone.comoments.c[a][a] * alone.comoments.c[b][b]).sqrt();
+                        let rel = 1e-12 + merges * f64::EPSILON * cond(a).max(cond(b));
+                        let (c, c0) = (got.comoments.c[a][b], alone.comoments.c[a][b]);
+                        assert!(
+                            (c - c0).abs() <= rel * scale,
+                            "case {case} arm {k}: {c} {c0}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn far_shift_falls_back_to_two_passes() {
         // A shift far from this block's mean is refused; the grouped result does not change.
         let x: Vec<f64> = (0..3000).map(|i| 1e6 + f64::from(i % 7)).collect();
