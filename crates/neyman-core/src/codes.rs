@@ -51,7 +51,8 @@ pub fn out_of_range<C: Code>(codes: &[C], n_groups: usize) -> Option<i64> {
 
 /// Smallest and largest code, and, when every code is in `0..limit`, the number of rows of each
 /// code `0..=max`: what labelling an integer arm column needs, in one parallel pass (per block, a
-/// min/max fold, then one vectorised equality count per code while the block is in cache).
+/// min/max fold, then one vectorised equality count per code above 0 while the block is in
+/// cache; code 0 has the remaining rows).
 #[derive(Clone, Debug, PartialEq)]
 pub struct CodeSummary {
     /// Smallest code.
@@ -66,20 +67,25 @@ pub struct CodeSummary {
 pub fn code_summary<C: Code>(codes: &[C], limit: u8) -> Result<Option<CodeSummary>> {
     let map = |r: std::ops::Range<usize>| {
         let block = &codes[r];
-        // Folds in the codes' own type, so they vectorise at its width.
+        // One fold in the codes' own type, so it vectorises at its width.
         let first = block.first().copied().unwrap_or(C::of(0));
-        let min = block
-            .iter()
-            .fold(first, |m, &c| if c < m { c } else { m })
-            .index();
-        let max = block
-            .iter()
-            .fold(first, |m, &c| if c > m { c } else { m })
-            .index();
+        let (lo, hi) = block.iter().fold((first, first), |(lo, hi), &c| {
+            (if c < lo { c } else { lo }, if c > hi { c } else { hi })
+        });
+        let (min, max) = (lo.index(), hi.index());
         let counts = (min >= 0 && max < i64::from(limit)).then(|| {
-            (0..=max as u8)
-                .map(|v| C::count_eq(block, C::of(v)))
-                .collect::<Vec<u64>>()
+            // Codes 1..=max counted; code 0 has the rest of the rows.
+            let mut counts: Vec<u64> = (0..=max as u8)
+                .map(|v| {
+                    if v == 0 {
+                        0
+                    } else {
+                        C::count_eq(block, C::of(v))
+                    }
+                })
+                .collect();
+            counts[0] = block.len() as u64 - counts.iter().sum::<u64>();
+            counts
         });
         CodeSummary { min, max, counts }
     };

@@ -343,6 +343,38 @@ fn keep(take: bool, v: f64) -> f64 {
     }
 }
 
+/// Adds one row to lane `l` of pass one (count, x, y), or `+0.0` if it is not taken.
+#[inline(always)]
+fn pass1_row<const K: usize>(acc: &mut Pass1, l: usize, t: bool, (x, y): (f64, f64)) {
+    acc[0][l] += keep(t, 1.0);
+    acc[1][l] += keep(t, x);
+    if K == 2 {
+        acc[2][l] += keep(t, y);
+    }
+}
+
+/// Adds one row to lane `l` of pass two: its deviations from the shift, their squares and
+/// product, and its count; `+0.0` and no count if it is not taken.
+#[inline(always)]
+fn pass2_row<const K: usize>(
+    (acc, count): (&mut Pass2, &mut [u64; LANES]),
+    l: usize,
+    t: bool,
+    (x, y): (f64, f64),
+    (mx, my): (f64, f64),
+) {
+    count[l] += u64::from(t);
+    let a = keep(t, x - mx);
+    acc[0][l] += a;
+    acc[2][l] += a * a;
+    if K == 2 {
+        let b = keep(t, y - my);
+        acc[1][l] += b;
+        acc[3][l] += b * b;
+        acc[4][l] += a * b;
+    }
+}
+
 /// Pass one over the first `full` rows (a multiple of `LANES`), lane `l` taking rows `i % LANES == l`.
 #[inline(always)]
 fn pass1_scalar<const K: usize, const MASKED: bool, C: Code>(
@@ -357,11 +389,7 @@ fn pass1_scalar<const K: usize, const MASKED: bool, C: Code>(
         let (xl, yl) = (&x[i..i + LANES], &y[i..i + LANES]);
         for l in 0..LANES {
             let t = takes::<MASKED, C>(codes, code, i + l);
-            acc[0][l] += keep(t, 1.0);
-            acc[1][l] += keep(t, xl[l]);
-            if K == 2 {
-                acc[2][l] += keep(t, yl[l]);
-            }
+            pass1_row::<K>(&mut acc, l, t, (xl[l], yl[l]));
         }
         i += LANES;
     }
@@ -385,16 +413,7 @@ fn pass2_scalar<const K: usize, const MASKED: bool, C: Code>(
         let (xl, yl) = (&x[i..i + LANES], &y[i..i + LANES]);
         for l in 0..LANES {
             let t = takes::<MASKED, C>(codes, code, i + l);
-            count[l] += u64::from(t);
-            let a = keep(t, xl[l] - mx);
-            acc[0][l] += a;
-            acc[2][l] += a * a;
-            if K == 2 {
-                let b = keep(t, yl[l] - my);
-                acc[1][l] += b;
-                acc[3][l] += b * b;
-                acc[4][l] += a * b;
-            }
+            pass2_row::<K>((&mut acc, &mut count), l, t, (xl[l], yl[l]), (mx, my));
         }
         i += LANES;
     }
@@ -610,20 +629,12 @@ fn shifted_sums<const K: usize, const MASKED: bool, C: Code>(
         let _ = (simd, ahead);
         pass2_scalar::<K, MASKED, C>(x, y, rows, full, shift)
     };
-    let [mut dx, mut dy, mut dxx, mut dyy, mut dxy] = p2;
+    let mut p2 = p2;
     for (l, r) in (full..n).enumerate() {
         let t = takes::<MASKED, C>(codes, code, r);
-        count[l] += u64::from(t);
-        let a = keep(t, x[r] - shift.0);
-        dx[l] += a;
-        dxx[l] += a * a;
-        if K == 2 {
-            let b = keep(t, y[r] - shift.1);
-            dy[l] += b;
-            dyy[l] += b * b;
-            dxy[l] += a * b;
-        }
+        pass2_row::<K>((&mut p2, &mut count), l, t, (x[r], y[r]), shift);
     }
+    let [dx, dy, dxx, dyy, dxy] = p2;
     let sum = |v: [f64; LANES]| -> f64 { v.iter().sum() };
     ShiftedSums {
         count: count.iter().sum(),
@@ -834,15 +845,11 @@ fn fused_block<const K: usize, const MASKED: bool, C: Code>(
         let _ = simd;
         pass1_scalar::<K, MASKED, C>(x, y, rows, full)
     };
-    let [mut c, mut sx, mut sy] = p1;
+    let mut p1 = p1;
     for (l, r) in (full..n).enumerate() {
-        let t = takes::<MASKED, C>(codes, code, r);
-        c[l] += keep(t, 1.0);
-        sx[l] += keep(t, x[r]);
-        if K == 2 {
-            sy[l] += keep(t, y[r]);
-        }
+        pass1_row::<K>(&mut p1, l, takes::<MASKED, C>(codes, code, r), (x[r], y[r]));
     }
+    let [c, sx, sy] = p1;
     let count: f64 = c.iter().sum();
     let (tx, ty): (f64, f64) = (sx.iter().sum(), sy.iter().sum());
     // A finite sum means no NaN or infinity among the taken values (either would propagate).
@@ -1238,7 +1245,8 @@ mod tests {
         // one block, a level shift halfway through, three arms (one pass per arm).
         let n = 300_000usize;
         let noise = |i: usize| ((i.wrapping_mul(2_654_435_761) >> 7) % 1000) as f64 / 1000.0 - 0.5;
-        let layouts: Vec<(Vec<i32>, Box<dyn Fn(usize, i32) -> (f64, f64)>, usize)> = vec![
+        type Layout = (Vec<i32>, Box<dyn Fn(usize, i32) -> (f64, f64)>, usize);
+        let layouts: Vec<Layout> = vec![
             (
                 (0..n).map(|i| (i % 2) as i32).collect(),
                 Box::new(move |i, k| (1e9 * f64::from(k) + noise(i), 3.0 * noise(i + 7))),
