@@ -23,8 +23,8 @@ What is checked:
     ``ttest``, ``ztest``, ``proportions``, ``ratio`` and ``Experiment.analyze`` (random data and
     the example data set); and in fresh processes started with ``NEYMAN_NUM_THREADS=1`` and
     ``=2`` (``repr`` of every float). An invalid ``NEYMAN_NUM_THREADS`` is an InputError that
-    names it; Ctrl-C (``_thread.interrupt_main``) stops a fit that takes over a second within
-    0.8 s (DESIGN.md: "within a second"), and the pool works afterwards.
+    names it; Ctrl-C (``_thread.interrupt_main``) stops a fit that takes about two seconds within
+    0.7 s of the interrupt (DESIGN.md: "within a second"), and the pool works afterwards.
 (d) Arm order and label type: relabelling arms (strings, integers, categoricals) gives identical
     numbers; reordering the rows of a frame gives the array-mode answer up to the tolerance of
     (b); swapping control and treatment negates effect and statistic and mirrors the interval
@@ -576,11 +576,12 @@ def test_invalid_thread_env_var_is_named(value: str) -> None:
 def test_ctrl_c_interrupts_a_long_kernel() -> None:
     """Ctrl-C (simulated by ``_thread.interrupt_main``) stops a long kernel within a second.
 
-    The fit (Lin's model with 6 covariates and a 40-level categorical, 92 columns, on 1M rows)
-    takes over a second on two cores; the interrupt comes 0.3 s into it. The KeyboardInterrupt
-    must come from the kernel (its message says so) and within 0.8 s of the start.
+    The fit (Lin's model with 6 covariates and a 40-level categorical, 92 columns, on 2M rows)
+    takes about two seconds on two cores, after about 0.1 s in Python; the interrupt comes 0.5 s
+    after the call. The KeyboardInterrupt must come from the kernel (its message says so) and
+    within 0.7 s of the interrupt.
     """
-    n = 1_000_000
+    n = 2_000_000
     rng = np.random.default_rng(7)
     cols: dict[str, Any] = {f"x{i}": rng.normal(size=n) for i in range(6)}
     cols |= {"y": rng.normal(size=n), "arm": rng.integers(0, 2, n), "seg": rng.integers(0, 40, n)}
@@ -592,7 +593,7 @@ def test_ctrl_c_interrupts_a_long_kernel() -> None:
         "covariates": [f"x{i}" for i in range(6)],
         "categorical": "seg",
     }
-    timer = threading.Timer(0.3, _thread.interrupt_main)
+    timer = threading.Timer(0.5, _thread.interrupt_main)
     start = time.perf_counter()
     timer.start()
     try:
@@ -600,7 +601,7 @@ def test_ctrl_c_interrupts_a_long_kernel() -> None:
             neyman.regression_adjust(df, **kwargs)
     finally:
         timer.cancel()
-    assert time.perf_counter() - start < 0.8
+    assert time.perf_counter() - start < 1.2
     # The pool is usable afterwards, and the fit completes when left alone.
     res = neyman.regression_adjust(df.head(100_000), **kwargs)
     assert math.isfinite(res[0].pvalue)
