@@ -13,6 +13,10 @@
 //! | `grouped_binary_counts` | `proportions::binary_counts_of` |
 //! | `mean_test`, `proportion_test`, `ratio_test`, `srm_test` | `means`, `proportions`, `ratio`, `srm` |
 //! | `get_num_threads`, `set_num_threads`, `floor_sum`, `count_below` | `parallel` |
+//! | `code_summary` | `codes` |
+//!
+//! At import, the module installs a check for pending Python signals that long reductions call
+//! between batches of blocks, so Ctrl-C stops them with `KeyboardInterrupt`.
 
 use neyman_core::codes::{code_summary as core_code_summary, Code};
 use neyman_core::comoments::{grouped_comoments_of, CoMoments};

@@ -287,7 +287,7 @@ pub fn grouped_comoments_of<const K: usize, C: Code>(
         let mut shifts = vec![None; n_groups];
         let mut start = r.start;
         while start < r.end {
-            let end = (start + if codes.is_some() { 1024 } else { INNER_BLOCK }).min(r.end);
+            let end = (start + INNER_BLOCK).min(r.end);
             let block: [&[f64]; K] = std::array::from_fn(|a| &cols[a][start..end]);
             match codes {
                 None => {
@@ -893,11 +893,11 @@ fn ungrouped_block<const K: usize>(cols: &[&[f64]; K]) -> SliceCoMoments<K> {
 /// One grouped block: with few groups and K <= 2, each group is reduced by the masked kernels
 /// (AVX2 when available) while the block stays in cache: one pass around the group's mean in the
 /// previous block (or its first row here) when that shift is close enough, else the fused
-/// two-pass kernel. A block with a non-finite value in some group, or many
-/// groups, takes the scatter path that keeps `ILP` copies of the accumulators (row `i` goes to
-/// copy `i % ILP`, merged in a fixed order), so consecutive rows of one group do not wait on
-/// each other. The result depends only on the block and `shifts`, both fixed by the row range,
-/// so it does not depend on the thread count.
+/// two-pass kernel. A block with a non-finite value in some group, or many groups, takes the
+/// scatter path that keeps `ILP` copies of the accumulators (row `i` goes to copy `i % ILP`,
+/// merged in a fixed order), so consecutive rows of one group do not wait on each other. The
+/// result depends only on the block and `shifts`, both fixed by the row range, so it does not
+/// depend on the thread count.
 fn grouped_block<const K: usize, C: Code>(
     cols: &[&[f64]; K],
     g: &[C],
