@@ -12,14 +12,14 @@
 //! | `regression_test`, `regression_from_sums` | `regression` |
 //! | `grouped_binary_counts` | `proportions::binary_counts_of` |
 //! | `mean_test`, `proportion_test`, `ratio_test`, `srm_test` | `means`, `proportions`, `ratio`, `srm` |
-//! | `get_num_threads`, `set_num_threads`, `floor_sum`, `count_below` | `parallel` |
+//! | `get_num_threads`, `set_num_threads`, `floor_sum` | `parallel` |
 //! | `code_summary` | `codes` |
 //!
 //! At import, the module installs a check for pending Python signals that long reductions call
 //! between batches of blocks, so Ctrl-C stops them with `KeyboardInterrupt`.
 
 use neyman_core::codes::{code_summary as core_code_summary, Code};
-use neyman_core::comoments::{grouped_comoments_of, CoMoments};
+use neyman_core::comoments::{grouped_comoments_counting, CoMoments};
 use neyman_core::cuped::{
     cuped_test as core_cuped_test, linearize_mean, linearize_ratio, AdjustedTest, Linearized,
 };
@@ -198,16 +198,18 @@ fn moments_from_sums(py: Python<'_>, n: u64, sum: f64, sum_sq: f64) -> PyResult<
     })
 }
 
-/// Per-group co-moments of 1 to 4 columns: `(n, means, comoment matrix, n_nan, n_inf)`.
+/// Per-group co-moments of 1 to 4 columns: `(n, means, comoment matrix, n_nan, n_inf)` per group,
+/// and the number of values below zero in each column listed in `nonnegative`.
 #[pyfunction]
-#[pyo3(signature = (cols, codes, n_groups, names))]
+#[pyo3(signature = (cols, codes, n_groups, names, nonnegative = Vec::new()))]
 fn grouped_comoments(
     py: Python<'_>,
     cols: Vec<PyReadonlyArray1<'_, f64>>,
     codes: Option<Codes<'_>>,
     n_groups: usize,
     names: Vec<String>,
-) -> PyResult<Vec<CoMomentsRow>> {
+    nonnegative: Vec<usize>,
+) -> PyResult<(Vec<CoMomentsRow>, Vec<u64>)> {
     if cols.len() != names.len() {
         return Err(PyValueError::new_err(
             "names: one name per column is needed",
@@ -219,11 +221,12 @@ fn grouped_comoments(
         .map(|(c, n)| slice(n, c))
         .collect::<PyResult<Vec<&[f64]>>>()?;
     let nm: Vec<&str> = names.iter().map(String::as_str).collect();
+    let nn = nonnegative.as_slice();
     with_codes!(codes.as_ref(), g => run_detached(py, || match slices.len() {
-        1 => kernel::<1, _>(&slices, &nm, g, n_groups),
-        2 => kernel::<2, _>(&slices, &nm, g, n_groups),
-        3 => kernel::<3, _>(&slices, &nm, g, n_groups),
-        4 => kernel::<4, _>(&slices, &nm, g, n_groups),
+        1 => kernel::<1, _>(&slices, &nm, g, n_groups, nn),
+        2 => kernel::<2, _>(&slices, &nm, g, n_groups, nn),
+        3 => kernel::<3, _>(&slices, &nm, g, n_groups, nn),
+        4 => kernel::<4, _>(&slices, &nm, g, n_groups, nn),
         k => Err(NeymanError::invalid(
             "cols",
             format!("{k} columns; 1 to 4 are supported"),
@@ -241,10 +244,12 @@ fn kernel<const K: usize, C: Code>(
     names: &[&str],
     codes: Option<&[C]>,
     n_groups: usize,
-) -> Result<Vec<CoMomentsRow>, NeymanError> {
+    nonnegative: &[usize],
+) -> Result<(Vec<CoMomentsRow>, Vec<u64>), NeymanError> {
     let cols: [&[f64]; K] = std::array::from_fn(|a| slices[a]);
     let nm: [&str; K] = std::array::from_fn(|a| names[a]);
-    Ok(grouped_comoments_of(&cols, &nm, codes, n_groups)?
+    let (stats, negative) = grouped_comoments_counting(&cols, &nm, codes, n_groups, nonnegative)?;
+    let rows = stats
         .iter()
         .map(|s| {
             let c = &s.comoments;
@@ -256,7 +261,8 @@ fn kernel<const K: usize, C: Code>(
                 s.n_inf,
             )
         })
-        .collect())
+        .collect();
+    Ok((rows, negative))
 }
 
 fn comoments_from<const K: usize>(
@@ -636,13 +642,6 @@ fn set_num_threads(py: Python<'_>, n: usize) -> PyResult<()> {
     run_detached(py, || parallel::set_num_threads(n))
 }
 
-/// Number of values below `bound`.
-#[pyfunction]
-fn count_below(py: Python<'_>, x: PyReadonlyArray1<'_, f64>, bound: f64) -> PyResult<u64> {
-    let xs = slice("x", &x)?;
-    run_detached(py, || parallel::count_below(xs, bound))
-}
-
 /// `(min, max, counts)`: the smallest and largest code, and the rows of each code.
 type CodeSummaryTuple = (i64, i64, Option<Vec<u64>>);
 
@@ -685,6 +684,5 @@ fn _neyman(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(get_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(set_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(floor_sum, m)?)?;
-    m.add_function(wrap_pyfunction!(count_below, m)?)?;
     Ok(())
 }

@@ -111,18 +111,18 @@ def grouped_arm_stats(
             )
             for t, s, n_nan, n_inf, bad in counts
         ]
-    if kind in ("ratio", "ratio_cuped"):
-        for den, name in (
-            (columns[1], names[1]),
-            *([(columns[3], names[3])] if kind == "ratio_cuped" else []),
-        ):
-            n_negative = _neyman.count_below(den, 0.0)
-            if n_negative:
-                raise InputError(
-                    f"{name} has {n_negative} negative values; a ratio metric's denominator "
-                    "(impressions, sessions, ...) cannot be negative"
-                )
-    co_rows = _neyman.grouped_comoments(list(columns), code_arr, n_groups, list(names))
+    # A ratio metric's denominators (columns 1 and, with covariates, 3) must not be negative: the
+    # kernel counts values below zero while it reads them.
+    dens = {"ratio": [1], "ratio_cuped": [1, 3]}.get(kind, [])
+    co_rows, negatives = _neyman.grouped_comoments(
+        list(columns), code_arr, n_groups, list(names), dens
+    )
+    for k, n_negative in zip(dens, negatives, strict=True):
+        if n_negative:
+            raise InputError(
+                f"{names[k]} has {n_negative} negative values; a ratio metric's denominator "
+                "(impressions, sessions, ...) cannot be negative"
+            )
     return [
         ArmStats(
             (n, tuple(means), tuple(tuple(r) for r in c)),

@@ -8,7 +8,6 @@ __all__ = [
     "code_summary",
     "comoments2_from_sums",
     "comoments4_from_sums",
-    "count_below",
     "cuped_test",
     "floor_sum",
     "get_num_threads",
@@ -43,7 +42,8 @@ def grouped_comoments(
     codes: _Codes | None,
     n_groups: int,
     names: list[str],
-) -> list[tuple[int, list[float], list[list[float]], int, int]]: ...
+    nonnegative: list[int] = ...,
+) -> tuple[list[tuple[int, list[float], list[list[float]], int, int]], list[int]]: ...
 def comoments2_from_sums(
     n: int,
     sum_x: float,
@@ -123,4 +123,3 @@ def srm_test(observed: list[float], weights: list[float]) -> tuple[float, float,
 def get_num_threads() -> int: ...
 def set_num_threads(n: int) -> None: ...
 def floor_sum(x: npt.NDArray[np.float64]) -> float: ...
-def count_below(x: npt.NDArray[np.float64], bound: float) -> int: ...

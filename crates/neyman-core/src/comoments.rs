@@ -258,6 +258,26 @@ pub fn grouped_comoments_of<const K: usize, C: Code>(
     codes: Option<&[C]>,
     n_groups: usize,
 ) -> Result<Vec<SliceCoMoments<K>>> {
+    Ok(grouped_comoments_counting(cols, names, codes, n_groups, &[])?.0)
+}
+
+/// [`grouped_comoments_of`], and for each column index in `nonnegative`, the number of its values
+/// below zero over all rows (what a ratio metric's denominator must not have). They are counted
+/// sub-block by sub-block while the rows are in cache, so the check costs no extra pass over
+/// memory.
+pub fn grouped_comoments_counting<const K: usize, C: Code>(
+    cols: &[&[f64]; K],
+    names: &[&str; K],
+    codes: Option<&[C]>,
+    n_groups: usize,
+    nonnegative: &[usize],
+) -> Result<(Vec<SliceCoMoments<K>>, Vec<u64>)> {
+    if let Some(&bad) = nonnegative.iter().find(|&&k| k >= K) {
+        return Err(NeymanError::invalid(
+            "nonnegative",
+            format!("column {bad} does not exist ({K} columns)"),
+        ));
+    }
     let len = check_lengths(cols, names)?;
     if let Some(g) = codes {
         if g.len() != len {
@@ -280,8 +300,9 @@ pub fn grouped_comoments_of<const K: usize, C: Code>(
             "without codes there is exactly one group",
         ));
     }
-    let map = |r: std::ops::Range<usize>| -> Vec<SliceCoMoments<K>> {
+    let map = |r: std::ops::Range<usize>| -> (Vec<SliceCoMoments<K>>, Vec<u64>) {
         let mut acc = vec![SliceCoMoments::<K>::default(); n_groups];
+        let mut negative = vec![0u64; nonnegative.len()];
         // Each group's mean in the previous block of this range: the shift of its next one-pass
         // reduction (in a range's first block, the group's first row).
         let mut shifts = vec![None; n_groups];
@@ -289,6 +310,9 @@ pub fn grouped_comoments_of<const K: usize, C: Code>(
         while start < r.end {
             let end = (start + INNER_BLOCK).min(r.end);
             let block: [&[f64]; K] = std::array::from_fn(|a| &cols[a][start..end]);
+            for (count, &k) in negative.iter_mut().zip(nonnegative) {
+                *count += block[k].iter().map(|&v| u64::from(v < 0.0)).sum::<u64>();
+            }
             match codes {
                 None => {
                     let part = ungrouped_block(&block);
@@ -303,15 +327,19 @@ pub fn grouped_comoments_of<const K: usize, C: Code>(
             }
             start = end;
         }
-        acc
+        (acc, negative)
     };
-    let merge = |a: Vec<SliceCoMoments<K>>, b: Vec<SliceCoMoments<K>>| {
-        a.into_iter().zip(b).map(|(x, y)| x.merge(y)).collect()
+    type Part<const K: usize> = (Vec<SliceCoMoments<K>>, Vec<u64>);
+    let merge = |(a, na): Part<K>, (b, nb): Part<K>| {
+        let stats = a.into_iter().zip(b).map(|(x, y)| x.merge(y)).collect();
+        (stats, na.iter().zip(&nb).map(|(x, y)| x + y).collect())
     };
-    Ok(
-        reduce_blocks(len, map, merge)?
-            .unwrap_or_else(|| vec![SliceCoMoments::default(); n_groups]),
-    )
+    Ok(reduce_blocks(len, map, merge)?.unwrap_or_else(|| {
+        (
+            vec![SliceCoMoments::default(); n_groups],
+            vec![0; nonnegative.len()],
+        )
+    }))
 }
 
 /// Co-moments of an all-finite block by the corrected two-pass algorithm, in two fused,
@@ -1312,6 +1340,30 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn negatives_are_counted_in_the_listed_columns() {
+        // Over several parallel blocks; NaN is not below zero, -inf is; rows of no group count.
+        let n = 200_003usize;
+        let x: Vec<f64> = (0..n)
+            .map(|i| if i % 1000 == 7 { -1.0 } else { 1.0 })
+            .collect();
+        let mut y: Vec<f64> = (0..n).map(|i| (i % 5) as f64).collect();
+        y[3] = f64::NAN;
+        y[4] = f64::NEG_INFINITY;
+        y[n - 1] = -0.5;
+        let g: Vec<i8> = (0..n).map(|i| (i % 3) as i8 - 1).collect();
+        let want_x = (0..n).filter(|i| i % 1000 == 7).count() as u64;
+        for codes in [None, Some(&g[..])] {
+            let n_groups = if codes.is_some() { 2 } else { 1 };
+            let (_, neg) =
+                grouped_comoments_counting(&[&x, &y], &["x", "y"], codes, n_groups, &[1, 0])
+                    .unwrap();
+            assert_eq!(neg, vec![2, want_x]);
+        }
+        let err = grouped_comoments_counting(&[&x, &y], &["x", "y"], None::<&[i8]>, 1, &[2]);
+        assert_eq!(err.unwrap_err().arg(), "nonnegative");
     }
 
     #[test]

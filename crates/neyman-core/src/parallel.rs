@@ -168,13 +168,6 @@ pub fn floor_sum(xs: &[f64]) -> Result<f64> {
     Ok(reduce_blocks(xs.len(), map, |a, b| a + b)?.unwrap_or(0.0))
 }
 
-/// Number of values below `bound` (NaN is not below anything), in one parallel pass.
-pub fn count_below(xs: &[f64], bound: f64) -> Result<u64> {
-    let map =
-        |r: std::ops::Range<usize>| -> u64 { xs[r].iter().map(|&v| u64::from(v < bound)).sum() };
-    Ok(reduce_blocks(xs.len(), map, |a, b| a + b)?.unwrap_or(0))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
