@@ -98,17 +98,8 @@ def assert_equivalent(
         "statistic": rtol * (scale / se),
         "pvalue": rtol * (scale / se),
     }
-    for name in (
-        "control_value",
-        "treatment_value",
-        "effect",
-        "se",
-        "ci_low",
-        "ci_high",
-        "statistic",
-        "pvalue",
-        "df",
-    ):
+    relative = tuple(f for f in FLOAT_FIELDS if f.startswith("rel_"))
+    for name in (f for f in FLOAT_FIELDS if f not in relative):
         a, b = getattr(r1, name), getattr(r2, name)
         if _same(a, b):
             continue
@@ -117,7 +108,7 @@ def assert_equivalent(
     mc = r2.control_value
     if abs(mc) >= 0.1 * scale:
         k = 10.0 * scale / abs(mc)
-        for name in ("rel_effect", "rel_se", "rel_ci_low", "rel_ci_high"):
+        for name in relative:
             a, b = getattr(r1, name), getattr(r2, name)
             if _same(a, b):
                 continue

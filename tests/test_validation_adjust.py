@@ -211,6 +211,12 @@ def with_nan(df: pd.DataFrame, column: str, rows: list[int]) -> pd.DataFrame:
     return out
 
 
+def x_missing_for_arm(arm: str) -> tuple[pd.DataFrame, list[int]]:
+    """The base frame with x NaN on every row of arm ``arm`` ("c" or "t"), and those rows."""
+    rows = list(range(N_C)) if arm == "c" else list(range(N_C, N_C + N_T))
+    return with_nan(base_frame(), "x", rows), rows
+
+
 # --------------------------------------------------------------------------------------------
 # CUPED: constant covariate, covariate that explains the metric exactly
 # --------------------------------------------------------------------------------------------
@@ -378,8 +384,7 @@ def test_cuped_nan_omit_equals_dropping_first(entry: CupedEntry) -> None:
 @pytest.mark.parametrize("entry", CUPED_ENTRIES, **ENTRY_IDS)
 @pytest.mark.parametrize("arm", ["c", "t"])
 def test_cuped_covariate_missing_for_whole_arm(entry: CupedEntry, arm: str) -> None:
-    rows = list(range(N_C)) if arm == "c" else list(range(N_C, N_C + N_T))
-    df = with_nan(base_frame(), "x", rows)
+    df, rows = x_missing_for_arm(arm)
     arm_re = entry.control if arm == "c" else entry.treatment
     check_raises(
         InsufficientDataError,
@@ -986,8 +991,7 @@ def test_regression_indicator_missing_category_is_a_level(
 def test_regression_covariate_missing_for_whole_arm_omit(
     call: Callable[..., Any], arm: str
 ) -> None:
-    rows = list(range(N_C)) if arm == "c" else list(range(N_C, N_C + N_T))
-    df = with_nan(base_frame(), "x", rows)
+    df, _ = x_missing_for_arm(arm)
     check_raises(
         InsufficientDataError,
         rf"\barm ['\"]{arm}['\"].* has 0 observations.*at least 2 are needed",
@@ -1005,8 +1009,7 @@ def test_regression_covariate_missing_for_whole_arm_raise(
 ) -> None:
     # nan_policy='raise' reports the NaN rows (as every other entry point does), not a
     # consequence of having dropped them.
-    rows = list(range(N_C)) if arm == "c" else list(range(N_C, N_C + N_T))
-    df = with_nan(base_frame(), "x", rows)
+    df, rows = x_missing_for_arm(arm)
     check_raises(
         InputError,
         rf"{arm_regex('y', arm)} has {len(rows)} rows with NaN.*nan_policy='raise'",
@@ -1024,8 +1027,7 @@ def test_regression_covariate_missing_for_whole_arm_propagate(
 ) -> None:
     # nan_policy='propagate' gives NaN results (DESIGN.md section 3, scipy's meaning), as
     # cuped does.
-    rows = list(range(N_C)) if arm == "c" else list(range(N_C, N_C + N_T))
-    df = with_nan(base_frame(), "x", rows)
+    df, _ = x_missing_for_arm(arm)
     res = first(call(df, ["x", "x2"], nan_policy="propagate"))
     for name in NAN_FIELDS:
         assert math.isnan(getattr(res, name)), name
@@ -1053,8 +1055,7 @@ def test_regression_indicator_covariate_missing_for_whole_arm(
     # arm's slope and hence its adjusted mean at the pooled mean are not identified; in the other
     # arm the indicator is constant (0). Documented outcome: ZeroVarianceError naming the covariate
     # and the arm (not a silent NaN, not a crash).
-    rows = list(range(N_C)) if arm == "c" else list(range(N_C, N_C + N_T))
-    df = with_nan(base_frame(), "x", rows)
+    df, _ = x_missing_for_arm(arm)
     check_raises_one_of(
         (ZeroVarianceError, InsufficientDataError),
         r"\bx\b.*\barm ['\"](c|t)['\"]",
@@ -1072,8 +1073,7 @@ def test_regression_indicator_covariate_missing_for_whole_arm_additive(
 ) -> None:
     # Additive model: the indicator equals the arm dummy, so the effect is not identified; an
     # error naming the covariate x (its indicator "x is missing") is the documented outcome.
-    rows = list(range(N_C)) if arm == "c" else list(range(N_C, N_C + N_T))
-    df = with_nan(base_frame(), "x", rows)
+    df, _ = x_missing_for_arm(arm)
     check_raises_one_of(
         (ZeroVarianceError, InsufficientDataError),
         r"\bx\b.*(constant|collinear|missing)",

@@ -472,6 +472,23 @@ unsafe fn code_mask<C: Code>(
     _mm256_castsi256_pd(_mm256_cmpeq_epi64(wide, code))
 }
 
+/// Prefetches row `i + ahead` of x (and of y when K = 2), one cache line each; nothing when
+/// `ahead` is 0. Called once per eight rows, so the lines ahead are requested as the pass goes.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+fn prefetch<const K: usize>((x, y): (&[f64], &[f64]), i: usize, ahead: usize) {
+    use std::arch::x86_64::*;
+    if ahead > 0 {
+        // A prefetch never faults, so the address may lie past the slice (wrapping_add keeps the
+        // pointer arithmetic defined).
+        _mm_prefetch::<_MM_HINT_T0>(x.as_ptr().wrapping_add(i + ahead).cast::<i8>());
+        if K == 2 {
+            _mm_prefetch::<_MM_HINT_T0>(y.as_ptr().wrapping_add(i + ahead).cast::<i8>());
+        }
+    }
+}
+
 /// Pass one with AVX2: the same operations on the same lanes as [`pass1_scalar`] (lanes 0-3 and
 /// 4-7 in two registers, multiply then add, no fused multiply-add; rows not taken become `+0.0`
 /// by an AND with the mask), so results are identical.
@@ -539,13 +556,7 @@ unsafe fn pass2_avx2<const K: usize, const MASKED: bool, C: Code>(
     let mut cnt = [_mm256_setzero_si256(); 2];
     let mut i = 0;
     while i < full {
-        if ahead > 0 {
-            // One cache line of each column per iteration: the rows `ahead` further on.
-            _mm_prefetch::<_MM_HINT_T0>(x.as_ptr().wrapping_add(i + ahead).cast::<i8>());
-            if K == 2 {
-                _mm_prefetch::<_MM_HINT_T0>(y.as_ptr().wrapping_add(i + ahead).cast::<i8>());
-            }
-        }
+        prefetch::<K>((x, y), i, ahead);
         for h in 0..2 {
             let at = i + 4 * h;
             let m = if MASKED {
@@ -726,12 +737,7 @@ unsafe fn pair_avx2<const K: usize, C: Code>(
     let mut v = [[_mm256_setzero_pd(); 5]; 2];
     let mut i = 0;
     while i < full {
-        if ahead > 0 {
-            _mm_prefetch::<_MM_HINT_T0>(x.as_ptr().wrapping_add(i + ahead).cast::<i8>());
-            if K == 2 {
-                _mm_prefetch::<_MM_HINT_T0>(y.as_ptr().wrapping_add(i + ahead).cast::<i8>());
-            }
-        }
+        prefetch::<K>((x, y), i, ahead);
         for h in 0..2 {
             let at = i + 4 * h;
             let m = [
