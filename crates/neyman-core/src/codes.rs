@@ -1,7 +1,7 @@
 //! Group codes: the arm (or group) of each row, as any signed integer type the caller has (an
 //! `int8` arm column is read in place, without conversion). Negative codes mark rows in no group.
 
-use crate::error::Result;
+use crate::error::{NeymanError, Result};
 use crate::parallel::reduce_blocks;
 
 /// An integer group code.
@@ -43,10 +43,23 @@ macro_rules! impl_code {
 impl_code!(i8 => u8, i16 => u16, i32 => u32, i64 => u64);
 
 /// The largest code if it is not below `n_groups` (negative codes are allowed: rows in no group).
-/// A max-fold, which vectorises, rather than a search.
+/// A max-fold in the codes' own type, which vectorises at its width, rather than a search. The
+/// kernels call it on each sub-block while it is in cache, not as a pass of its own.
 pub fn out_of_range<C: Code>(codes: &[C], n_groups: usize) -> Option<i64> {
-    let max = codes.iter().fold(i64::MIN, |m, c| m.max(c.index()));
+    let &first = codes.first()?;
+    let max = codes
+        .iter()
+        .fold(first, |m, &c| if c > m { c } else { m })
+        .index();
     (max >= 0 && max as u64 >= n_groups as u64).then_some(max)
+}
+
+/// The error for group code `bad` when there are `n_groups` groups.
+pub fn out_of_range_error(bad: i64, n_groups: usize) -> NeymanError {
+    NeymanError::invalid(
+        "codes",
+        format!("group code {bad} is out of range for {n_groups} groups"),
+    )
 }
 
 /// Smallest and largest code, and, when every code is in `0..limit`, the number of rows of each

@@ -6,7 +6,7 @@
 //! corrected two-pass algorithm, as in [`crate::moments`]. Ratio metrics use K = 2 (numerator,
 //! denominator); CUPED uses K = 2 (outcome, covariate).
 
-use crate::codes::{out_of_range, Code};
+use crate::codes::{out_of_range, out_of_range_error, Code};
 use crate::error::{NeymanError, Result};
 use crate::moments::{INNER_BLOCK, LANES};
 use crate::parallel::reduce_blocks;
@@ -288,27 +288,30 @@ pub fn grouped_comoments_counting<const K: usize, C: Code>(
                 other_len: len,
             });
         }
-        if let Some(bad) = out_of_range(g, n_groups) {
-            return Err(NeymanError::invalid(
-                "codes",
-                format!("group code {bad} is out of range for {n_groups} groups"),
-            ));
-        }
     } else if n_groups != 1 {
         return Err(NeymanError::invalid(
             "n_groups",
             "without codes there is exactly one group",
         ));
     }
-    let map = |r: std::ops::Range<usize>| -> (Vec<SliceCoMoments<K>>, Vec<u64>) {
+    // Per block range: the statistics, the negative counts, and the largest out-of-range code
+    // (each sub-block's codes are checked while in cache; a bad sub-block is not reduced).
+    type Part<const K: usize> = (Vec<SliceCoMoments<K>>, Vec<u64>, Option<i64>);
+    let map = |r: std::ops::Range<usize>| -> Part<K> {
         let mut acc = vec![SliceCoMoments::<K>::default(); n_groups];
         let mut negative = vec![0u64; nonnegative.len()];
+        let mut bad_code = None;
         // Each group's mean in the previous block of this range: the shift of its next one-pass
         // reduction (in a range's first block, the group's first row).
         let mut shifts = vec![None; n_groups];
         let mut start = r.start;
         while start < r.end {
             let end = (start + INNER_BLOCK).min(r.end);
+            if let Some(bad) = codes.and_then(|g| out_of_range(&g[start..end], n_groups)) {
+                bad_code = bad_code.max(Some(bad));
+                start = end;
+                continue;
+            }
             let block: [&[f64]; K] = std::array::from_fn(|a| &cols[a][start..end]);
             for (count, &k) in negative.iter_mut().zip(nonnegative) {
                 *count += block[k].iter().map(|&v| u64::from(v < 0.0)).sum::<u64>();
@@ -327,19 +330,24 @@ pub fn grouped_comoments_counting<const K: usize, C: Code>(
             }
             start = end;
         }
-        (acc, negative)
+        (acc, negative, bad_code)
     };
-    type Part<const K: usize> = (Vec<SliceCoMoments<K>>, Vec<u64>);
-    let merge = |(a, na): Part<K>, (b, nb): Part<K>| {
+    let merge = |(a, na, ba): Part<K>, (b, nb, bb): Part<K>| {
         let stats = a.into_iter().zip(b).map(|(x, y)| x.merge(y)).collect();
-        (stats, na.iter().zip(&nb).map(|(x, y)| x + y).collect())
-    };
-    Ok(reduce_blocks(len, map, merge)?.unwrap_or_else(|| {
         (
+            stats,
+            na.iter().zip(&nb).map(|(x, y)| x + y).collect(),
+            ba.max(bb),
+        )
+    };
+    match reduce_blocks(len, map, merge)? {
+        Some((_, _, Some(bad))) => Err(out_of_range_error(bad, n_groups)),
+        Some((stats, negative, None)) => Ok((stats, negative)),
+        None => Ok((
             vec![SliceCoMoments::default(); n_groups],
             vec![0; nonnegative.len()],
-        )
-    }))
+        )),
+    }
 }
 
 /// Co-moments of an all-finite block by the corrected two-pass algorithm, in two fused,
@@ -1370,6 +1378,30 @@ mod tests {
         }
         let err = grouped_comoments_counting(&[&x, &y], &["x", "y"], None::<&[i8]>, 1, &[2]);
         assert_eq!(err.unwrap_err().arg(), "nonnegative");
+    }
+
+    #[test]
+    fn a_code_out_of_range_in_any_block_is_an_error() {
+        // Checked sub-block by sub-block: a bad code only near the end still fails the call, with
+        // the largest bad code named; the binary tallies check the same way.
+        let n = 200_000usize;
+        let x: Vec<f64> = (0..n).map(|i| i as f64).collect();
+        let mut g: Vec<i16> = (0..n).map(|i| (i % 2) as i16).collect();
+        g[n - 3] = 4;
+        g[70_000] = 3;
+        let err = grouped_comoments_of(&[&x[..]], &["x"], Some(&g[..]), 2).unwrap_err();
+        assert_eq!(err.arg(), "codes");
+        assert!(err
+            .to_string()
+            .contains("group code 4 is out of range for 2 groups"));
+        let ones = vec![1.0; n];
+        let err = crate::proportions::binary_counts_of(&ones, Some(&g[..]), 2).unwrap_err();
+        assert!(err
+            .to_string()
+            .contains("group code 4 is out of range for 2 groups"));
+        g[n - 3] = 1;
+        g[70_000] = -1;
+        assert!(grouped_comoments_of(&[&x[..]], &["x"], Some(&g[..]), 2).is_ok());
     }
 
     #[test]

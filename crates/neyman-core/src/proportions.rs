@@ -7,7 +7,7 @@
 //! `[d - sqrt((p_t - l_t)^2 + (u_c - p_c)^2), d + sqrt((u_t - p_t)^2 + (p_c - l_c)^2)]`.
 //! Relative lift `p_t / p_c - 1` by the delta method or Fieller with binomial variances.
 
-use crate::codes::{out_of_range, Code};
+use crate::codes::{out_of_range, out_of_range_error, Code};
 use crate::comoments::weights;
 use crate::error::{NeymanError, Result};
 use crate::inference::{compare, Alternative, Comparison, Options, Reference};
@@ -169,20 +169,22 @@ pub fn binary_counts_of<C: Code>(
                 other_len: xs.len(),
             });
         }
-        if let Some(bad) = out_of_range(g, n_groups) {
-            return Err(NeymanError::invalid(
-                "codes",
-                format!("group code {bad} is out of range for {n_groups} groups"),
-            ));
-        }
     }
-    let map = |r: std::ops::Range<usize>| -> Vec<BinaryCounts> {
+    // Per block range: the tallies and the largest out-of-range code (each sub-block's codes are
+    // checked while in cache; a bad sub-block is not tallied).
+    let map = |r: std::ops::Range<usize>| -> (Vec<BinaryCounts>, Option<i64>) {
         let mut acc = vec![BinaryCounts::default(); n_groups];
+        let mut bad_code = None;
         let mut start = r.start;
         while start < r.end {
             let end = (start + INNER_BLOCK).min(r.end);
             let xb = &xs[start..end];
             let gb = codes.map(|g| &g[start..end]);
+            if let Some(bad) = gb.and_then(|g| out_of_range(g, n_groups)) {
+                bad_code = bad_code.max(Some(bad));
+                start = end;
+                continue;
+            }
             let fast = if n_groups <= 8 {
                 binary_block_dispatch(xb, gb, n_groups)
             } else {
@@ -194,13 +196,18 @@ pub fn binary_counts_of<C: Code>(
             }
             start = end;
         }
-        acc
+        (acc, bad_code)
     };
-    let merge = |a: Vec<BinaryCounts>, b: Vec<BinaryCounts>| {
-        a.into_iter().zip(b).map(|(x, y)| x.add(y)).collect()
+    type Part = (Vec<BinaryCounts>, Option<i64>);
+    let merge = |(a, ba): Part, (b, bb): Part| {
+        let tallies = a.into_iter().zip(b).map(|(x, y)| x.add(y)).collect();
+        (tallies, ba.max(bb))
     };
-    Ok(reduce_blocks(xs.len(), map, merge)?
-        .unwrap_or_else(|| vec![BinaryCounts::default(); n_groups]))
+    match reduce_blocks(xs.len(), map, merge)? {
+        Some((_, Some(bad))) => Err(out_of_range_error(bad, n_groups)),
+        Some((tallies, None)) => Ok(tallies),
+        None => Ok(vec![BinaryCounts::default(); n_groups]),
+    }
 }
 
 /// Per-group tallies of a block, one row at a time (any values, any number of groups).
