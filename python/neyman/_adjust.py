@@ -16,16 +16,18 @@ import numpy.typing as npt
 from neyman import _neyman
 from neyman._convert import (
     VariantCodes,
-    check_choice,
-    check_count,
-    check_finite,
-    check_options,
     frame_column,
     variant_codes,
 )
 from neyman._engine import NAN_FIELDS as _FIELDS
 from neyman._engine import Options, plural
 from neyman._results import AnalysisResult, TestResult
+from neyman._validate import (
+    check_choice,
+    check_count,
+    check_finite,
+    check_options,
+)
 from neyman.errors import InputError, InputTypeError, NeymanError
 
 __all__ = ["RegressionStats", "regression_adjust"]

@@ -14,10 +14,6 @@ from typing import Any, overload
 from neyman import _neyman
 from neyman._convert import (
     as_float_array,
-    check_choice,
-    check_count,
-    check_finite,
-    check_options,
     frame_column,
     is_frame,
     variant_codes,
@@ -31,6 +27,12 @@ from neyman._engine import (
     grouped_arm_stats,
 )
 from neyman._results import AnalysisResult, TestResult
+from neyman._validate import (
+    check_choice,
+    check_count,
+    check_finite,
+    check_options,
+)
 from neyman.errors import InputError, InputTypeError, LengthMismatchError
 
 __all__ = [

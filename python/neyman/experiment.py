@@ -24,15 +24,17 @@ import narwhals.stable.v2 as nw
 from neyman import _neyman
 from neyman._adjust import _as_list, adjusted_results, check_adjust_options
 from neyman._convert import (
-    check_choice,
-    check_options,
-    check_unit_interval,
     frame_column,
     resolve_planned_split,
     variant_codes,
 )
 from neyman._engine import Kind, Options, compare_arms, grouped_arm_stats
 from neyman._results import AnalysisResult, SRMResult
+from neyman._validate import (
+    check_choice,
+    check_options,
+    check_unit_interval,
+)
 from neyman.errors import InputError, InputTypeError
 
 __all__ = ["Experiment", "Mean", "Proportion", "Ratio", "srm"]

@@ -36,7 +36,7 @@ import scipy.stats
 
 RTOL = 1e-9
 RTOL_P = 1e-8
-DATA = Path(__file__).resolve().parents[1] / "data" / "example_experiment.parquet"
+DATA = Path(__file__).resolve().parents[2] / "data" / "example_experiment.parquet"
 
 
 def reference(observed: list[int], weights: list[float] | None) -> tuple[Any, np.ndarray]:

@@ -55,11 +55,12 @@ import numpy as np
 import pandas as pd
 import polars as pl
 import pytest
-from _helpers import FLOAT_FIELDS
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "example_experiment.parquet"
+from tests.conftest import FLOAT_FIELDS
+
+DATA = Path(__file__).resolve().parents[2] / "data" / "example_experiment.parquet"
 BLOCK = 65536
 
 SETTINGS = settings(

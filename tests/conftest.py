@@ -1,4 +1,10 @@
-"""Helpers shared by the test modules: exact-exception checks and result comparisons."""
+"""Shared helpers of the test suite (exact-exception checks, result comparisons), imported by the
+test modules as `from tests.conftest import ...`.
+
+Folders by kind: `reference/` (against independent implementations), `calibration/` (seeded
+simulations of the statistical promise, marked `slow`), `properties/` (invariances, hypothesis),
+`validation/` (bad input raises the documented exception). One file per capability.
+"""
 
 from __future__ import annotations
 

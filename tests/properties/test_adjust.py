@@ -55,9 +55,10 @@ import neyman
 import numpy as np
 import pandas as pd
 import pytest
-from _helpers import ADJUSTED_FLOAT_FIELDS as FLOAT_FIELDS
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+
+from tests.conftest import ADJUSTED_FLOAT_FIELDS as FLOAT_FIELDS
 
 BLOCK = 65536
 

@@ -57,9 +57,10 @@ import polars.testing
 import pyarrow as pa
 import pytest
 import scipy.stats
-from _helpers import FLOAT_FIELDS, assert_close_results
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "example_experiment.parquet"
+from tests.conftest import FLOAT_FIELDS, assert_close_results
+
+DATA = Path(__file__).resolve().parents[2] / "data" / "example_experiment.parquet"
 
 # The result fields documented in DESIGN.md section 3 (TestResult may carry more).
 FIELDS = [

@@ -94,8 +94,9 @@ import scipy.stats
 import statsmodels.api as sm
 import statsmodels.formula.api as smf
 import tea_tasting as tt
-from _helpers import ADJUSTED_FLOAT_FIELDS
 from statsmodels.regression.linear_model import RegressionResultsWrapper
+
+from tests.conftest import ADJUSTED_FLOAT_FIELDS
 
 RTOL = 1e-9
 RTOL_P = 1e-8

@@ -76,6 +76,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
+# Seeded simulations: long-running, selected out by `-m "not slow"` for quick local loops.
+pytestmark = pytest.mark.slow
+
 ALPHA = 0.05
 REPS = 4000  # replications per scenario; SE at p = 0.05 is 0.00345, the band +-0.0138
 CHUNK = 500  # rows drawn at a time (keeps memory at tens of MB)

@@ -104,6 +104,9 @@ import polars as pl
 import pytest
 from scipy import special
 
+# Seeded simulations: long-running, selected out by `-m "not slow"` for quick local loops.
+pytestmark = pytest.mark.slow
+
 ALPHA = 0.05
 LEVEL = 0.95
 REPS = 4000  # array scenarios (CUPED): SE 0.00345 at p = 0.05 or 0.95, band +-0.0138

@@ -37,7 +37,6 @@ import polars as pl
 import pyarrow as pa
 import pytest
 import scipy.stats
-from _helpers import NAN_FIELDS, assert_close_results, check_raises, first
 from neyman import (
     InputError,
     InputTypeError,
@@ -46,6 +45,8 @@ from neyman import (
     NeymanError,
     ZeroVarianceError,
 )
+
+from tests.conftest import NAN_FIELDS, assert_close_results, check_raises, first
 
 # --------------------------------------------------------------------------------------------
 # Helpers

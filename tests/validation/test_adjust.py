@@ -43,9 +43,6 @@ import numpy as np
 import pandas as pd
 import polars as pl
 import pytest
-from _helpers import ADJUSTED_FLOAT_FIELDS as FLOAT_FIELDS
-from _helpers import NAN_FIELDS, check_raises, check_raises_one_of, first
-from _helpers import assert_close_results as _assert_close
 from neyman import (
     InputError,
     InputTypeError,
@@ -53,6 +50,10 @@ from neyman import (
     LengthMismatchError,
     ZeroVarianceError,
 )
+
+from tests.conftest import ADJUSTED_FLOAT_FIELDS as FLOAT_FIELDS
+from tests.conftest import NAN_FIELDS, check_raises, check_raises_one_of, first
+from tests.conftest import assert_close_results as _assert_close
 
 
 def assert_close_results(r1: neyman.TestResult, r2: neyman.TestResult, rtol: float) -> None:
