@@ -2,33 +2,35 @@
 
 Functions for arrays (``ttest``, ``ztest``, ``proportions``, ``ratio``, ``cuped``, ``srm``) and an
 experiment-level API for frames (``Experiment`` with ``Mean``, ``Proportion``, ``Ratio``). Every
-estimator is built on mergeable sufficient statistics computed in one parallel pass.
+estimator is built on mergeable sufficient statistics (``MeanStats``, ``ProportionStats``, ...):
+frozen objects backed by the Rust core's structs, filled in one parallel pass, that merge across
+chunks and processes and pickle.
 """
 
-from neyman._adjust import RegressionStats, regression_adjust
+from neyman._adjust import regression_adjust
 from neyman._config import get_num_threads, set_num_threads
-from neyman._functions import (
+from neyman._results import AnalysisResult, SRMResult, TestResult
+from neyman._stats import (
     CupedStats,
     MeanStats,
     ProportionStats,
     RatioCupedStats,
     RatioStats,
-    cuped,
-    proportions,
-    ratio,
-    ttest,
-    ztest,
+    RegressionStats,
+    merge_arms,
 )
-from neyman._results import AnalysisResult, SRMResult, TestResult
+from neyman.comparisons import cuped, proportions, ratio, ttest, ztest
 from neyman.errors import (
     InputError,
     InputTypeError,
     InsufficientDataError,
     LengthMismatchError,
     NeymanError,
+    PrecisionLossError,
     ZeroVarianceError,
 )
-from neyman.experiment import Experiment, Mean, Proportion, Ratio, srm
+from neyman.experiment import Experiment, srm
+from neyman.metrics import Mean, Metric, Proportion, Ratio
 
 __version__ = "0.1.0"
 
@@ -42,7 +44,9 @@ __all__ = [
     "LengthMismatchError",
     "Mean",
     "MeanStats",
+    "Metric",
     "NeymanError",
+    "PrecisionLossError",
     "Proportion",
     "ProportionStats",
     "Ratio",
@@ -55,6 +59,7 @@ __all__ = [
     "__version__",
     "cuped",
     "get_num_threads",
+    "merge_arms",
     "proportions",
     "ratio",
     "regression_adjust",

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import narwhals.stable.v2 as nw
@@ -22,84 +21,16 @@ from neyman._convert import (
 from neyman._engine import NAN_FIELDS as _FIELDS
 from neyman._engine import Options, plural
 from neyman._results import AnalysisResult, TestResult
+from neyman._stats import RegressionStats
 from neyman._validate import (
     check_choice,
-    check_count,
-    check_finite,
-    check_options,
 )
 from neyman.errors import InputError, InputTypeError, NeymanError
 
-__all__ = ["RegressionStats", "regression_adjust"]
+__all__ = ["regression_adjust"]
 
 COV_TYPES = ("HC0", "HC1", "HC2")
 MISSING = ("nan_policy", "indicator")
-
-
-@dataclass(frozen=True)
-class RegressionStats:
-    """Pre-aggregated sums of one arm for regression adjustment, e.g. from SQL.
-
-    Parameters
-    ----------
-    n : int
-        Units.
-    sum_y, sum_y_sq : float
-        ``SUM(y)`` and ``SUM(y * y)``.
-    sum_x : sequence of float
-        ``SUM(x_j)`` for each covariate.
-    sum_xy : sequence of float
-        ``SUM(y * x_j)``.
-    sum_xx : sequence of sequences of float
-        ``SUM(x_i * x_j)`` (symmetric, k x k).
-    covariates : sequence of str
-        Covariate names, in the order of the sums.
-
-    Examples
-    --------
-    >>> import numpy as np, neyman
-    >>> rng = np.random.default_rng(8)
-    >>> def sums(y, x):
-    ...     return neyman.RegressionStats(len(y), y.sum(), (y * y).sum(), [x.sum()],
-    ...                                   [(x * y).sum()], [[(x * x).sum()]], ["x"])
-    >>> x_c, x_t = rng.normal(0, 1, 3000), rng.normal(0, 1, 3000)
-    >>> y_c, y_t = x_c + rng.normal(0, 1, 3000), x_t + 0.1 + rng.normal(0, 1, 3000)
-    >>> res = neyman.regression_adjust({"c": sums(y_c, x_c), "t": sums(y_t, x_t)}, control="c")
-    >>> round(res[0].effect, 3), round(res[0].variance_ratio, 2)
-    (0.101, 0.5)
-    """
-
-    n: int
-    sum_y: float
-    sum_y_sq: float
-    sum_x: tuple[float, ...]
-    sum_xy: tuple[float, ...]
-    sum_xx: tuple[tuple[float, ...], ...]
-    covariates: tuple[str, ...]
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "n", check_count("n", self.n))
-        object.__setattr__(self, "sum_y", check_finite("sum_y", self.sum_y))
-        object.__setattr__(
-            self, "sum_y_sq", check_finite("sum_y_sq", self.sum_y_sq, nonnegative=True)
-        )
-        names = tuple(_as_list("covariates", list(self.covariates)))
-        k = len(names)
-        if k == 0:
-            raise InputError("covariates: at least one covariate is needed")
-        vectors = {}
-        for field_name in ("sum_x", "sum_xy"):
-            values = tuple(check_finite(field_name, v) for v in getattr(self, field_name))
-            if len(values) != k:
-                raise InputError(f"{field_name} has {len(values)} values for {k} covariates")
-            vectors[field_name] = values
-        rows = tuple(tuple(check_finite("sum_xx", v) for v in row) for row in self.sum_xx)
-        if len(rows) != k or any(len(r) != k for r in rows):
-            raise InputError(f"sum_xx must be a {k} x {k} matrix")
-        object.__setattr__(self, "covariates", names)
-        object.__setattr__(self, "sum_x", vectors["sum_x"])
-        object.__setattr__(self, "sum_xy", vectors["sum_xy"])
-        object.__setattr__(self, "sum_xx", rows)
 
 
 def _from_stats(stats: Mapping[Any, Any], control: Any, opts: Options) -> AnalysisResult:
@@ -112,14 +43,8 @@ def _from_stats(stats: Mapping[Any, Any], control: Any, opts: Options) -> Analys
     names = stats[control].covariates
     if any(stats[k].covariates != names for k in labels):
         raise InputError("every arm's RegressionStats must have the same covariates")
-    arms = [
-        (s.n, s.sum_y, s.sum_y_sq, list(s.sum_x), list(s.sum_xy), [list(r) for r in s.sum_xx])
-        for s in (stats[k] for k in labels)
-    ]
     str_labels = [str(k) for k in labels]
-    out = _neyman.regression_from_sums(
-        arms, str_labels, list(names), opts.alternative, opts.confidence_level, opts.relative_ci
-    )
+    out = _neyman.regression_from_stats([stats[k] for k in labels], str_labels, opts.core())
     return AnalysisResult(
         tuple(_results_from(out, "y", str_labels, list(names), opts, "lin-classical"))
     )
@@ -235,11 +160,8 @@ def adjusted_results(
             cats,
             codes.codes.astype(np.int32, copy=False),
             labels,
-            interaction,
-            cov_type,
-            opts.alternative,
-            opts.confidence_level,
-            opts.relative_ci,
+            (interaction, cov_type),
+            opts.core(),
         )
     except NeymanError as exc:
         raise type(exc)(f"metric {label!r}: {exc}") from None
@@ -373,7 +295,7 @@ def regression_adjust(
     >>> round(res[0].effect, 3), round(res[0].variance_ratio, 2)
     (0.13, 0.4)
     """
-    opts = Options(*check_options(alternative, confidence_level, relative_ci, nan_policy))
+    opts = Options.checked(alternative, confidence_level, relative_ci, nan_policy)
     check_adjust_options(cov_type, interaction, missing_covariate)
     if isinstance(data, Mapping):
         if metric is not None or variant is not None or covariates is not None or categorical:

@@ -1,24 +1,24 @@
-"""The one path every comparison takes: per-arm sufficient statistics, then a finalize per
-treatment arm against the control, wrapped in result objects.
+"""The one path every comparison takes: per-arm statistics, then a finalize of each treatment arm
+against the control, wrapped in result objects.
 
-Per-arm statistics come from a Rust kernel over arrays (one arm at a time, or all arms at once by
-variant codes) or from pre-aggregated statistics; whichever way, the same finalize runs. Python here
-only applies ``nan_policy``, names arms in messages and shapes results.
+Statistics come from an estimator's scan over rows (one pass in Rust, all arms at once) or are given
+(pre-aggregated, merged from chunks); whichever way, the same finalize runs. ``nan_policy`` and the
+size rules are applied here, in one place, for every estimator. Python only names arms in messages
+and shapes results; an estimator (``_estimators.py``) says which kernel and which finalize it uses.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Protocol
 
-from neyman import _neyman
-from neyman._convert import FloatArray, VariantCodes
 from neyman._results import TestResult
+from neyman._validate import check_options
 from neyman.errors import InputError, InsufficientDataError, NeymanError
-
-Kind = Literal["mean", "proportion", "ratio", "cuped", "ratio_cuped"]
 
 # The floating-point fields of a comparison; all NaN under nan_policy='propagate'.
 NAN_FIELDS = (
@@ -37,101 +37,36 @@ NAN_FIELDS = (
     "df",
 )
 
-METHOD_NAMES = {
-    "welch": "welch",
-    "student": "student",
-    "z": "z",
-    "wald": "proportions-z",
-    "newcombe": "proportions-z",
-    "delta": "ratio-delta",
-    "cuped-welch": "cuped-welch",
-    "cuped-z": "cuped-z",
-    "ratio-cuped": "ratio-cuped",
-}
-
-# Kinds whose statistics are co-moments `(n, means, comoment matrix)`.
-COMOMENT_KINDS = ("ratio", "cuped", "ratio_cuped")
-
-
-@dataclass(frozen=True)
-class ArmStats:
-    """Sufficient statistics of one arm, with the rows that were NaN, infinite or invalid.
-
-    ``values`` is ``(n, mean, m2)`` for means, ``(successes, trials)`` for proportions, and
-    ``(n, means, comoments)`` for ratios and adjusted metrics (co-moments of the columns).
-    """
-
-    values: tuple[Any, ...]
-    n: int
-    n_nan: int = 0
-    n_inf: int = 0
-    n_invalid: int = 0
-
 
 @dataclass(frozen=True)
 class Options:
+    """The options of every comparison, checked."""
+
     alternative: str
     confidence_level: float
     relative_ci: str
     nan_policy: str
 
+    @classmethod
+    def checked(
+        cls, alternative: Any, confidence_level: Any, relative_ci: Any, nan_policy: Any
+    ) -> Options:
+        return cls(*check_options(alternative, confidence_level, relative_ci, nan_policy))
 
-def arm_stats_from_arrays(
-    kind: Kind, columns: Sequence[FloatArray], names: Sequence[str]
-) -> ArmStats:
-    """Statistics of one arm's arrays (one pass in Rust)."""
-    return grouped_arm_stats(kind, columns, names, None)[0]
+    def core(self) -> tuple[str, float, str]:
+        """What the compiled finalizers take."""
+        return (self.alternative, self.confidence_level, self.relative_ci)
 
 
-def grouped_arm_stats(
-    kind: Kind,
-    columns: Sequence[FloatArray],
-    names: Sequence[str],
-    codes: VariantCodes | None,
-) -> list[ArmStats]:
-    """Statistics of every arm in one pass over ``columns`` grouped by variant ``codes``."""
-    n_groups = codes.n_groups if codes is not None else 1
-    code_arr = codes.codes if codes is not None else None
-    if kind == "mean":
-        (x,) = columns
-        if code_arr is None:
-            rows = [_neyman.moments(x)]
-        else:
-            rows = _neyman.grouped_moments(x, code_arr, n_groups)
-        return [
-            ArmStats((n, mean, m2), n=n + n_nan, n_nan=n_nan, n_inf=n_inf)
-            for n, mean, m2, n_nan, n_inf in rows
-        ]
-    if kind == "proportion":
-        (x,) = columns
-        counts = _neyman.grouped_binary_counts(x, code_arr, n_groups)
-        return [
-            ArmStats(
-                (float(s), t), n=t + n_nan + n_inf + bad, n_nan=n_nan, n_inf=n_inf, n_invalid=bad
-            )
-            for t, s, n_nan, n_inf, bad in counts
-        ]
-    # A ratio metric's denominators (columns 1 and, with covariates, 3) must not be negative: the
-    # kernel counts values below zero while it reads them.
-    dens = {"ratio": [1], "ratio_cuped": [1, 3]}.get(kind, [])
-    co_rows, negatives = _neyman.grouped_comoments(
-        list(columns), code_arr, n_groups, list(names), dens
-    )
-    for k, n_negative in zip(dens, negatives, strict=True):
-        if n_negative:
-            raise InputError(
-                f"{names[k]} has {n_negative} negative values; a ratio metric's denominator "
-                "(impressions, sessions, ...) cannot be negative"
-            )
-    return [
-        ArmStats(
-            (n, tuple(means), tuple(tuple(r) for r in c)),
-            n=n + n_nan + n_inf,
-            n_nan=n_nan,
-            n_inf=n_inf,
-        )
-        for n, means, c, n_nan, n_inf in co_rows
-    ]
+class Estimator(Protocol):
+    """What the engine needs of an estimator: the statistic it finalizes, how, and its result."""
+
+    @property
+    def stats_type(self) -> type: ...
+
+    def finalize(self, control: Any, treatment: Any, opts: Options) -> dict[str, Any]: ...
+
+    def result(self, values: dict[str, Any], common: dict[str, Any]) -> TestResult: ...
 
 
 def plural(n: int, noun: str) -> str:
@@ -139,139 +74,129 @@ def plural(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
-def _check_arm(kind: Kind, arm: str, s: ArmStats, nan_policy: str) -> bool:
+def arm_names(metric: str, labels: Sequence[Any]) -> list[str]:
+    """How arms of a frame are named in messages."""
+    return [f"arm {lab!r} of metric {metric!r}" for lab in labels]
+
+
+def raise_counted(names: Sequence[str], counts: Sequence[int], what: str, verb: str = "") -> None:
+    """An error for the first arm with a non-zero count (infinite values, values not 0/1, ...)."""
+    for name, n in zip(names, counts, strict=False):
+        if n:
+            raise InputError(f"{name} has {plural(int(n), what)}{verb}")
+
+
+def check_two_arms(labels: Sequence[Any], variant: str, control: Any) -> None:
+    """A comparison needs the control and at least one treatment arm in the data."""
+    if len(labels) < 2:
+        raise InsufficientDataError(
+            f"variant column {variant!r} holds only the control arm {control!r}; at least one "
+            "treatment arm is needed"
+        )
+
+
+def _check_arm(arm: str, s: Any, nan_policy: str, describe_nan: Callable[[], str] | None) -> bool:
     """Apply ``nan_policy`` and the size rules; True when the result must propagate NaN."""
-    if s.n_invalid:
-        raise InputError(f"{arm} has {plural(s.n_invalid, 'value')} that are neither 0 nor 1")
-    if s.n_inf:
-        raise InputError(f"{arm} has {plural(s.n_inf, 'infinite value')}")
     if s.n_nan:
         if nan_policy == "raise":
-            raise InputError(f"{arm} has {plural(s.n_nan, 'NaN value')} (nan_policy='raise')")
+            what = describe_nan() if describe_nan is not None else plural(s.n_nan, "NaN value")
+            raise InputError(f"{arm} has {what} (nan_policy='raise')")
         if nan_policy == "propagate":
             return True
-    used = _used(kind, s, False)
-    needed = 2
-    if used < needed:
-        word = "observation" if used == 1 else "observations"
+    if s.n < 2:
+        word = "observation" if s.n == 1 else "observations"
         extra = " after omitting NaN" if s.n_nan else ""
-        raise InsufficientDataError(f"{arm} has {used} {word}{extra}; at least {needed} are needed")
+        raise InsufficientDataError(f"{arm} has {s.n} {word}{extra}; at least 2 are needed")
     return False
 
 
-def finalize(
-    kind: Kind,
-    method: str,
-    control: ArmStats,
-    treatment: ArmStats,
+def _common(metric: str, control: Any, treatment: Any, opts: Options) -> dict[str, Any]:
+    return {
+        "metric": metric,
+        "control": str(control),
+        "treatment": str(treatment),
+        "alternative": opts.alternative,
+        "confidence_level": opts.confidence_level,
+        "relative_ci": opts.relative_ci,
+    }
+
+
+def _rename_arms(exc: NeymanError, names: tuple[str, str]) -> NeymanError:
+    """The core names the arms 'control' and 'treatment'; say which arms of the data they are."""
+    msg = str(exc)
+    for core_name, name in zip(("control", "treatment"), names, strict=True):
+        if msg.startswith(f"{core_name}:") or msg.startswith(f"{core_name} "):
+            return type(exc)(f"{name}{msg[len(core_name) :]}")
+    return type(exc)(f"{names[0]} vs {names[1]}: {msg}")
+
+
+def compare_pair(
+    est: Estimator,
+    metric: str,
+    labels: tuple[Any, Any],
+    stats: tuple[Any, Any],
     opts: Options,
-) -> dict[str, Any]:
-    """Call the Rust finalize for one comparison."""
-    if kind == "mean":
-        c, t = control.values, treatment.values
-        return _neyman.mean_test(
-            (int(c[0]), c[1], c[2]),
-            (int(t[0]), t[1], t[2]),
-            method,
-            opts.alternative,
-            opts.confidence_level,
-            opts.relative_ci,
-        )
-    if kind == "proportion":
-        c, t = control.values, treatment.values
-        return _neyman.proportion_test(
-            (c[0], int(c[1])),
-            (t[0], int(t[1])),
-            method,
-            opts.alternative,
-            opts.confidence_level,
-            opts.relative_ci,
-        )
-    c, t = control.values, treatment.values
-    if kind == "ratio":
-        return _neyman.ratio_test(
-            _ratio6(c),
-            _ratio6(t),
-            opts.alternative,
-            opts.confidence_level,
-            opts.relative_ci,
-        )
-    return _neyman.cuped_test(
-        "mean" if kind == "cuped" else "ratio",
-        _comoments_arg(c),
-        _comoments_arg(t),
-        "welch" if method == "cuped-welch" else "z",
-        opts.alternative,
-        opts.confidence_level,
-        opts.relative_ci,
+    names: tuple[str, str],
+    rename_errors: bool,
+    confidence_level: float | None = None,
+) -> TestResult:
+    """One treatment against the control: finalize (or NaN under 'propagate') and wrap.
+
+    ``confidence_level`` recomputes at another level (the results' ``confidence_interval``).
+    """
+    if confidence_level is not None:
+        opts = dataclasses.replace(opts, confidence_level=confidence_level)
+    control, treatment = stats
+    propagate = _check_arm(names[0], control, opts.nan_policy, None) | _check_arm(
+        names[1], treatment, opts.nan_policy, None
     )
-
-
-def _comoments_arg(v: tuple[Any, ...]) -> tuple[int, list[float], list[list[float]]]:
-    n, means, c = v
-    return int(n), list(means), [list(r) for r in c]
-
-
-def _ratio6(v: tuple[Any, ...]) -> tuple[int, float, float, float, float, float]:
-    n, (mx, my), ((cxx, cxy), (_, cyy)) = v
-    return int(n), mx, my, cxx, cyy, cxy
+    if propagate:
+        values: dict[str, Any] = dict.fromkeys(NAN_FIELDS, math.nan)
+    else:
+        try:
+            values = est.finalize(control, treatment, opts)
+        except NeymanError as exc:
+            if not rename_errors:
+                raise
+            raise _rename_arms(exc, names) from None
+    used = [s.n + s.n_nan if propagate else s.n for s in stats]
+    values["n_control"], values["n_treatment"] = used
+    common = _common(metric, labels[0], labels[1], opts)
+    refit = functools.partial(compare_pair, est, metric, labels, stats, opts, names, rename_errors)
+    return est.result(values, {**common, "_refit": refit})
 
 
 def compare_arms(
-    kind: Kind,
-    method: str,
+    est: Estimator,
     metric: str,
     labels: Sequence[Any],
-    stats: Sequence[ArmStats],
+    stats: Sequence[Any],
     opts: Options,
     *,
-    arm_names: Sequence[str] | None = None,
-    covariate: str | None = None,
+    names: Sequence[str] | None = None,
+    describe_nan: Callable[[int], str] | None = None,
 ) -> list[TestResult]:
-    """Each arm after the first against the first (the control)."""
-    names = (
-        list(arm_names)
-        if arm_names is not None
-        else [f"arm {lab!r} of metric {metric!r}" for lab in labels]
-    )
-    propagate_c = _check_arm(kind, names[0], stats[0], opts.nan_policy)
-    out = []
-    for k in range(1, len(stats)):
-        propagate_t = _check_arm(kind, names[k], stats[k], opts.nan_policy)
-        if propagate_c or propagate_t:
-            values: dict[str, Any] = dict.fromkeys(NAN_FIELDS, math.nan)
-        else:
-            try:
-                values = finalize(kind, method, stats[0], stats[k], opts)
-            except NeymanError as exc:
-                if arm_names is not None:
-                    raise
-                raise type(exc)(f"metric {metric!r}, arm {labels[k]!r}: {exc}") from None
-        values["n_control"] = _used(kind, stats[0], propagate_c)
-        values["n_treatment"] = _used(kind, stats[k], propagate_t)
-        common: dict[str, Any] = {
-            "metric": metric,
-            "control": str(labels[0]),
-            "treatment": str(labels[k]),
-            "alternative": opts.alternative,
-            "confidence_level": opts.confidence_level,
-            "relative_ci": opts.relative_ci,
-        }
-        if kind in ("cuped", "ratio_cuped"):
-            unadjusted = values.pop("unadjusted", None)
-            if unadjusted is None:  # propagated NaN
-                unadjusted = dict.fromkeys(NAN_FIELDS, math.nan)
-                values["theta"] = values["variance_ratio"] = math.nan
-            unadjusted["n_control"] = values["n_control"]
-            unadjusted["n_treatment"] = values["n_treatment"]
-            base = "ratio-delta" if kind == "ratio_cuped" else METHOD_NAMES[method.split("-")[1]]
-            values["unadjusted"] = TestResult(method=base, **common, **unadjusted)
-            values["covariate"] = covariate
-        out.append(TestResult(method=METHOD_NAMES[method], **common, **values))
-    return out
+    """Each arm after the first against the first (the control).
 
-
-def _used(kind: Kind, s: ArmStats, propagated: bool) -> int:
-    if propagated:
-        return s.n
-    return int(s.values[1]) if kind == "proportion" else int(s.values[0])
+    ``names`` are the arms' names in messages (default: ``arm 'b' of metric 'revenue'``);
+    ``describe_nan(k)`` says which columns of arm ``k`` hold the NaN values, for the message of
+    ``nan_policy='raise'``.
+    """
+    given_names = names is not None
+    shown = list(names) if names is not None else arm_names(metric, labels)
+    for k, s in enumerate(stats):
+        if s.n_nan and opts.nan_policy == "raise":
+            describe = functools.partial(describe_nan, k) if describe_nan is not None else None
+            _check_arm(shown[k], s, "raise", describe)
+    return [
+        compare_pair(
+            est,
+            metric,
+            (labels[0], labels[k]),
+            (stats[0], stats[k]),
+            opts,
+            (shown[0], shown[k]),
+            not given_names,
+        )
+        for k in range(1, len(stats))
+    ]

@@ -5,121 +5,237 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = [
+    "CupedStats",
+    "MeanStats",
+    "ProportionStats",
+    "RatioCupedStats",
+    "RatioStats",
+    "RegressionStats",
     "code_summary",
-    "comoments2_from_sums",
-    "comoments4_from_sums",
     "cuped_test",
     "floor_sum",
     "get_num_threads",
-    "grouped_binary_counts",
-    "grouped_comoments",
-    "grouped_moments",
     "mean_test",
-    "moments",
-    "moments_from_sums",
     "proportion_test",
+    "ratio_cuped_test",
     "ratio_test",
-    "regression_from_sums",
+    "regression_from_stats",
     "regression_test",
+    "scan_cuped",
+    "scan_mean",
+    "scan_proportion",
+    "scan_ratio",
+    "scan_ratio_cuped",
     "set_num_threads",
     "srm_test",
 ]
 
-_MomentsTuple = tuple[int, float, float, int, int]
 _Codes = (
     npt.NDArray[np.int8] | npt.NDArray[np.int16] | npt.NDArray[np.int32] | npt.NDArray[np.int64]
 )
-_Ratio6 = tuple[int, float, float, float, float, float]
+_F64 = npt.NDArray[np.float64]
+_Opts = tuple[str, float, str]
 
-def moments(x: npt.NDArray[np.float64]) -> _MomentsTuple: ...
-def grouped_moments(
-    x: npt.NDArray[np.float64], codes: _Codes, n_groups: int
-) -> list[_MomentsTuple]: ...
-def code_summary(codes: _Codes, limit: int) -> tuple[int, int, list[int] | None] | None: ...
-def moments_from_sums(n: int, sum: float, sum_sq: float) -> tuple[int, float, float]: ...
-def grouped_comoments(
-    cols: list[npt.NDArray[np.float64]],
+class MeanStats:
+    def __new__(cls, n: Any, mean: Any, m2: Any, n_nan: Any = None) -> MeanStats: ...
+    @classmethod
+    def from_sums(cls, n: Any, sum: Any, sum_sq: Any) -> MeanStats: ...
+    @classmethod
+    def from_mean_std(cls, n: Any, mean: Any, std: Any) -> MeanStats: ...
+    def merge(self, other: Any) -> MeanStats: ...
+    @property
+    def n(self) -> int: ...
+    @property
+    def mean(self) -> float: ...
+    @property
+    def m2(self) -> float: ...
+    @property
+    def n_nan(self) -> int: ...
+    @property
+    def variance(self) -> float: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def __reduce__(self) -> tuple[type[MeanStats], tuple[Any, ...]]: ...
+
+class ProportionStats:
+    def __new__(cls, successes: Any, trials: Any, n_nan: Any = None) -> ProportionStats: ...
+    @classmethod
+    def from_sums(cls, n: Any, sum: Any) -> ProportionStats: ...
+    def merge(self, other: Any) -> ProportionStats: ...
+    @property
+    def successes(self) -> int: ...
+    @property
+    def trials(self) -> int: ...
+    @property
+    def n(self) -> int: ...
+    @property
+    def n_nan(self) -> int: ...
+    @property
+    def proportion(self) -> float: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def __reduce__(self) -> tuple[type[ProportionStats], tuple[Any, ...]]: ...
+
+class RatioStats:
+    def __new__(
+        cls,
+        n: Any,
+        mean_num: Any,
+        mean_den: Any,
+        c_num_num: Any,
+        c_den_den: Any,
+        c_num_den: Any,
+        n_nan: Any = None,
+    ) -> RatioStats: ...
+    @classmethod
+    def from_sums(
+        cls,
+        n: Any,
+        sum_num: Any,
+        sum_den: Any,
+        sum_num_sq: Any,
+        sum_den_sq: Any,
+        sum_num_den: Any,
+    ) -> RatioStats: ...
+    def merge(self, other: Any) -> RatioStats: ...
+    @property
+    def n(self) -> int: ...
+    @property
+    def mean_num(self) -> float: ...
+    @property
+    def mean_den(self) -> float: ...
+    @property
+    def c_num_num(self) -> float: ...
+    @property
+    def c_den_den(self) -> float: ...
+    @property
+    def c_num_den(self) -> float: ...
+    @property
+    def n_nan(self) -> int: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def __reduce__(self) -> tuple[type[RatioStats], tuple[Any, ...]]: ...
+
+class CupedStats:
+    def __new__(
+        cls,
+        n: Any,
+        mean_y: Any,
+        mean_x: Any,
+        c_yy: Any,
+        c_xx: Any,
+        c_xy: Any,
+        n_nan: Any = None,
+    ) -> CupedStats: ...
+    @classmethod
+    def from_sums(
+        cls, n: Any, sum_y: Any, sum_x: Any, sum_y_sq: Any, sum_x_sq: Any, sum_xy: Any
+    ) -> CupedStats: ...
+    def merge(self, other: Any) -> CupedStats: ...
+    @property
+    def n(self) -> int: ...
+    @property
+    def mean_y(self) -> float: ...
+    @property
+    def mean_x(self) -> float: ...
+    @property
+    def c_yy(self) -> float: ...
+    @property
+    def c_xx(self) -> float: ...
+    @property
+    def c_xy(self) -> float: ...
+    @property
+    def n_nan(self) -> int: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def __reduce__(self) -> tuple[type[CupedStats], tuple[Any, ...]]: ...
+
+class RatioCupedStats:
+    def __new__(cls, n: Any, means: Any, comoments: Any, n_nan: Any = None) -> RatioCupedStats: ...
+    @classmethod
+    def from_sums(cls, n: Any, sums: Any, products: Any) -> RatioCupedStats: ...
+    def merge(self, other: Any) -> RatioCupedStats: ...
+    @property
+    def n(self) -> int: ...
+    @property
+    def means(self) -> tuple[float, float, float, float]: ...
+    @property
+    def comoments(self) -> list[list[float]]: ...
+    @property
+    def n_nan(self) -> int: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def __reduce__(self) -> tuple[type[RatioCupedStats], tuple[Any, ...]]: ...
+
+class RegressionStats:
+    def __new__(
+        cls,
+        n: Any,
+        sum_y: Any,
+        sum_y_sq: Any,
+        sum_x: Any,
+        sum_xy: Any,
+        sum_xx: Any,
+        covariates: Any,
+    ) -> RegressionStats: ...
+    def merge(self, other: Any) -> RegressionStats: ...
+    @property
+    def n(self) -> int: ...
+    @property
+    def sum_y(self) -> float: ...
+    @property
+    def sum_y_sq(self) -> float: ...
+    @property
+    def sum_x(self) -> list[float]: ...
+    @property
+    def sum_xy(self) -> list[float]: ...
+    @property
+    def sum_xx(self) -> list[list[float]]: ...
+    @property
+    def covariates(self) -> list[str]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def __reduce__(self) -> tuple[type[RegressionStats], tuple[Any, ...]]: ...
+
+def scan_mean(
+    x: _F64, codes: _Codes | None, n_groups: int
+) -> tuple[list[MeanStats], list[int]]: ...
+def scan_proportion(
+    x: _F64, codes: _Codes | None, n_groups: int
+) -> tuple[list[ProportionStats], list[int], list[int]]: ...
+def scan_ratio(
+    num: _F64, den: _F64, codes: _Codes | None, n_groups: int, names: tuple[str, str]
+) -> tuple[list[RatioStats], list[int], int]: ...
+def scan_cuped(
+    y: _F64, x: _F64, codes: _Codes | None, n_groups: int, names: tuple[str, str]
+) -> tuple[list[CupedStats], list[int]]: ...
+def scan_ratio_cuped(
+    cols: tuple[_F64, _F64, _F64, _F64],
     codes: _Codes | None,
     n_groups: int,
-    names: list[str],
-    nonnegative: list[int] = ...,
-) -> tuple[list[tuple[int, list[float], list[list[float]], int, int]], list[int]]: ...
-def comoments2_from_sums(
-    n: int,
-    sum_x: float,
-    sum_y: float,
-    sum_xx: float,
-    sum_yy: float,
-    sum_xy: float,
-    names: tuple[str, str, str] = ...,
-) -> _Ratio6: ...
-def comoments4_from_sums(
-    n: int,
-    sums: tuple[float, float, float, float],
-    products: tuple[
-        tuple[float, float, float, float],
-        tuple[float, float, float, float],
-        tuple[float, float, float, float],
-        tuple[float, float, float, float],
-    ],
     names: tuple[str, str, str, str],
-) -> tuple[int, list[float], list[list[float]]]: ...
-def grouped_binary_counts(
-    x: npt.NDArray[np.float64], codes: _Codes | None, n_groups: int
-) -> list[tuple[int, int, int, int, int]]: ...
+) -> tuple[list[RatioCupedStats], list[int], list[int]]: ...
 def mean_test(
-    control: tuple[int, float, float],
-    treatment: tuple[int, float, float],
-    test: str,
-    alternative: str,
-    confidence_level: float,
-    relative_ci: str,
-) -> dict[str, float]: ...
+    control: MeanStats, treatment: MeanStats, test: str, opts: _Opts
+) -> dict[str, Any]: ...
 def proportion_test(
-    control: tuple[float, int],
-    treatment: tuple[float, int],
-    ci_method: str,
-    alternative: str,
-    confidence_level: float,
-    relative_ci: str,
-) -> dict[str, float]: ...
-def ratio_test(
-    control: _Ratio6,
-    treatment: _Ratio6,
-    alternative: str,
-    confidence_level: float,
-    relative_ci: str,
-) -> dict[str, float]: ...
+    control: ProportionStats, treatment: ProportionStats, ci_method: str, opts: _Opts
+) -> dict[str, Any]: ...
+def ratio_test(control: RatioStats, treatment: RatioStats, opts: _Opts) -> dict[str, Any]: ...
 def cuped_test(
-    kind: str,
-    control: tuple[int, list[float], list[list[float]]],
-    treatment: tuple[int, list[float], list[list[float]]],
-    test: str,
-    alternative: str,
-    confidence_level: float,
-    relative_ci: str,
+    control: CupedStats, treatment: CupedStats, test: str, opts: _Opts
+) -> dict[str, Any]: ...
+def ratio_cuped_test(
+    control: RatioCupedStats, treatment: RatioCupedStats, opts: _Opts
 ) -> dict[str, Any]: ...
 def regression_test(
-    y: npt.NDArray[np.float64],
-    numeric: list[tuple[str, npt.NDArray[np.float64]]],
+    y: _F64,
+    numeric: list[tuple[str, _F64]],
     categorical: list[tuple[str, npt.NDArray[np.int32], list[str]]],
     arms: npt.NDArray[np.int32],
     arm_labels: list[str],
-    interacted: bool,
-    cov_type: str,
-    alternative: str,
-    confidence_level: float,
-    relative_ci: str,
+    model: tuple[bool, str],
+    opts: _Opts,
 ) -> dict[str, Any]: ...
-def regression_from_sums(
-    arms: list[tuple[int, float, float, list[float], list[float], list[list[float]]]],
-    arm_labels: list[str],
-    covariates: list[str],
-    alternative: str,
-    confidence_level: float,
-    relative_ci: str,
+def regression_from_stats(
+    arms: list[RegressionStats], arm_labels: list[str], opts: _Opts
 ) -> dict[str, Any]: ...
 def srm_test(observed: list[float], weights: list[float]) -> tuple[float, float, float]: ...
 def get_num_threads() -> int: ...
 def set_num_threads(n: int) -> None: ...
-def floor_sum(x: npt.NDArray[np.float64]) -> float: ...
+def code_summary(codes: _Codes, limit: int) -> tuple[int, int, list[int] | None] | None: ...
+def floor_sum(x: _F64) -> float: ...

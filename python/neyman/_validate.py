@@ -76,3 +76,10 @@ def check_options(
         check_choice("relative_ci", relative_ci, RELATIVE_CIS),
         check_choice("nan_policy", nan_policy, NAN_POLICIES),
     )
+
+
+def check_bool(name: str, value: object) -> bool:
+    """``True`` or ``False`` (numpy booleans too); a string such as ``"False"`` is refused."""
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    raise InputTypeError(f"{name} must be True or False, got {value!r}")

@@ -2,7 +2,8 @@
 
 Every exception derives from :class:`NeymanError`. Problems with the input also derive from
 :class:`ValueError` or :class:`TypeError`, so ordinary ``except ValueError`` clauses keep working.
-The Rust core maps its errors onto these classes by name.
+The compiled module raises these classes through typed handles (``src/errors.rs``), one arm per
+variant of the core's error.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ __all__ = [
     "InsufficientDataError",
     "LengthMismatchError",
     "NeymanError",
+    "PrecisionLossError",
     "ZeroVarianceError",
 ]
 
@@ -40,3 +42,9 @@ class ZeroVarianceError(InputError):
 
 class LengthMismatchError(InputError):
     """Inputs that must have the same length do not."""
+
+
+class PrecisionLossError(InputError):
+    """The input cannot be trusted to float64 precision: sums that cancel (``MeanStats.from_sums``
+    with a mean far larger than the spread), integers beyond 2**53, values whose squares overflow.
+    The message says what to pass instead (e.g. the centred form ``MeanStats(n, mean, m2)``)."""

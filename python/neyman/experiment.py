@@ -16,174 +16,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import narwhals.stable.v2 as nw
 
 from neyman import _neyman
-from neyman._adjust import _as_list, adjusted_results, check_adjust_options
-from neyman._convert import (
-    frame_column,
-    resolve_planned_split,
-    variant_codes,
-)
-from neyman._engine import Kind, Options, compare_arms, grouped_arm_stats
+from neyman._convert import VariantCodes, resolve_planned_split, variant_codes
+from neyman._engine import Options, check_two_arms
 from neyman._results import AnalysisResult, SRMResult
-from neyman._validate import (
-    check_choice,
-    check_options,
-    check_unit_interval,
-)
+from neyman._validate import check_unit_interval
 from neyman.errors import InputError, InputTypeError
+from neyman.metrics import Metric, check_metric
 
-__all__ = ["Experiment", "Mean", "Proportion", "Ratio", "srm"]
-
-
-@dataclass(frozen=True)
-class Mean:
-    """A metric compared by its mean per arm (Welch's t-test by default), optionally adjusted.
-
-    Parameters
-    ----------
-    column : str
-        Outcome column, one value per unit.
-    name : str, optional
-        Display name (default: the column).
-    test : {'welch', 'student', 'z'}, default 'welch'
-        Welch's t-test, Student's pooled t-test, or the z-test (CUPED: 'welch' or 'z').
-    covariate : str or list of str, optional
-        Pre-experiment column(s). One column: CUPED (see :func:`neyman.cuped`). A list (or with
-        ``categorical``/``strata``): regression adjustment (see :func:`neyman.regression_adjust`).
-        The unadjusted result is kept beside the adjusted one.
-    categorical : str or list of str, optional
-        Categorical covariates for regression adjustment (one-hot inside the kernel).
-    strata : str, optional
-        Post-stratify on this categorical column (Lin's estimator with one categorical covariate).
-    cov_type : {'HC2', 'HC1', 'HC0'}, default 'HC2'
-        Robust variance for regression adjustment.
-    interaction : bool, default True
-        Regression adjustment with treatment-by-covariate interactions (Lin) or additive.
-    missing_covariate : {'nan_policy', 'indicator'}, default 'nan_policy'
-        Regression adjustment: units with a NaN covariate follow ``nan_policy``, or are kept with
-        an indicator covariate (``'indicator'``).
-    """
-
-    column: str
-    name: str | None = None
-    test: str = "welch"
-    covariate: str | Sequence[str] | None = None
-    categorical: str | Sequence[str] | None = None
-    strata: str | None = None
-    cov_type: str = "HC2"
-    interaction: bool = True
-    missing_covariate: str = "nan_policy"
-
-    def _regression(self) -> bool:
-        check_adjust_options(self.cov_type, self.interaction, self.missing_covariate)
-        covariates = _as_list("covariate", self.covariate)
-        _as_list("categorical", self.categorical)
-        _as_list("strata", self.strata)
-        if isinstance(self.covariate, str) and len(covariates) != 1:
-            raise InputError("covariate must name one column")
-        return (
-            not (isinstance(self.covariate, str) or self.covariate is None)
-            or self.categorical is not None
-            or self.strata is not None
-            or self.missing_covariate != "nan_policy"
-        )
-
-    def _spec(self) -> tuple[Kind, str, list[str], list[str]]:
-        if isinstance(self.covariate, str) and not self._regression():
-            method = check_choice("test", self.test, ("welch", "z"))
-            return "cuped", f"cuped-{method}", [self.column, self.covariate], _COV_ARGS
-        method = check_choice("test", self.test, ("welch", "student", "z"))
-        return "mean", method, [self.column], ["Mean.column"]
-
-    @property
-    def label(self) -> str:
-        """Name shown in results."""
-        return self.name or self.column
-
-
-_COV_ARGS = ["column", "covariate"]
-
-
-@dataclass(frozen=True)
-class Proportion:
-    """A 0/1 metric compared by the pooled z-test for two proportions.
-
-    Parameters
-    ----------
-    column : str
-        0/1 (or boolean) outcome column.
-    name : str, optional
-        Display name.
-    ci_method : {'newcombe', 'wald'}, default 'newcombe'
-        Interval on the difference (unadjusted comparisons).
-    covariate : str, optional
-        A pre-experiment column: the difference of proportions is CUPED-adjusted (z reference,
-        unpooled variance), with the unadjusted result beside it.
-    """
-
-    column: str
-    name: str | None = None
-    ci_method: str = "newcombe"
-    covariate: str | None = None
-
-    def _spec(self) -> tuple[Kind, str, list[str], list[str]]:
-        method = check_choice("ci_method", self.ci_method, ("newcombe", "wald"))
-        if self.covariate is not None:
-            return "cuped", "cuped-z", [self.column, self.covariate], _COV_ARGS
-        return "proportion", method, [self.column], ["Proportion.column"]
-
-    @property
-    def label(self) -> str:
-        """Name shown in results."""
-        return self.name or self.column
-
-
-@dataclass(frozen=True)
-class Ratio:
-    """A ratio metric, ``sum(numerator) / sum(denominator)`` per arm, by the delta method.
-
-    Parameters
-    ----------
-    numerator, denominator : str
-        Columns with one value per randomisation unit (e.g. clicks and impressions per user).
-    name : str, optional
-        Display name (default ``"numerator/denominator"``).
-    numerator_covariate, denominator_covariate : str, optional
-        Pre-experiment numerator and denominator (give both): the ratio is CUPED-adjusted by the
-        pre-period ratio, as in tea-tasting and GrowthBook.
-    """
-
-    numerator: str
-    denominator: str
-    name: str | None = None
-    numerator_covariate: str | None = None
-    denominator_covariate: str | None = None
-
-    def _spec(self) -> tuple[Kind, str, list[str], list[str]]:
-        cols = [self.numerator, self.denominator]
-        args = ["numerator", "denominator"]
-        if (self.numerator_covariate is None) != (self.denominator_covariate is None):
-            raise InputError(
-                "Ratio: give both numerator_covariate and denominator_covariate, or neither"
-            )
-        if self.numerator_covariate is not None and self.denominator_covariate is not None:
-            cols += [self.numerator_covariate, self.denominator_covariate]
-            args += ["numerator_covariate", "denominator_covariate"]
-            return "ratio_cuped", "ratio-cuped", cols, args
-        return "ratio", "delta", cols, args
-
-    @property
-    def label(self) -> str:
-        """Name shown in results."""
-        return self.name or f"{self.numerator}/{self.denominator}"
-
-
-Metric = Mean | Proportion | Ratio
+__all__ = ["Experiment", "srm"]
 
 
 def srm(
@@ -252,6 +97,10 @@ def srm(
 class Experiment:
     """An experiment held in one data frame: one row per randomisation unit, a column of arms.
 
+    The frame is not copied: every call (:meth:`analyze`, :meth:`srm`) reads the arm column and the
+    metric columns as they are at that moment, so the arms, the SRM check and the effects of one
+    call always describe the same rows. Construction checks the arguments against the frame.
+
     Parameters
     ----------
     data : pandas, polars or pyarrow DataFrame
@@ -296,11 +145,11 @@ class Experiment:
                 f"data must be a pandas, polars or pyarrow data frame, got {type(data).__name__}"
             ) from None
         self._native = data
-        self._codes = variant_codes(data, variant, control)
         self.variant = variant
         self.control = control
-        self.arms: list[Any] = list(self._codes.labels)
-        self._weights = resolve_planned_split(planned_split, self.arms)
+        self._planned_split = planned_split
+        codes = self._codes()
+        resolve_planned_split(planned_split, list(codes.labels))
         self.srm_alpha = check_unit_interval("srm_alpha", srm_alpha)
         if unit is not None:
             if unit not in frame.columns:
@@ -313,11 +162,26 @@ class Experiment:
                 )
         self.unit = unit
 
+    def _codes(self) -> VariantCodes:
+        """The arms of the frame as it is now (control first), at least two of them."""
+        codes = variant_codes(self._native, self.variant, self.control)
+        check_two_arms(codes.labels, self.variant, self.control)
+        return codes
+
+    @property
+    def arms(self) -> list[Any]:
+        """Arm labels in the frame as it is now, control first."""
+        return list(self._codes().labels)
+
     def srm(self) -> SRMResult:
         """The sample-ratio-mismatch check of the arm sizes against ``planned_split``."""
-        counts = self._codes.counts()
-        observed = dict(zip(self.arms, counts, strict=True))
-        return srm(observed, dict(zip(self.arms, self._weights, strict=True)), alpha=self.srm_alpha)
+        return self._srm(self._codes())
+
+    def _srm(self, codes: VariantCodes) -> SRMResult:
+        arms = list(codes.labels)
+        weights = resolve_planned_split(self._planned_split, arms)
+        observed = dict(zip(arms, codes.counts(), strict=True))
+        return srm(observed, dict(zip(arms, weights, strict=True)), alpha=self.srm_alpha)
 
     def analyze(
         self,
@@ -328,6 +192,9 @@ class Experiment:
         nan_policy: str = "propagate",
     ) -> AnalysisResult:
         """Compare every treatment arm with the control on each metric.
+
+        Each metric is aggregated to per-arm statistics in one pass over the rows, then finalized
+        (see :class:`neyman.Metric`); regression adjustments fit on the rows.
 
         Parameters
         ----------
@@ -343,59 +210,13 @@ class Experiment:
         """
         if not metrics:
             raise InputError("pass at least one metric (neyman.Mean, Proportion or Ratio)")
-        opts = Options(*check_options(alternative, confidence_level, relative_ci, nan_policy))
+        opts = Options.checked(alternative, confidence_level, relative_ci, nan_policy)
+        checked = [check_metric(m) for m in metrics]
+        codes = self._codes()
         out = []
-        for m in metrics:
-            if not isinstance(m, Mean | Proportion | Ratio):
-                raise InputTypeError(
-                    f"metrics must be neyman.Mean, Proportion or Ratio, got {type(m).__name__}"
-                )
-            if isinstance(m, Mean) and m._regression():
-                covs = _as_list("covariate", m.covariate)
-                cats = _as_list("categorical", m.categorical) + _as_list("strata", m.strata)
-                out.extend(
-                    adjusted_results(
-                        self._native,
-                        self._codes,
-                        metric=m.column,
-                        label=m.label,
-                        covariates=covs,
-                        categorical=cats,
-                        interaction=m.interaction,
-                        cov_type=m.cov_type,
-                        missing=m.missing_covariate,
-                        opts=opts,
-                        method="post-stratified"
-                        if m.strata and not covs and not m.categorical
-                        else ("lin" if m.interaction else "ancova"),
-                    )
-                )
-                continue
-            kind, method, columns, args = m._spec()
-            arrays = [
-                frame_column(self._native, c, arg=a, allow_bool=isinstance(m, Proportion))
-                for c, a in zip(columns, args, strict=True)
-            ]
-            if isinstance(m, Proportion) and kind == "cuped":
-                _check_binary(m.column, arrays[0], self._codes)
-            stats = grouped_arm_stats(kind, arrays, columns, self._codes)
-            covariate = None
-            if kind == "cuped":
-                covariate = columns[1]
-            elif kind == "ratio_cuped":
-                covariate = f"{columns[2]}/{columns[3]}"
-            out.extend(
-                compare_arms(kind, method, m.label, self.arms, stats, opts, covariate=covariate)
-            )
-        return AnalysisResult(tuple(out), srm=self.srm())
+        for m in checked:
+            out.extend(m._analyze(self._native, codes, opts))
+        return AnalysisResult(tuple(out), srm=self._srm(codes))
 
     def __repr__(self) -> str:
         return f"Experiment(variant={self.variant!r}, control={self.control!r}, arms={self.arms!r})"
-
-
-def _check_binary(column: str, values: Any, codes: Any) -> None:
-    """A 0/1 outcome (NaN allowed; ``nan_policy`` handles it) for an adjusted proportion."""
-    counts = _neyman.grouped_binary_counts(values, codes.codes, codes.n_groups)
-    bad = sum(c[4] for c in counts)
-    if bad:
-        raise InputError(f"column {column!r} has {bad} values that are neither 0 nor 1")

@@ -1,372 +1,50 @@
-"""The array- and frame-level functions: ``ttest``, ``ztest``, ``proportions``, ``ratio``.
+"""The array- and frame-level comparisons: ``ttest``, ``ztest``, ``proportions``, ``ratio``,
+``cuped``.
 
 Each takes arrays (one per arm), a data frame with column names, or pre-aggregated statistics
-(:class:`MeanStats`, :class:`ProportionStats`, :class:`RatioStats`), and returns a
-:class:`~neyman.TestResult` for one treatment or an :class:`~neyman.AnalysisResult` for several.
+(:class:`MeanStats`, :class:`ProportionStats`, :class:`RatioStats`, :class:`CupedStats`,
+:class:`RatioCupedStats`), and returns a :class:`~neyman.TestResult` for one treatment or an
+:class:`~neyman.AnalysisResult` for several. Every form goes through the same estimator and engine
+as ``Experiment.analyze``: per-arm statistics, then a finalize.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any, overload
 
-from neyman import _neyman
-from neyman._convert import (
-    as_float_array,
-    frame_column,
-    is_frame,
-    variant_codes,
-)
-from neyman._engine import (
-    ArmStats,
-    Kind,
-    Options,
-    arm_stats_from_arrays,
-    compare_arms,
-    grouped_arm_stats,
+from neyman._convert import as_float_array, is_frame, variant_codes
+from neyman._engine import Options, check_two_arms, compare_arms
+from neyman._estimators import (
+    CupedEstimator,
+    MeanEstimator,
+    ProportionEstimator,
+    RatioCupedEstimator,
+    RatioEstimator,
 )
 from neyman._results import AnalysisResult, TestResult
-from neyman._validate import (
-    check_choice,
-    check_count,
-    check_finite,
-    check_options,
-)
+from neyman._stats import STATS_TYPES, RatioCupedStats
+from neyman._validate import check_bool, check_choice
 from neyman.errors import InputError, InputTypeError, LengthMismatchError
+from neyman.metrics import Mean, Metric, Proportion, Ratio
 
-__all__ = [
-    "CupedStats",
-    "MeanStats",
-    "ProportionStats",
-    "RatioCupedStats",
-    "RatioStats",
-    "cuped",
-    "proportions",
-    "ratio",
-    "ttest",
-    "ztest",
-]
+__all__ = ["cuped", "proportions", "ratio", "ttest", "ztest"]
 
 
-@dataclass(frozen=True)
-class MeanStats:
-    """Pre-aggregated statistics of one arm for a difference in means.
-
-    Parameters
-    ----------
-    n : int
-        Number of observations.
-    mean : float
-        Their mean.
-    m2 : float
-        Sum of squared deviations from the mean (``variance * (n - 1)``).
-
-    Examples
-    --------
-    From a SQL query's ``COUNT(*)``, ``SUM(x)`` and ``SUM(x * x)``:
-
-    >>> import neyman
-    >>> s = neyman.MeanStats.from_sums(n=4, sum=10.0, sum_sq=30.0)
-    >>> s.mean, s.m2
-    (2.5, 5.0)
-    """
-
-    n: int
-    mean: float
-    m2: float
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "n", check_count("n", self.n))
-        object.__setattr__(self, "mean", check_finite("mean", self.mean))
-        object.__setattr__(self, "m2", check_finite("m2", self.m2, nonnegative=True))
-
-    @classmethod
-    def from_sums(cls, n: int, sum: float, sum_sq: float) -> MeanStats:
-        """From a count, a sum and a sum of squares."""
-        n, mean, m2 = _neyman.moments_from_sums(
-            check_count("n", n), check_finite("sum", sum), check_finite("sum_sq", sum_sq)
-        )
-        return cls(n, mean, m2)
-
-    @classmethod
-    def from_mean_std(cls, n: int, mean: float, std: float) -> MeanStats:
-        """From a count, a mean and a sample standard deviation (``ddof=1``)."""
-        n = check_count("n", n)
-        sd = check_finite("std", std, nonnegative=True)
-        return cls(n, check_finite("mean", mean), sd**2 * max(n - 1, 0))
-
-    def _arm(self) -> ArmStats:
-        return ArmStats((self.n, self.mean, self.m2), n=self.n)
-
-
-@dataclass(frozen=True)
-class ProportionStats:
-    """Pre-aggregated counts of one arm for a test of proportions.
-
-    Examples
-    --------
-    >>> import neyman
-    >>> neyman.ProportionStats(successes=120, trials=1000)
-    ProportionStats(successes=120, trials=1000)
-    """
-
-    successes: int
-    trials: int
-
-    def __post_init__(self) -> None:
-        successes = check_count("successes", self.successes)
-        trials = check_count("trials", self.trials)
-        if successes > trials:
-            raise InputError(f"successes == {successes} exceeds trials == {trials}")
-        object.__setattr__(self, "successes", successes)
-        object.__setattr__(self, "trials", trials)
-
-    def _arm(self) -> ArmStats:
-        return ArmStats((float(self.successes), self.trials), n=self.trials)
-
-
-@dataclass(frozen=True)
-class RatioStats:
-    """Pre-aggregated statistics of one arm for a ratio metric (numerator / denominator per unit).
-
-    Fields are the count of units, the means of numerator and denominator, and the co-moments
-    (sums of squared and cross deviations). Build it with :meth:`from_sums` from SQL aggregates.
-
-    Examples
-    --------
-    >>> import neyman
-    >>> s = neyman.RatioStats.from_sums(
-    ...     n=4, sum_num=10.0, sum_den=20.0, sum_num_sq=30.0, sum_den_sq=126.0, sum_num_den=61.0
-    ... )
-    >>> s.mean_num / s.mean_den
-    0.5
-    """
-
-    n: int
-    mean_num: float
-    mean_den: float
-    c_num_num: float
-    c_den_den: float
-    c_num_den: float
-
-    def __post_init__(self) -> None:
-        _check_two_variables(
-            self, ("mean_num", "mean_den"), ("c_num_num", "c_den_den"), "c_num_den"
-        )
-
-    @classmethod
-    def from_sums(
-        cls,
-        n: int,
-        sum_num: float,
-        sum_den: float,
-        sum_num_sq: float,
-        sum_den_sq: float,
-        sum_num_den: float,
-    ) -> RatioStats:
-        """From a count, sums, sums of squares and the cross-sum of numerator and denominator."""
-        names = ("sum_num", "sum_den", "sum_num_sq", "sum_den_sq", "sum_num_den")
-        values = (sum_num, sum_den, sum_num_sq, sum_den_sq, sum_num_den)
-        return cls(*_two_variables_from_sums(n, names, values))
-
-    def _arm(self) -> ArmStats:
-        c = ((self.c_num_num, self.c_num_den), (self.c_num_den, self.c_den_den))
-        return ArmStats((self.n, (self.mean_num, self.mean_den), c), n=self.n)
-
-
-@dataclass(frozen=True)
-class CupedStats:
-    """Pre-aggregated statistics of one arm for CUPED: a metric ``y`` and its covariate ``x``.
-
-    Fields are the count, the means of ``y`` and ``x`` and their co-moments (sums of squared and
-    cross deviations). Build it with :meth:`from_sums` from SQL aggregates.
-
-    Examples
-    --------
-    >>> import neyman
-    >>> s = neyman.CupedStats.from_sums(
-    ...     n=4, sum_y=10.0, sum_x=11.0, sum_y_sq=30.0, sum_x_sq=39.0, sum_xy=34.0
-    ... )
-    >>> s.mean_y, s.mean_x, s.c_xy
-    (2.5, 2.75, 6.5)
-    """
-
-    n: int
-    mean_y: float
-    mean_x: float
-    c_yy: float
-    c_xx: float
-    c_xy: float
-
-    def __post_init__(self) -> None:
-        _check_two_variables(self, ("mean_y", "mean_x"), ("c_yy", "c_xx"), "c_xy")
-
-    @classmethod
-    def from_sums(
-        cls,
-        n: int,
-        sum_y: float,
-        sum_x: float,
-        sum_y_sq: float,
-        sum_x_sq: float,
-        sum_xy: float,
-    ) -> CupedStats:
-        """From a count, sums, sums of squares and the cross-sum of metric and covariate."""
-        names = ("sum_y", "sum_x", "sum_y_sq", "sum_x_sq", "sum_xy")
-        return cls(*_two_variables_from_sums(n, names, (sum_y, sum_x, sum_y_sq, sum_x_sq, sum_xy)))
-
-    def _arm(self) -> ArmStats:
-        c = ((self.c_yy, self.c_xy), (self.c_xy, self.c_xx))
-        return ArmStats((self.n, (self.mean_y, self.mean_x), c), n=self.n)
-
-
-@dataclass(frozen=True)
-class RatioCupedStats:
-    """Pre-aggregated statistics of one arm for a CUPED-adjusted ratio metric: numerator,
-    denominator, and their pre-period covariates (in that order), per unit.
-
-    Build it with :meth:`from_sums` from SQL: the count, the four sums, and the 4 x 4 matrix of
-    sums of products (``SUM(a * b)`` for every pair of the four columns).
-
-    Examples
-    --------
-    >>> import numpy as np, neyman
-    >>> rng = np.random.default_rng(9)
-    >>> def stats(n, lift):
-    ...     imp_pre = rng.poisson(20, n) + 1.0
-    ...     clk_pre = rng.binomial(imp_pre.astype(int), 0.05) * 1.0
-    ...     imp = imp_pre + rng.poisson(2, n)
-    ...     clk = rng.binomial(imp.astype(int), 0.05 * lift) * 1.0
-    ...     cols = np.column_stack([clk, imp, clk_pre, imp_pre])
-    ...     return neyman.RatioCupedStats.from_sums(n, cols.sum(0), cols.T @ cols)
-    >>> res = neyman.ratio(stats(5000, 1.0), stats(5000, 1.05))
-    >>> res.method, round(res.treatment_value / res.control_value - 1, 3)
-    ('ratio-cuped', 0.053)
-    """
-
-    n: int
-    means: tuple[float, float, float, float]
-    comoments: tuple[tuple[float, ...], ...]
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "n", check_count("n", self.n))
-        means = tuple(check_finite("means", v) for v in self.means)
-        rows = tuple(tuple(check_finite("comoments", v) for v in r) for r in self.comoments)
-        if len(means) != 4 or len(rows) != 4 or any(len(r) != 4 for r in rows):
-            raise InputError("RatioCupedStats needs 4 means and a 4 x 4 co-moment matrix")
-        object.__setattr__(self, "means", means)
-        object.__setattr__(self, "comoments", rows)
-
-    @classmethod
-    def from_sums(cls, n: int, sums: Sequence[float], products: Any) -> RatioCupedStats:
-        """From a count, the sums of (numerator, denominator, numerator covariate, denominator
-        covariate), and the 4 x 4 matrix of sums of their products."""
-        s = [check_finite("sums", v) for v in sums]
-        p = [[check_finite("products", v) for v in row] for row in products]
-        if len(s) != 4 or len(p) != 4 or any(len(r) != 4 for r in p):
-            raise InputError("sums needs 4 values and products a 4 x 4 matrix")
-        names = ("numerator", "denominator", "numerator covariate", "denominator covariate")
-        n_out, means, c = _neyman.comoments4_from_sums(
-            check_count("n", n),
-            (s[0], s[1], s[2], s[3]),
-            tuple((r[0], r[1], r[2], r[3]) for r in p),  # type: ignore[arg-type]
-            names,
-        )
-        return cls(n_out, (means[0], means[1], means[2], means[3]), tuple(map(tuple, c)))
-
-    def _arm(self) -> ArmStats:
-        return ArmStats((self.n, self.means, self.comoments), n=self.n)
-
-
-def _check_two_variables(
-    obj: Any, means: tuple[str, str], squares: tuple[str, str], cross: str
-) -> None:
-    """Validate (and normalise to float) the fields of a two-variable statistic in place."""
-    object.__setattr__(obj, "n", check_count("n", obj.n))
-    for name in (*means, cross):
-        object.__setattr__(obj, name, check_finite(name, getattr(obj, name)))
-    for name in squares:
-        object.__setattr__(obj, name, check_finite(name, getattr(obj, name), nonnegative=True))
-    check_cauchy_schwarz(cross, getattr(obj, cross), *(getattr(obj, n) for n in squares))
-
-
-def _two_variables_from_sums(
-    n: int, names: tuple[str, str, str, str, str], values: tuple[float, float, float, float, float]
-) -> tuple[int, float, float, float, float, float]:
-    """Count, means and co-moments of two variables from their sums (checked, then in Rust)."""
-    sa, sb, saa, sbb, sab = (
-        check_finite(name, v, nonnegative=name.endswith("_sq"))
-        for name, v in zip(names, values, strict=True)
-    )
-    return _neyman.comoments2_from_sums(
-        check_count("n", n), sa, sb, saa, sbb, sab, (names[2], names[3], names[4])
-    )
-
-
-def check_cauchy_schwarz(name: str, cxy: float, cxx: float, cyy: float) -> None:
-    """A cross co-moment no larger than the geometric mean of the two (a correlation in [-1, 1])."""
-    # Slack for co-moments rounded from raw sums (a constant column leaves |c_xy| ~ 1e-14).
-    if abs(cxy) > (cxx * cyy) ** 0.5 * (1.0 + 1e-9) + 1e-9 * (cxx + cyy):
-        raise InputError(
-            f"{name} == {cxy} implies a correlation beyond +/-1 (|{name}| must be at most "
-            "sqrt of the product of the two variances' co-moments)"
-        )
-
-
-_STATS_TYPES: dict[str, type] = {
-    "mean": MeanStats,
-    "proportion": ProportionStats,
-    "ratio": RatioStats,
-    "cuped": CupedStats,
-    "ratio_cuped": RatioCupedStats,
-}
-
-
-def _frame_mode(
-    kind: Kind,
-    method: str,
-    data: Any,
-    columns: list[str],
-    col_args: list[str],
-    metric_name: str,
-    variant: Any,
-    control: Any,
-    opts: Options,
-) -> AnalysisResult:
-    if variant is None or control is None:
-        raise InputError("with a data frame, pass variant=<column> and control=<label>")
-    for arg, col in zip(col_args, columns, strict=True):
-        if col is None:
-            raise InputError(f"with a data frame, pass {arg}=<column>")
-    codes = variant_codes(data, variant, control)
-    arrays = [
-        frame_column(data, c, arg=a, allow_bool=kind == "proportion")
-        for c, a in zip(columns, col_args, strict=True)
-    ]
-    stats = grouped_arm_stats(kind, arrays, columns, codes)
-    covariate = columns[1] if kind == "cuped" else None
-    return AnalysisResult(
-        tuple(
-            compare_arms(kind, method, metric_name, codes.labels, stats, opts, covariate=covariate)
-        )
-    )
-
-
-def _arm_of(kind: Kind, name: str, value: Any) -> ArmStats:
-    """Statistics of one arm given as arrays (a tuple for ratios) or as pre-aggregated stats."""
-    if isinstance(value, MeanStats | ProportionStats | RatioStats | CupedStats | RatioCupedStats):
-        if not isinstance(value, _STATS_TYPES[kind]):
+def _arm_of(est: Any, name: str, value: Any, parts: tuple[str, ...]) -> Any:
+    """Statistics of one arm given as arrays (a pair for two-column estimators) or as stats."""
+    wanted = est.stats_type
+    if isinstance(value, STATS_TYPES):
+        if not isinstance(value, wanted):
             raise InputTypeError(
-                f"{name} is a {type(value).__name__}; this test needs {_STATS_TYPES[kind].__name__}"
+                f"{name} is a {type(value).__name__}; this test needs {wanted.__name__}"
             )
-        return value._arm()
-    if kind in ("ratio", "cuped"):
-        parts = ("numerator", "denominator") if kind == "ratio" else ("metric", "covariate")
+        return value
+    if len(parts) == 2:
         if not (isinstance(value, tuple) and len(value) == 2):
             raise InputTypeError(
                 f"{name} must be a ({parts[0]}, {parts[1]}) pair of arrays or "
-                f"{_STATS_TYPES[kind].__name__}, got {type(value).__name__}"
+                f"{wanted.__name__}, got {type(value).__name__}"
             )
         names = [f"{name} {parts[0]}", f"{name} {parts[1]}"]
         arrays = [as_float_array(nm, v) for nm, v in zip(names, value, strict=True)]
@@ -375,93 +53,62 @@ def _arm_of(kind: Kind, name: str, value: Any) -> ArmStats:
                 f"{names[0]} has length {len(arrays[0])} but {names[1]} has "
                 f"length {len(arrays[1])}; they must match"
             )
-        return arm_stats_from_arrays(kind, arrays, names)
-    return arm_stats_from_arrays(
-        kind, [as_float_array(name, value, allow_bool=kind == "proportion")], [name]
-    )
+        return est.scan(arrays, names, None, [name])[0]
+    allow_bool = isinstance(est, ProportionEstimator)
+    return est.scan([as_float_array(name, value, allow_bool=allow_bool)], [name], None, [name])[0]
 
 
 def _array_mode(
-    kind: Kind, method: str, a: Any, b: Any, opts: Options
+    est: Any, metric: str, a: Any, b: Any, opts: Options, parts: tuple[str, ...]
 ) -> TestResult | AnalysisResult:
-    covariate = {"cuped": "x", "ratio_cuped": "pre-period ratio"}.get(kind)
     if b is None:
         raise InputError("pass the treatment arm as the second argument")
-    control = _arm_of(kind, "control", a)
+    control = _arm_of(est, "control", a, parts)
     if isinstance(b, Mapping):
         if not b:
             raise InputError("the mapping of treatment arms is empty")
         labels = ["control", *[str(k) for k in b]]
-        stats = [control, *[_arm_of(kind, f"treatment {k!r}", v) for k, v in b.items()]]
         names = ["control", *[f"treatment {k!r}" for k in b]]
-        return AnalysisResult(
-            tuple(
-                compare_arms(
-                    kind,
-                    method,
-                    "y" if kind == "cuped" else "x",
-                    labels,
-                    stats,
-                    opts,
-                    arm_names=names,
-                    covariate=covariate,
-                )
-            )
-        )
-    treatment = _arm_of(kind, "treatment", b)
-    (res,) = compare_arms(
-        kind,
-        method,
-        "y" if kind == "cuped" else "x",
-        ["control", "treatment"],
-        [control, treatment],
-        opts,
-        arm_names=["control", "treatment"],
-        covariate=covariate,
-    )
+        stats = [
+            control,
+            *[_arm_of(est, n, v, parts) for n, v in zip(names[1:], b.values(), strict=True)],
+        ]
+        return AnalysisResult(tuple(compare_arms(est, metric, labels, stats, opts, names=names)))
+    treatment = _arm_of(est, "treatment", b, parts)
+    labels = ["control", "treatment"]
+    (res,) = compare_arms(est, metric, labels, [control, treatment], opts, names=labels)
     return res
 
 
 def _dispatch(
-    kind: Kind,
-    method: str,
+    est: Any,
+    metric: Metric,
     a: Any,
     b: Any,
     *,
-    metric_columns: list[Any],
-    metric_args: list[str],
+    columns: dict[str, Any],
     variant: Any,
     control: Any,
-    alternative: Any,
-    confidence_level: Any,
-    relative_ci: Any,
-    nan_policy: Any,
+    array_metric: str = "x",
+    parts: tuple[str, ...] = (),
+    **options: Any,
 ) -> TestResult | AnalysisResult:
-    opts = Options(*check_options(alternative, confidence_level, relative_ci, nan_policy))
+    """Frame input (through the metric), or arrays and stats (through the estimator)."""
+    opts = Options.checked(**options)
     if is_frame(a):
         if b is not None:
             raise InputError("with a data frame, pass columns by name, not a second array")
-        name = str(metric_columns[0]) if kind == "cuped" else "/".join(map(str, metric_columns))
-        return _frame_mode(
-            kind, method, a, metric_columns, metric_args, name, variant, control, opts
-        )
-    if any(c is not None for c in metric_columns) or variant is not None:
-        raise InputError(f"{', '.join(metric_args)} and variant are for data-frame input")
-    return _array_mode(kind, method, a, b, opts)
-
-
-_COMMON_DOC = """
-    alternative : {'two-sided', 'less', 'greater'}, default 'two-sided'
-        Alternative hypothesis about ``effect = treatment - control``.
-    confidence_level : float, default 0.95
-        Level of the intervals, strictly between 0 and 1.
-    relative_ci : {'delta', 'fieller'}, default 'delta'
-        Interval on the relative effect: the delta method (symmetric) or Fieller's theorem
-        (asymmetric, exact for normal estimates, unbounded when the control is not significantly
-        different from zero).
-    nan_policy : {'propagate', 'raise', 'omit'}, default 'propagate'
-        As in scipy: NaN gives NaN results, raises, or is dropped. Infinite values always raise.
-"""
+        if variant is None or control is None:
+            raise InputError("with a data frame, pass variant=<column> and control=<label>")
+        for arg, col in columns.items():
+            if col is None:
+                raise InputError(f"with a data frame, pass {arg}=<column>")
+        codes = variant_codes(a, variant, control)
+        check_two_arms(codes.labels, variant, control)
+        return AnalysisResult(tuple(metric._analyze(a, codes, opts, list(columns))))
+    if any(c is not None for c in columns.values()) or variant is not None:
+        raise InputError(f"{', '.join(columns)} and variant are for data-frame input")
+    return _array_mode(est, array_metric, a, b, opts, parts)
 
 
 @overload
@@ -540,7 +187,16 @@ def ttest(
     equal_var : bool, default False
         False: Welch's test with Welch-Satterthwaite degrees of freedom. True: Student's test
         with pooled variance.
-    {common}
+    alternative : {'two-sided', 'less', 'greater'}, default 'two-sided'
+        Alternative hypothesis about ``effect = treatment - control``.
+    confidence_level : float, default 0.95
+        Level of the intervals, strictly between 0 and 1.
+    relative_ci : {'delta', 'fieller'}, default 'delta'
+        Interval on the relative effect: the delta method (symmetric) or Fieller's theorem
+        (asymmetric, exact for normal estimates, unbounded when the control is not significantly
+        different from zero).
+    nan_policy : {'propagate', 'raise', 'omit'}, default 'propagate'
+        As in scipy: NaN gives NaN results, raises, or is dropped. Infinite values always raise.
     Returns
     -------
     TestResult or AnalysisResult
@@ -588,13 +244,13 @@ def ttest(
 
     The same numbers as ``scipy.stats.ttest_ind(treatment, control, equal_var=False)``.
     """
+    test = "student" if check_bool("equal_var", equal_var) else "welch"
     return _dispatch(
-        "mean",
-        "student" if equal_var else "welch",
+        MeanEstimator(test),
+        Mean(str(metric), test=test),
         a,
         b,
-        metric_columns=[metric],
-        metric_args=["metric"],
+        columns={"metric": metric},
         variant=variant,
         control=control,
         alternative=alternative,
@@ -626,7 +282,16 @@ def ztest(
     ----------
     a, b, metric, variant, control
         As in :func:`ttest`.
-    {common}
+    alternative : {'two-sided', 'less', 'greater'}, default 'two-sided'
+        Alternative hypothesis about ``effect = treatment - control``.
+    confidence_level : float, default 0.95
+        Level of the intervals, strictly between 0 and 1.
+    relative_ci : {'delta', 'fieller'}, default 'delta'
+        Interval on the relative effect: the delta method (symmetric) or Fieller's theorem
+        (asymmetric, exact for normal estimates, unbounded when the control is not significantly
+        different from zero).
+    nan_policy : {'propagate', 'raise', 'omit'}, default 'propagate'
+        As in scipy: NaN gives NaN results, raises, or is dropped. Infinite values always raise.
     Returns
     -------
     TestResult or AnalysisResult
@@ -641,12 +306,11 @@ def ztest(
     (inf, 3.011, 0.0026)
     """
     return _dispatch(
-        "mean",
-        "z",
+        MeanEstimator("z"),
+        Mean(str(metric), test="z"),
         a,
         b,
-        metric_columns=[metric],
-        metric_args=["metric"],
+        columns={"metric": metric},
         variant=variant,
         control=control,
         alternative=alternative,
@@ -684,7 +348,16 @@ def proportions(
     ci_method : {'newcombe', 'wald'}, default 'newcombe'
         Interval on the difference: Newcombe's hybrid score interval (good coverage even for rare
         events) or the Wald interval.
-    {common}
+    alternative : {'two-sided', 'less', 'greater'}, default 'two-sided'
+        Alternative hypothesis about ``effect = treatment - control``.
+    confidence_level : float, default 0.95
+        Level of the intervals, strictly between 0 and 1.
+    relative_ci : {'delta', 'fieller'}, default 'delta'
+        Interval on the relative effect: the delta method (symmetric) or Fieller's theorem
+        (asymmetric, exact for normal estimates, unbounded when the control is not significantly
+        different from zero).
+    nan_policy : {'propagate', 'raise', 'omit'}, default 'propagate'
+        As in scipy: NaN gives NaN results, raises, or is dropped. Infinite values always raise.
     Returns
     -------
     TestResult or AnalysisResult
@@ -719,12 +392,11 @@ def proportions(
     """
     method = check_choice("ci_method", ci_method, ("newcombe", "wald"))
     return _dispatch(
-        "proportion",
-        method,
+        ProportionEstimator(method),
+        Proportion(str(metric), ci_method=method),
         a,
         b,
-        metric_columns=[metric],
-        metric_args=["metric"],
+        columns={"metric": metric},
         variant=variant,
         control=control,
         alternative=alternative,
@@ -768,7 +440,16 @@ def ratio(
         for several arms.
     numerator, denominator, variant, control
         Frame input.
-    {common}
+    alternative : {'two-sided', 'less', 'greater'}, default 'two-sided'
+        Alternative hypothesis about ``effect = treatment - control``.
+    confidence_level : float, default 0.95
+        Level of the intervals, strictly between 0 and 1.
+    relative_ci : {'delta', 'fieller'}, default 'delta'
+        Interval on the relative effect: the delta method (symmetric) or Fieller's theorem
+        (asymmetric, exact for normal estimates, unbounded when the control is not significantly
+        different from zero).
+    nan_policy : {'propagate', 'raise', 'omit'}, default 'propagate'
+        As in scipy: NaN gives NaN results, raises, or is dropped. Infinite values always raise.
     Returns
     -------
     TestResult or AnalysisResult
@@ -802,10 +483,15 @@ def ratio(
     (0.0495, 0.101)
     """
     # Pre-aggregated ratio CUPED: the covariates are inside the stats.
-    cuped_stats = isinstance(num_c, RatioCupedStats)
+    est: Any = (
+        RatioCupedEstimator(covariate="pre-period ratio")
+        if isinstance(num_c, RatioCupedStats)
+        else RatioEstimator()
+    )
     return _paired_dispatch(
-        "ratio_cuped" if cuped_stats else "ratio",
-        "ratio-cuped" if cuped_stats else "delta",
+        est,
+        Ratio(str(numerator), str(denominator)),
+        "ratio",
         (num_c, den_c, num_t, den_t),
         names=("num_c", "den_c", "num_t", "den_t"),
         columns={"numerator": numerator, "denominator": denominator},
@@ -852,7 +538,16 @@ def cuped(
     test : {'welch', 'z'}, default 'welch'
         Reference distribution: Student's t with Welch-Satterthwaite degrees of freedom on the
         adjusted variances, or the normal.
-    {common}
+    alternative : {'two-sided', 'less', 'greater'}, default 'two-sided'
+        Alternative hypothesis about ``effect = treatment - control``.
+    confidence_level : float, default 0.95
+        Level of the intervals, strictly between 0 and 1.
+    relative_ci : {'delta', 'fieller'}, default 'delta'
+        Interval on the relative effect: the delta method (symmetric) or Fieller's theorem
+        (asymmetric, exact for normal estimates, unbounded when the control is not significantly
+        different from zero).
+    nan_policy : {'propagate', 'raise', 'omit'}, default 'propagate'
+        As in scipy: NaN gives NaN results, raises, or is dropped. Infinite values always raise.
     Returns
     -------
     TestResult or AnalysisResult
@@ -895,8 +590,9 @@ def cuped(
     """
     test = check_choice("test", test, ("welch", "z"))
     return _paired_dispatch(
+        CupedEstimator(test, covariate="x"),
+        Mean(str(metric), covariate=str(covariate), test=test),
         "cuped",
-        f"cuped-{test}",
         (y_c, x_c, y_t, x_t),
         names=("y_c", "x_c", "y_t", "x_t"),
         columns={"metric": metric, "covariate": covariate},
@@ -910,8 +606,9 @@ def cuped(
 
 
 def _paired_dispatch(
-    kind: Kind,
-    method: str,
+    est: Any,
+    metric: Metric,
+    call: str,
     arrays: tuple[Any, Any, Any, Any],
     *,
     names: tuple[str, str, str, str],
@@ -924,44 +621,32 @@ def _paired_dispatch(
     covariate) as a frame, as two pre-aggregated stats, or as four arrays (the treatment ones
     possibly mappings of several arms)."""
     a_c, b_c, a_t, b_t = arrays
-    call = f"{kind}({', '.join(names)})"
+    parts = ("numerator", "denominator") if call == "ratio" else ("metric", "covariate")
+    common: dict[str, Any] = {
+        "columns": columns,
+        "variant": variant,
+        "control": control,
+        "array_metric": "y" if call == "cuped" else "x",
+        "parts": parts,
+        **opts,
+    }
     if is_frame(a_c):
         if b_c is not None or a_t is not None or b_t is not None:
             raise InputError("with a data frame, pass columns by name, not more arrays")
-        return _dispatch(
-            kind,
-            method,
-            a_c,
-            None,
-            metric_columns=list(columns.values()),
-            metric_args=list(columns),
-            variant=variant,
-            control=control,
-            **opts,
-        )
+        return _dispatch(est, metric, a_c, None, **common)
     if any(v is not None for v in columns.values()) or variant is not None:
         raise InputError(f"{', '.join(columns)} and variant are for data-frame input")
-    if isinstance(a_c, tuple(_STATS_TYPES.values())) and not isinstance(a_c, _STATS_TYPES[kind]):
-        raise InputTypeError(
-            f"{names[0]} is a {type(a_c).__name__}; this test needs {_STATS_TYPES[kind].__name__}"
-        )
-    if isinstance(a_c, _STATS_TYPES[kind]):
+    wanted = est.stats_type
+    if isinstance(a_c, STATS_TYPES):
+        if not isinstance(a_c, wanted):
+            raise InputTypeError(
+                f"{names[0]} is a {type(a_c).__name__}; this test needs {wanted.__name__}"
+            )
         if a_t is not None or b_t is not None:
-            stats = _STATS_TYPES[kind].__name__
-            raise InputError(f"with {stats}, pass {kind}(control_stats, treatment_stats)")
-        return _dispatch(
-            kind,
-            method,
-            a_c,
-            b_c,
-            metric_columns=[],
-            metric_args=[],
-            variant=None,
-            control=None,
-            **opts,
-        )
+            raise InputError(f"with {wanted.__name__}, pass {call}(control_stats, treatment_stats)")
+        return _dispatch(est, metric, a_c, b_c, **common)
     if b_c is None or a_t is None or b_t is None:
-        raise InputError(f"pass {call} with four arrays")
+        raise InputError(f"pass {call}({', '.join(names)}) with four arrays")
     if isinstance(a_t, Mapping) or isinstance(b_t, Mapping):
         if not (isinstance(a_t, Mapping) and isinstance(b_t, Mapping)):
             raise InputError(f"{names[2]} and {names[3]} must both be mappings for several arms")
@@ -970,19 +655,4 @@ def _paired_dispatch(
         treat: Any = {k: (a_t[k], b_t[k]) for k in a_t}
     else:
         treat = (a_t, b_t)
-    return _dispatch(
-        kind,
-        method,
-        (a_c, b_c),
-        treat,
-        metric_columns=[],
-        metric_args=[],
-        variant=None,
-        control=None,
-        **opts,
-    )
-
-
-for _f in (ttest, ztest, proportions, ratio, cuped):
-    if _f.__doc__:
-        _f.__doc__ = _f.__doc__.replace("    {common}\n", _COMMON_DOC.lstrip("\n"))
+    return _dispatch(est, metric, (a_c, b_c), treat, **common)
