@@ -14,7 +14,7 @@
 //! | [`cuped`] | CUPED: one pre-experiment covariate, for means and ratio metrics |
 //! | [`means`] | Welch, Student and z tests for a difference in means |
 //! | [`proportions`] | two proportions: pooled z-test, Wald and Newcombe intervals |
-//! | [`regression`] | regression adjustment (Lin 2013), post-stratification, HC0-HC2 |
+//! | `regression` | regression adjustment (Lin 2013), post-stratification, HC0-HC2 |
 //! | [`ratio`] | ratio metrics by the delta method |
 //! | [`srm`] | sample-ratio mismatch (chi-square goodness of fit) |
 //! | [`parallel`] | the dedicated thread pool and order-preserving block reduction |
@@ -32,13 +32,14 @@ pub mod codes;
 pub mod comoments;
 pub mod cuped;
 pub mod error;
+pub mod estimators;
 pub mod inference;
 pub mod means;
 pub mod moments;
 pub mod parallel;
 pub mod proportions;
 pub mod ratio;
-pub mod regression;
 pub mod srm;
 
 pub use error::{NeymanError, Result};
+pub use estimators::regression;

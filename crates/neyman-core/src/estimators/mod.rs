@@ -1,0 +1,3 @@
+//! One file per estimator, each finalizing a comparison from statistics.
+
+pub mod regression;
