@@ -6,33 +6,34 @@
 //!
 //! | function | core |
 //! | --- | --- |
-//! | `moments`, `grouped_moments`, `moments_from_sums` | `moments` |
-//! | `grouped_comoments`, `comoments2_from_sums`, `comoments4_from_sums` | `comoments` |
-//! | `cuped_test` | `cuped` |
-//! | `regression_test`, `regression_from_sums` | `regression` |
-//! | `grouped_binary_counts` | `proportions::binary_counts_of` |
-//! | `mean_test`, `proportion_test`, `ratio_test`, `srm_test` | `means`, `proportions`, `ratio`, `srm` |
+//! | `moments`, `grouped_moments`, `moments_from_sums` | `scan::moments`, `stats::Moments` |
+//! | `grouped_comoments`, `comoments2_from_sums`, `comoments4_from_sums` | `scan::comoments`, `stats::CoMoments` |
+//! | `cuped_test` | `estimators::cuped` |
+//! | `regression_test`, `regression_from_sums` | `estimators::regression` |
+//! | `grouped_binary_counts` | `scan::binary_counts_of` |
+//! | `mean_test`, `proportion_test`, `ratio_test`, `srm_test` | `estimators::{means, proportions, ratio, srm}` |
 //! | `get_num_threads`, `set_num_threads`, `floor_sum` | `parallel` |
-//! | `code_summary` | `codes` |
+//! | `code_summary` | `scan::codes` |
 //!
 //! At import, the module installs a check for pending Python signals that long reductions call
 //! between batches of blocks, so Ctrl-C stops them with `KeyboardInterrupt`.
 
-use neyman_core::codes::{code_summary as core_code_summary, Code};
-use neyman_core::comoments::{grouped_comoments_counting, CoMoments};
-use neyman_core::cuped::{
-    cuped_test as core_cuped_test, linearize_mean, linearize_ratio, AdjustedTest, Linearized,
+use neyman_core::estimators::cuped::{
+    cuped_test as core_cuped_test, ratio_cuped_test, AdjustedTest,
 };
+use neyman_core::estimators::means::{mean_test as core_mean_test, MeanTest};
+use neyman_core::estimators::proportions::{proportion_test as core_proportion_test, ProportionCi};
+use neyman_core::estimators::regression::{
+    compare_fit, fit_from_sums, regression_adjust, CovType, Design,
+};
+use neyman_core::estimators::{ratio, srm};
 use neyman_core::inference::{Alternative, Comparison, Options, RelativeCi};
-use neyman_core::means::{mean_test as core_mean_test, MeanTest};
-use neyman_core::moments::{grouped_moments_of, moments_of, Moments, SliceMoments};
-use neyman_core::proportions::{
-    binary_counts_of, proportion_test as core_proportion_test, Counts, ProportionCi,
+use neyman_core::scan::codes::{code_summary as core_code_summary, Code};
+use neyman_core::scan::{
+    binary_counts_of, grouped_comoments_counting, grouped_moments_of, moments_of, Scanned,
 };
-use neyman_core::regression::{
-    compare_fit, fit_from_sums, regression_adjust, ArmSums, CovType, Design,
-};
-use neyman_core::{parallel, ratio, srm, NeymanError};
+use neyman_core::stats::{BinaryCounts, CoMoments, Moments, RegressionSums};
+use neyman_core::{parallel, NeymanError};
 use numpy::PyReadonlyArray1;
 use pyo3::exceptions::{PyKeyboardInterrupt, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
@@ -45,6 +46,7 @@ fn to_pyerr(py: Python<'_>, e: NeymanError) -> PyErr {
         NeymanError::TooFewObservations { .. } => "InsufficientDataError",
         NeymanError::ZeroVariance { .. } => "ZeroVarianceError",
         NeymanError::LengthMismatch { .. } => "LengthMismatchError",
+        NeymanError::PrecisionLoss { .. } => "InputError",
         NeymanError::Interrupted => return PyKeyboardInterrupt::new_err("interrupted"),
     };
     let msg = e.to_string();
@@ -129,8 +131,8 @@ macro_rules! with_codes {
 
 type MomentsTuple = (u64, f64, f64, u64, u64);
 
-fn moments_tuple(s: &SliceMoments) -> MomentsTuple {
-    (s.moments.n, s.moments.mean, s.moments.m2, s.n_nan, s.n_inf)
+fn moments_tuple(s: &Scanned<Moments>) -> MomentsTuple {
+    (s.stats.n, s.stats.mean, s.stats.m2, s.n_nan, s.n_inf)
 }
 
 type BinaryTuple = (u64, u64, u64, u64, u64);
@@ -252,7 +254,7 @@ fn kernel<const K: usize, C: Code>(
     let rows = stats
         .iter()
         .map(|s| {
-            let c = &s.comoments;
+            let c = &s.stats;
             (
                 c.n,
                 c.mean.to_vec(),
@@ -286,6 +288,7 @@ fn comoments_from<const K: usize>(
 /// `(n, mean_x, mean_y, cxx, cyy, cxy)` from pre-aggregated sums; `names` are the caller's names of
 /// the sums of squares and the cross-sum, for errors.
 #[pyfunction]
+#[allow(clippy::too_many_arguments)]
 #[pyo3(signature = (n, sum_x, sum_y, sum_xx, sum_yy, sum_xy, names = ("sum_x_sq".to_string(), "sum_y_sq".to_string(), "sum_xy".to_string())))]
 fn comoments2_from_sums(
     py: Python<'_>,
@@ -339,7 +342,15 @@ fn grouped_binary_counts(
     with_codes!(codes.as_ref(), g => run_detached(py, || {
         binary_counts_of(xs, g, n_groups).map(|v| {
             v.iter()
-                .map(|b| (b.trials, b.successes, b.n_nan, b.n_inf, b.n_invalid))
+                .map(|b| {
+                    (
+                        b.stats.trials,
+                        b.stats.successes,
+                        b.n_nan,
+                        b.n_inf,
+                        b.n_invalid,
+                    )
+                })
                 .collect()
         })
     }))
@@ -363,17 +374,7 @@ fn mean_test<'py>(
     };
     let (c, t) = (as_m(control), as_m(treatment));
     let r = run_detached(py, || {
-        let kind = match test {
-            "welch" => MeanTest::Welch,
-            "student" => MeanTest::Student,
-            "z" => MeanTest::Z,
-            _ => {
-                return Err(NeymanError::invalid(
-                    "test",
-                    format!("{test:?} is not one of 'welch', 'student', 'z'"),
-                ))
-            }
-        };
+        let kind = MeanTest::parse(test)?;
         core_mean_test(
             &c,
             &t,
@@ -395,15 +396,9 @@ fn proportion_test<'py>(
     confidence_level: f64,
     relative_ci: &str,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let c = Counts {
-        successes: control.0,
-        trials: control.1,
-    };
-    let t = Counts {
-        successes: treatment.0,
-        trials: treatment.1,
-    };
     let r = run_detached(py, || {
+        let c = binary_counts("control", control)?;
+        let t = binary_counts("treatment", treatment)?;
         core_proportion_test(
             &c,
             &t,
@@ -412,6 +407,22 @@ fn proportion_test<'py>(
         )
     })?;
     comparison_dict(py, &r)
+}
+
+/// `(successes, trials)` as counts: successes must be a whole number from 0 to `trials`.
+fn binary_counts(arg: &str, (successes, trials): (f64, u64)) -> Result<BinaryCounts, NeymanError> {
+    if !(successes >= 0.0 && successes <= trials as f64) || successes.fract() != 0.0 {
+        return Err(NeymanError::invalid(
+            arg,
+            format!(
+                "successes = {successes} must be a whole number between 0 and trials = {trials}"
+            ),
+        ));
+    }
+    Ok(BinaryCounts {
+        trials,
+        successes: successes as u64,
+    })
 }
 
 /// Ratio-metric test from `(n, mean_x, mean_y, cxx, cyy, cxy)` of each arm.
@@ -443,6 +454,7 @@ fn ratio_test<'py>(
 /// CUPED comparison from per-arm co-moments `(n, means, comoment matrix)` of (y, x) for
 /// `kind = "mean"` or of (num, den, num_cov, den_cov) for `kind = "ratio"`.
 #[pyfunction]
+#[allow(clippy::too_many_arguments)]
 fn cuped_test<'py>(
     py: Python<'py>,
     kind: &str,
@@ -454,51 +466,26 @@ fn cuped_test<'py>(
     relative_ci: &str,
 ) -> PyResult<Bound<'py, PyDict>> {
     let r = run_detached(py, || {
-        let lin = |arg: &str,
-                   t: &CoMomentsArg,
-                   other: Option<&CoMomentsArg>|
-         -> Result<Linearized, NeymanError> {
-            match kind {
-                "mean" => {
-                    let mut s = comoments_from::<2>(arg, t)?;
-                    if let Some(o) = other {
-                        s.merge(&comoments_from::<2>(arg, o)?);
-                    }
-                    linearize_mean(arg, &s)
-                }
-                "ratio" => {
-                    let mut s = comoments_from::<4>(arg, t)?;
-                    if let Some(o) = other {
-                        s.merge(&comoments_from::<4>(arg, o)?);
-                    }
-                    linearize_ratio(arg, &s)
-                }
-                _ => Err(NeymanError::invalid(
-                    "kind",
-                    format!("{kind:?} is not one of 'mean', 'ratio'"),
-                )),
-            }
-        };
-        let test = match test {
-            "welch" => AdjustedTest::Welch,
-            "z" => AdjustedTest::Z,
-            _ => {
-                return Err(NeymanError::invalid(
-                    "test",
-                    format!("{test:?} is not one of 'welch', 'z'"),
-                ))
-            }
-        };
-        let c = lin("control", &control, None)?;
-        let t = lin("treatment", &treatment, None)?;
-        let p = lin("control, treatment", &control, Some(&treatment))?;
-        core_cuped_test(
-            &c,
-            &t,
-            &p,
-            test,
-            &options(alternative, confidence_level, relative_ci)?,
-        )
+        let test = AdjustedTest::parse(test)?;
+        let opts = options(alternative, confidence_level, relative_ci)?;
+        match kind {
+            "mean" => core_cuped_test(
+                &comoments_from::<2>("control", &control)?,
+                &comoments_from::<2>("treatment", &treatment)?,
+                test,
+                &opts,
+            ),
+            "ratio" => ratio_cuped_test(
+                &comoments_from::<4>("control", &control)?,
+                &comoments_from::<4>("treatment", &treatment)?,
+                test,
+                &opts,
+            ),
+            _ => Err(NeymanError::invalid(
+                "kind",
+                format!("{kind:?} is not one of 'mean', 'ratio'"),
+            )),
+        }
     })?;
     let d = comparison_dict(py, &r.adjusted)?;
     d.set_item("theta", r.theta)?;
@@ -577,16 +564,18 @@ fn regression_from_sums<'py>(
     relative_ci: &str,
 ) -> PyResult<Bound<'py, PyDict>> {
     let (fit, results) = run_detached(py, || {
-        let sums: Vec<ArmSums> = arms
+        let sums: Vec<RegressionSums> = arms
             .into_iter()
-            .map(|(n, sum_y, sum_y_sq, sum_x, sum_xy, sum_xx)| ArmSums {
-                n,
-                sum_y,
-                sum_y_sq,
-                sum_x,
-                sum_xy,
-                sum_xx,
-            })
+            .map(
+                |(n, sum_y, sum_y_sq, sum_x, sum_xy, sum_xx)| RegressionSums {
+                    n,
+                    sum_y,
+                    sum_y_sq,
+                    sum_x,
+                    sum_xy,
+                    sum_xx,
+                },
+            )
             .collect();
         let opts = options(alternative, confidence_level, relative_ci)?;
         let fit = fit_from_sums(&sums, &covariates, &arm_labels)?;
@@ -603,8 +592,8 @@ type ArmSumsArg = (u64, f64, f64, Vec<f64>, Vec<f64>, Vec<Vec<f64>>);
 
 fn fit_dict<'py>(
     py: Python<'py>,
-    fit: &neyman_core::regression::Fit,
-    results: &[neyman_core::cuped::Adjusted],
+    fit: &neyman_core::estimators::regression::Fit,
+    results: &[neyman_core::inference::Adjusted],
 ) -> PyResult<Bound<'py, PyDict>> {
     let out = PyDict::new(py);
     let comparisons = pyo3::types::PyList::empty(py);
