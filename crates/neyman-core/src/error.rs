@@ -19,6 +19,9 @@ pub enum NeymanError {
         len: usize,
         other_len: usize,
     },
+    /// Pre-aggregated sums have cancelled so far that the statistic they imply carries too few
+    /// correct digits (`sum_sq - sum^2 / n` for data whose mean is large against its spread).
+    PrecisionLoss { arg: String, msg: String },
     /// The caller asked to stop (Ctrl-C) while a long kernel ran; see
     /// [`crate::parallel::set_interrupt_check`].
     Interrupted,
@@ -39,7 +42,8 @@ impl NeymanError {
             NeymanError::InvalidArgument { arg, .. }
             | NeymanError::TooFewObservations { arg, .. }
             | NeymanError::ZeroVariance { arg, .. }
-            | NeymanError::LengthMismatch { arg, .. } => arg,
+            | NeymanError::LengthMismatch { arg, .. }
+            | NeymanError::PrecisionLoss { arg, .. } => arg,
             NeymanError::Interrupted => "",
         }
     }
@@ -67,6 +71,7 @@ impl fmt::Display for NeymanError {
                 f,
                 "{arg} has length {len} but {other} has length {other_len}; they must match"
             ),
+            NeymanError::PrecisionLoss { arg, msg } => write!(f, "{arg}: {msg}"),
             NeymanError::Interrupted => write!(f, "interrupted"),
         }
     }

@@ -6,7 +6,9 @@
 //! result is bit-identical on 1, 2 or 16 threads.
 //!
 //! The pool is sized by `NEYMAN_NUM_THREADS` (default: all cores) when first used, and can be
-//! resized with [`set_num_threads`].
+//! resized with [`set_num_threads`]. The variable is read once; an invalid value is an error on
+//! every call of the pool API ([`reduce_blocks`], [`num_threads`]) whatever the input size, until
+//! [`set_num_threads`] chooses a size explicitly.
 //!
 //! Reductions over many blocks run in batches; between batches the calling thread asks the
 //! interrupt check (set by the Python bindings to look for Ctrl-C) whether to stop. The first
@@ -17,6 +19,7 @@
 
 use rayon::prelude::*;
 use rayon::{ThreadPool, ThreadPoolBuilder};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
 
 use crate::error::{NeymanError, Result};
@@ -32,6 +35,27 @@ pub const BATCH_TARGET: std::time::Duration = std::time::Duration::from_millis(2
 static POOL: RwLock<Option<Arc<ThreadPool>>> = RwLock::new(None);
 
 static INTERRUPT_CHECK: OnceLock<fn() -> bool> = OnceLock::new();
+
+/// `NEYMAN_NUM_THREADS`, read and validated once.
+static ENV_THREADS: OnceLock<Result<usize>> = OnceLock::new();
+
+/// Set once [`set_num_threads`] has sized the pool: the environment no longer matters.
+static EXPLICIT: AtomicBool = AtomicBool::new(false);
+
+/// The pool size the environment asks for, or the error naming `NEYMAN_NUM_THREADS`. Checked at
+/// the start of every pool call, including the serial path for small inputs, so a bad value
+/// never passes unnoticed.
+fn env_threads() -> Result<usize> {
+    ENV_THREADS.get_or_init(threads_from_env).clone()
+}
+
+/// The error of an invalid `NEYMAN_NUM_THREADS`, unless [`set_num_threads`] has sized the pool.
+fn check_env() -> Result<()> {
+    if EXPLICIT.load(Ordering::Acquire) {
+        return Ok(());
+    }
+    env_threads().map(|_| ())
+}
 
 /// Install `check`, called on the calling thread between batches of a long reduction: when it
 /// returns true the reduction stops with [`NeymanError::Interrupted`]. The first call wins.
@@ -81,13 +105,14 @@ pub fn pool() -> Result<Arc<ThreadPool>> {
     if let Some(p) = guard.as_ref() {
         return Ok(Arc::clone(p));
     }
-    let p = build_pool(threads_from_env()?)?;
+    let p = build_pool(env_threads()?)?;
     *guard = Some(Arc::clone(&p));
     Ok(p)
 }
 
 /// Number of threads in the pool.
 pub fn num_threads() -> Result<usize> {
+    check_env()?;
     Ok(pool()?.current_num_threads())
 }
 
@@ -101,6 +126,7 @@ pub fn set_num_threads(n: usize) -> Result<()> {
         .write()
         .map_err(|_| NeymanError::invalid("num_threads", "thread pool lock poisoned"))?;
     *guard = Some(p);
+    EXPLICIT.store(true, Ordering::Release);
     Ok(())
 }
 
@@ -114,6 +140,7 @@ where
     M: Fn(std::ops::Range<usize>) -> S + Sync + Send,
     F: Fn(S, S) -> S,
 {
+    check_env()?;
     let n_blocks = len.div_ceil(PAR_BLOCK);
     let range_of = |b: usize| b * PAR_BLOCK..((b + 1) * PAR_BLOCK).min(len);
     if n_blocks <= 1 {

@@ -1,238 +1,18 @@
-//! `CoMoments<K>`: count, means and the co-moment matrix (sums of cross-products of deviations) of
-//! K variables observed together, mergeable.
+//! The one co-moments kernel: per-group [`CoMoments`] of K columns in one pass (moments are the
+//! case K = 1).
 //!
-//! The merge is the multivariate form of Chan, Golub and LeVeque (1979):
-//! `C = C_a + C_b + (n_a n_b / n) d d'`, `d = mean_b - mean_a`. Slices reduce in blocks by the
-//! corrected two-pass algorithm, as in [`crate::moments`]. Ratio metrics use K = 2 (numerator,
-//! denominator); CUPED uses K = 2 (outcome, covariate).
+//! Rows are cut into parallel blocks ([`crate::parallel`]) and each block into cache-resident
+//! sub-blocks of [`INNER_BLOCK`] rows, reduced by the corrected two-pass algorithm (Chan, Golub
+//! and LeVeque 1983, eq. 1.7), whose error does not grow with the mean's magnitude, or by one pass
+//! around a shift close to the mean (the shifted algorithm of the same paper); sub-blocks and
+//! blocks merge in order (Chan, Golub and LeVeque 1979), so the result is one pass over memory
+//! and independent of the thread count.
 
-use crate::codes::{out_of_range, out_of_range_error, Code};
 use crate::error::{NeymanError, Result};
-use crate::moments::{INNER_BLOCK, LANES};
 use crate::parallel::reduce_blocks;
-
-/// Count, means and co-moment matrix of K jointly observed variables.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct CoMoments<const K: usize> {
-    /// Number of rows.
-    pub n: u64,
-    /// Means of each variable.
-    pub mean: [f64; K],
-    /// `c[i][j] = sum over rows of (x_i - mean_i)(x_j - mean_j)`.
-    pub c: [[f64; K]; K],
-}
-
-impl<const K: usize> Default for CoMoments<K> {
-    fn default() -> Self {
-        Self {
-            n: 0,
-            mean: [0.0; K],
-            c: [[0.0; K]; K],
-        }
-    }
-}
-
-impl<const K: usize> CoMoments<K> {
-    /// Empty statistic.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Add one row (multivariate Welford).
-    pub fn update(&mut self, x: &[f64; K]) {
-        self.n += 1;
-        let nf = self.n as f64;
-        let mut d = [0.0; K];
-        for i in 0..K {
-            d[i] = x[i] - self.mean[i];
-            self.mean[i] += d[i] / nf;
-        }
-        for i in 0..K {
-            for j in 0..K {
-                self.c[i][j] += d[i] * (x[j] - self.mean[j]);
-            }
-        }
-    }
-
-    /// Merge another statistic into this one.
-    pub fn merge(&mut self, o: &CoMoments<K>) {
-        if o.n == 0 {
-            return;
-        }
-        if self.n == 0 {
-            *self = *o;
-            return;
-        }
-        let (na, nb) = (self.n as f64, o.n as f64);
-        let n = na + nb;
-        let f = na * nb / n;
-        let mut d = [0.0; K];
-        for i in 0..K {
-            d[i] = o.mean[i] - self.mean[i];
-        }
-        for i in 0..K {
-            for j in 0..K {
-                self.c[i][j] += o.c[i][j] + f * d[i] * d[j];
-            }
-            self.mean[i] += d[i] * (nb / n);
-        }
-        self.n += o.n;
-    }
-
-    /// Sample covariance of variables `i` and `j` (`n - 1` denominator; NaN when `n < 2`).
-    pub fn cov(&self, i: usize, j: usize) -> f64 {
-        if self.n < 2 {
-            f64::NAN
-        } else {
-            self.c[i][j] / (self.n - 1) as f64
-        }
-    }
-}
-
-impl<const K: usize> CoMoments<K> {
-    /// Build from pre-aggregated sums of K variables: count, sums, and the `K x K` matrix of sums
-    /// of products. `names` name the variables in errors.
-    pub fn from_product_sums(
-        n: u64,
-        sums: &[f64; K],
-        products: &[[f64; K]; K],
-        names: &[&str; K],
-    ) -> Result<Self> {
-        if sums
-            .iter()
-            .chain(products.iter().flatten())
-            .any(|v| !v.is_finite())
-        {
-            return Err(NeymanError::invalid(
-                "sums",
-                "pre-aggregated sums must be finite",
-            ));
-        }
-        if n == 0 {
-            return Ok(Self::new());
-        }
-        let nf = n as f64;
-        let mean: [f64; K] = std::array::from_fn(|a| sums[a] / nf);
-        let mut c = [[0.0; K]; K];
-        for a in 0..K {
-            for b in 0..K {
-                c[a][b] = products[a][b] - sums[a] * mean[b];
-            }
-        }
-        for a in 0..K {
-            if c[a][a] < -1e-9 * products[a][a].abs() {
-                return Err(NeymanError::invalid(
-                    names[a],
-                    "its sum of squares is less than sum^2 / n; no data have these sums",
-                ));
-            }
-            c[a][a] = c[a][a].max(0.0);
-        }
-        for a in 0..K {
-            for b in 0..a {
-                let slack = 1e-9 * (products[a][a].abs() * products[b][b].abs()).sqrt();
-                if (c[a][b] - c[b][a]).abs() > slack + 1e-12 * c[a][b].abs() {
-                    return Err(NeymanError::invalid(
-                        "products",
-                        "the matrix of sums of products must be symmetric",
-                    ));
-                }
-                if c[a][b].abs() > (c[a][a] * c[b][b]).sqrt() * (1.0 + 1e-9) + slack {
-                    return Err(NeymanError::invalid(
-                        names[a],
-                        format!(
-                            "its cross-sum with {} implies a correlation beyond +/-1",
-                            names[b]
-                        ),
-                    ));
-                }
-            }
-        }
-        Ok(Self { n, mean, c })
-    }
-}
-
-impl CoMoments<2> {
-    /// Build from pre-aggregated sums: count, sums of x and y, sums of squares and the cross-sum.
-    /// `names` are the caller's names of `(sxx, syy, sxy)`, used in errors.
-    pub fn from_sums(
-        n: u64,
-        (sx, sy, sxx, syy, sxy): (f64, f64, f64, f64, f64),
-        names: [&str; 3],
-    ) -> Result<Self> {
-        if [sx, sy, sxx, syy, sxy].iter().any(|v| !v.is_finite()) {
-            return Err(NeymanError::invalid(
-                "sums",
-                "pre-aggregated sums must be finite",
-            ));
-        }
-        if sxx < 0.0 || syy < 0.0 {
-            return Err(NeymanError::invalid(
-                if sxx < 0.0 { names[0] } else { names[1] },
-                "a sum of squares cannot be negative",
-            ));
-        }
-        if n == 0 {
-            return Ok(Self::new());
-        }
-        let nf = n as f64;
-        let (mx, my) = (sx / nf, sy / nf);
-        let (cxx, cyy) = (sxx - sx * mx, syy - sy * my);
-        for (c, raw, arg) in [(cxx, sxx, names[0]), (cyy, syy, names[1])] {
-            if c < -1e-9 * raw {
-                return Err(NeymanError::invalid(
-                    arg,
-                    "is less than sum^2 / n; no data have these sums",
-                ));
-            }
-        }
-        let (cxx, cyy) = (cxx.max(0.0), cyy.max(0.0));
-        let cxy = sxy - sx * my;
-        // Cauchy-Schwarz, with room for the rounding of co-moments computed from raw sums.
-        let slack = 1e-9 * (sxx * syy).sqrt();
-        if cxy.abs() > (cxx * cyy).sqrt() * (1.0 + 1e-9) + slack {
-            return Err(NeymanError::invalid(
-                names[2],
-                "the cross-sum implies a correlation beyond +/-1; no data have these sums",
-            ));
-        }
-        Ok(Self {
-            n,
-            mean: [mx, my],
-            c: [[cxx, cxy], [cxy, cyy]],
-        })
-    }
-}
-
-/// Co-moments over the rows where every variable is finite, and how many rows were skipped.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct SliceCoMoments<const K: usize> {
-    /// Co-moments over complete (all-finite) rows.
-    pub comoments: CoMoments<K>,
-    /// Rows with at least one NaN (and no infinity).
-    pub n_nan: u64,
-    /// Rows with at least one infinity.
-    pub n_inf: u64,
-}
-
-impl<const K: usize> Default for SliceCoMoments<K> {
-    fn default() -> Self {
-        Self {
-            comoments: CoMoments::new(),
-            n_nan: 0,
-            n_inf: 0,
-        }
-    }
-}
-
-impl<const K: usize> SliceCoMoments<K> {
-    fn merge(mut self, o: SliceCoMoments<K>) -> Self {
-        self.comoments.merge(&o.comoments);
-        self.n_nan += o.n_nan;
-        self.n_inf += o.n_inf;
-        self
-    }
-}
+use crate::scan::codes::{out_of_range, out_of_range_error, Code};
+use crate::scan::{check_magnitudes, Scanned, INNER_BLOCK, LANES};
+use crate::stats::CoMoments;
 
 fn check_lengths<const K: usize>(cols: &[&[f64]; K], names: &[&str; K]) -> Result<usize> {
     let len = cols.first().map_or(0, |c| c.len());
@@ -257,7 +37,7 @@ pub fn grouped_comoments_of<const K: usize, C: Code>(
     names: &[&str; K],
     codes: Option<&[C]>,
     n_groups: usize,
-) -> Result<Vec<SliceCoMoments<K>>> {
+) -> Result<Vec<Scanned<CoMoments<K>>>> {
     Ok(grouped_comoments_counting(cols, names, codes, n_groups, &[])?.0)
 }
 
@@ -271,7 +51,7 @@ pub fn grouped_comoments_counting<const K: usize, C: Code>(
     codes: Option<&[C]>,
     n_groups: usize,
     nonnegative: &[usize],
-) -> Result<(Vec<SliceCoMoments<K>>, Vec<u64>)> {
+) -> Result<(Vec<Scanned<CoMoments<K>>>, Vec<u64>)> {
     if let Some(&bad) = nonnegative.iter().find(|&&k| k >= K) {
         return Err(NeymanError::invalid(
             "nonnegative",
@@ -296,9 +76,9 @@ pub fn grouped_comoments_counting<const K: usize, C: Code>(
     }
     // Per block range: the statistics, the negative counts, and the largest out-of-range code
     // (each sub-block's codes are checked while in cache; a bad sub-block is not reduced).
-    type Part<const K: usize> = (Vec<SliceCoMoments<K>>, Vec<u64>, Option<i64>);
+    type Part<const K: usize> = (Vec<Scanned<CoMoments<K>>>, Vec<u64>, Option<i64>);
     let map = |r: std::ops::Range<usize>| -> Part<K> {
-        let mut acc = vec![SliceCoMoments::<K>::default(); n_groups];
+        let mut acc = vec![Scanned::<CoMoments<K>>::default(); n_groups];
         let mut negative = vec![0u64; nonnegative.len()];
         let mut bad_code = None;
         // Each group's mean in the previous block of this range: the shift of its next one-pass
@@ -342,9 +122,12 @@ pub fn grouped_comoments_counting<const K: usize, C: Code>(
     };
     match reduce_blocks(len, map, merge)? {
         Some((_, _, Some(bad))) => Err(out_of_range_error(bad, n_groups)),
-        Some((stats, negative, None)) => Ok((stats, negative)),
+        Some((stats, negative, None)) => {
+            check_magnitudes(&stats, names)?;
+            Ok((stats, negative))
+        }
         None => Ok((
-            vec![SliceCoMoments::default(); n_groups],
+            vec![Scanned::default(); n_groups],
             vec![0; nonnegative.len()],
         )),
     }
@@ -921,14 +704,82 @@ fn has_avx2() -> bool {
 
 /// One ungrouped block: the fused all-finite path (AVX2 when the CPU has it; identical
 /// results), else the masked path.
-fn ungrouped_block<const K: usize>(cols: &[&[f64]; K]) -> SliceCoMoments<K> {
+pub(crate) fn ungrouped_block<const K: usize>(cols: &[&[f64]; K]) -> Scanned<CoMoments<K>> {
     match finite_block(cols, has_avx2()) {
-        Some(comoments) => SliceCoMoments {
-            comoments,
+        Some(comoments) => Scanned {
+            stats: comoments,
             n_nan: 0,
             n_inf: 0,
         },
+        // One column: eight masked lanes, the historical moments kernel (its bits are kept).
+        None if K == 1 => masked_lanes(cols),
         None => masked_block(cols, |_| 0, 1).pop().unwrap_or_default(),
+    }
+}
+
+/// Corrected two-pass co-moments of the complete rows (every value finite) of a block in
+/// `LANES` accumulators, row `i` in lane `i % LANES`; the other rows are counted as NaN (no
+/// infinity) or infinite. The ungrouped slow path for blocks with non-finite values.
+pub(crate) fn masked_lanes<const K: usize>(cols: &[&[f64]; K]) -> Scanned<CoMoments<K>> {
+    let n = cols[0].len();
+    let row_ok = |i: usize| cols.iter().all(|c| c[i].is_finite());
+    let mut s = [[0.0f64; LANES]; K];
+    let mut c = [0u64; LANES];
+    for i in 0..n {
+        let ok = row_ok(i);
+        let l = i % LANES;
+        for a in 0..K {
+            s[a][l] += if ok { cols[a][i] } else { 0.0 };
+        }
+        c[l] += u64::from(ok);
+    }
+    let count: u64 = c.iter().sum();
+    let n_bad = n as u64 - count;
+    let n_inf = (0..n)
+        .filter(|&i| cols.iter().any(|c| c[i].is_infinite()))
+        .count() as u64;
+    let (n_nan, n_inf) = (n_bad - n_inf, n_inf);
+    if count == 0 {
+        return Scanned {
+            stats: CoMoments::new(),
+            n_nan,
+            n_inf,
+        };
+    }
+    let nf = count as f64;
+    let mean: [f64; K] = std::array::from_fn(|a| s[a].iter().sum::<f64>() / nf);
+    let mut d1 = [[0.0f64; LANES]; K];
+    let mut d2 = [[[0.0f64; LANES]; K]; K];
+    for i in 0..n {
+        let ok = row_ok(i);
+        let l = i % LANES;
+        let d: [f64; K] = std::array::from_fn(|a| if ok { cols[a][i] - mean[a] } else { 0.0 });
+        for a in 0..K {
+            d1[a][l] += d[a];
+            for b in a..K {
+                d2[a][b][l] += d[a] * d[b];
+            }
+        }
+    }
+    let sd1: [f64; K] = std::array::from_fn(|a| d1[a].iter().sum());
+    let mut out = CoMoments::<K> {
+        n: count,
+        mean: std::array::from_fn(|a| mean[a] + sd1[a] / nf),
+        c: [[0.0; K]; K],
+    };
+    for a in 0..K {
+        for b in a..K {
+            let v = d2[a][b].iter().sum::<f64>() - sd1[a] * sd1[b] / nf;
+            // Clipped at zero, but a NaN (squares that overflowed) is kept.
+            let v = if a == b && v < 0.0 { 0.0 } else { v };
+            out.c[a][b] = v;
+            out.c[b][a] = v;
+        }
+    }
+    Scanned {
+        stats: out,
+        n_nan,
+        n_inf,
     }
 }
 
@@ -945,7 +796,7 @@ fn grouped_block<const K: usize, C: Code>(
     g: &[C],
     n_groups: usize,
     shifts: &mut [Option<(f64, f64)>],
-) -> Vec<SliceCoMoments<K>> {
+) -> Vec<Scanned<CoMoments<K>>> {
     if n_groups <= MAX_FUSED_GROUPS && K <= 2 {
         if let Some(parts) = fused_groups(cols, g, n_groups, shifts, has_avx2()) {
             return parts;
@@ -971,7 +822,7 @@ fn fused_groups<const K: usize, C: Code>(
     n_groups: usize,
     shifts: &mut [Option<(f64, f64)>],
     simd: bool,
-) -> Option<Vec<SliceCoMoments<K>>> {
+) -> Option<Vec<Scanned<CoMoments<K>>>> {
     // A group with no shift yet (the first sub-block of a block) starts from its first row here,
     // if that row is finite; the closeness check then decides whether one pass suffices.
     for (k, shift) in shifts.iter_mut().enumerate().take(n_groups) {
@@ -1004,8 +855,8 @@ fn fused_groups<const K: usize, C: Code>(
         if comoments.n > 0 {
             *shift = Some((comoments.mean[0], comoments.mean[K - 1]));
         }
-        out.push(SliceCoMoments {
-            comoments,
+        out.push(Scanned {
+            stats: comoments,
             n_nan: 0,
             n_inf: 0,
         });
@@ -1031,7 +882,7 @@ fn masked_block<const K: usize>(
     cols: &[&[f64]; K],
     group: impl Fn(usize) -> i64,
     n_groups: usize,
-) -> Vec<SliceCoMoments<K>> {
+) -> Vec<Scanned<CoMoments<K>>> {
     let n = cols[0].len();
     let mut s = vec![[[0.0f64; K]; ILP]; n_groups];
     let mut c = vec![[0u64; ILP]; n_groups];
@@ -1100,14 +951,15 @@ fn masked_block<const K: usize>(
                     block.mean[a] = mean[k][a] + s1[a] / nf;
                     for b in a..K {
                         let v = d2[k].iter().map(|l| l[a][b]).sum::<f64>() - s1[a] * s1[b] / nf;
-                        let v = if a == b { v.max(0.0) } else { v };
+                        // Clipped at zero, but a NaN (squares that overflowed) is kept.
+                        let v = if a == b && v < 0.0 { 0.0 } else { v };
                         block.c[a][b] = v;
                         block.c[b][a] = v;
                     }
                 }
             }
-            SliceCoMoments {
-                comoments: block,
+            Scanned {
+                stats: block,
                 n_nan: nan[k],
                 n_inf: inf[k],
             }
@@ -1119,7 +971,7 @@ fn masked_block<const K: usize>(
 pub fn comoments_of<const K: usize>(
     cols: &[&[f64]; K],
     names: &[&str; K],
-) -> Result<SliceCoMoments<K>> {
+) -> Result<Scanned<CoMoments<K>>> {
     let mut v = grouped_comoments_of(cols, names, None::<&[i32]>, 1)?;
     Ok(v.pop().unwrap_or_default())
 }
@@ -1133,7 +985,7 @@ mod tests {
     fn hand_worked_covariance() {
         // x = 1,2,3,4; y = 2,4,5,9: means 2.5, 5; cxx 5, cyy 26, cxy 11.
         let r = comoments_of(&[&[1.0, 2.0, 3.0, 4.0], &[2.0, 4.0, 5.0, 9.0]], &["x", "y"]).unwrap();
-        let c = r.comoments;
+        let c = r.stats;
         assert_eq!(c.n, 4);
         assert_eq!(c.mean, [2.5, 5.0]);
         assert!((c.c[0][0] - 5.0).abs() < 1e-12);
@@ -1148,7 +1000,7 @@ mod tests {
             &["x", "y"],
         )
         .unwrap();
-        assert_eq!((r.comoments.n, r.n_nan, r.n_inf), (2, 1, 1));
+        assert_eq!((r.stats.n, r.n_nan, r.n_inf), (2, 1, 1));
     }
 
     #[test]
@@ -1159,11 +1011,11 @@ mod tests {
         let y: Vec<f64> = (0..10_000)
             .map(|i| ((i * 104_729) % 991) as f64 * 0.11 + 3.0)
             .collect();
-        let fast = comoments_of(&[&x, &y], &["x", "y"]).unwrap().comoments;
+        let fast = comoments_of(&[&x, &y], &["x", "y"]).unwrap().stats;
         let zeros = vec![0i32; x.len()];
         let grouped =
-            grouped_comoments_of(&[&x, &y], &["x", "y"], Some(&zeros), 1).unwrap()[0].comoments;
-        let scatter = masked_block(&[&x[..4096], &y[..4096]], |_| 0, 1)[0].comoments;
+            grouped_comoments_of(&[&x, &y], &["x", "y"], Some(&zeros), 1).unwrap()[0].stats;
+        let scatter = masked_block(&[&x[..4096], &y[..4096]], |_| 0, 1)[0].stats;
         let masked = fused_groups(
             &[&x[..4096], &y[..4096]],
             &zeros[..4096],
@@ -1172,7 +1024,7 @@ mod tests {
             false,
         )
         .unwrap()[0]
-            .comoments;
+            .stats;
         assert_eq!(scatter.n, masked.n);
         for a in 0..2 {
             assert!((scatter.mean[a] - masked.mean[a]).abs() < 1e-12);
@@ -1202,11 +1054,11 @@ mod tests {
         let fast = fused_groups(&cols, &g, 2, &mut [None, None], false).unwrap();
         let slow = masked_block(&cols, |i| g[i].index(), 2);
         for k in 0..2 {
-            assert_eq!(fast[k].comoments.n, slow[k].comoments.n);
+            assert_eq!(fast[k].stats.n, slow[k].stats.n);
             for a in 0..2 {
-                assert!((fast[k].comoments.mean[a] - slow[k].comoments.mean[a]).abs() < 1e-12);
-                let c = slow[k].comoments.c[a][a];
-                assert!((fast[k].comoments.c[a][a] - c).abs() <= 1e-10 * c);
+                assert!((fast[k].stats.mean[a] - slow[k].stats.mean[a]).abs() < 1e-12);
+                let c = slow[k].stats.c[a][a];
+                assert!((fast[k].stats.c[a][a] - c).abs() <= 1e-10 * c);
             }
         }
     }
@@ -1323,8 +1175,8 @@ mod tests {
                 let alone = comoments_of(&[&xs, &ys], &["x", "y"]).unwrap();
                 let got = grouped[k];
                 assert_eq!(
-                    (got.comoments.n, got.n_nan, got.n_inf),
-                    (alone.comoments.n, alone.n_nan, alone.n_inf),
+                    (got.stats.n, got.n_nan, got.n_inf),
+                    (alone.stats.n, alone.n_nan, alone.n_inf),
                     "case {case} arm {k}"
                 );
                 // Both paths merge sub-block co-moments (Chan et al.), whose mean differences
@@ -1333,19 +1185,19 @@ mod tests {
                 // n / 4096 * eps * (1 + |mean| / sd), plus 1e-12 for the sums themselves.
                 let merges = (rows.len() / 4096 + 1) as f64;
                 let cond = |a: usize| {
-                    let c = alone.comoments;
+                    let c = alone.stats;
                     1.0 + c.mean[a].abs() / (c.c[a][a] / c.n as f64).sqrt()
                 };
                 for a in 0..2 {
-                    let (m, m0) = (got.comoments.mean[a], alone.comoments.mean[a]);
+                    let (m, m0) = (got.stats.mean[a], alone.stats.mean[a]);
                     assert!(
                         (m - m0).abs() <= 1e-13 * m0.abs().max(1.0),
                         "case {case} arm {k}"
                     );
                     for b in 0..2 {
-                        let scale = (alone.comoments.c[a][a] * alone.comoments.c[b][b]).sqrt();
+                        let scale = (alone.stats.c[a][a] * alone.stats.c[b][b]).sqrt();
                         let rel = 1e-12 + merges * f64::EPSILON * cond(a).max(cond(b));
-                        let (c, c0) = (got.comoments.c[a][b], alone.comoments.c[a][b]);
+                        let (c, c0) = (got.stats.c[a][b], alone.stats.c[a][b]);
                         assert!(
                             (c - c0).abs() <= rel * scale,
                             "case {case} arm {k}: {c} {c0}"
@@ -1395,7 +1247,7 @@ mod tests {
             .to_string()
             .contains("group code 4 is out of range for 2 groups"));
         let ones = vec![1.0; n];
-        let err = crate::proportions::binary_counts_of(&ones, Some(&g[..]), 2).unwrap_err();
+        let err = crate::scan::binary_counts_of(&ones, Some(&g[..]), 2).unwrap_err();
         assert!(err
             .to_string()
             .contains("group code 4 is out of range for 2 groups"));
@@ -1414,7 +1266,7 @@ mod tests {
         assert!(near.is_some());
         assert!(far.is_none());
         let mut shifts = [Some((0.0, 0.0))];
-        let got = fused_groups(&[&x[..]], &g, 1, &mut shifts, false).unwrap()[0].comoments;
+        let got = fused_groups(&[&x[..]], &g, 1, &mut shifts, false).unwrap()[0].stats;
         let two_pass = fused_block::<1, true, i8>(&[&x[..]], &g, 0, false).unwrap();
         assert_eq!(got, two_pass);
         assert_eq!(shifts[0], Some((two_pass.mean[0], two_pass.mean[0])));
@@ -1446,10 +1298,10 @@ mod tests {
             let cut = cut.min(rows.len());
             let xs: Vec<f64> = rows.iter().map(|r| r.0).collect();
             let ys: Vec<f64> = rows.iter().map(|r| r.1).collect();
-            let whole = comoments_of(&[&xs, &ys], &["x", "y"]).unwrap().comoments;
+            let whole = comoments_of(&[&xs, &ys], &["x", "y"]).unwrap().stats;
             let mut a = CoMoments::<2>::new();
             rows[..cut].iter().for_each(|r| a.update(&[r.0, r.1]));
-            let b = comoments_of(&[&xs[cut..], &ys[cut..]], &["x", "y"]).unwrap().comoments;
+            let b = comoments_of(&[&xs[cut..], &ys[cut..]], &["x", "y"]).unwrap().stats;
             a.merge(&b);
             prop_assert_eq!(a.n, whole.n);
             for i in 0..2 {

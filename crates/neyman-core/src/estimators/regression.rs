@@ -16,12 +16,12 @@
 //! small. Because the design of an arm's row depends only on that row, all sums are kept per arm
 //! and mapped into the full model afterwards.
 
-use crate::cuped::Adjusted;
 use crate::error::{NeymanError, Result};
-use crate::inference::{compare_general, Options, Reference, RelativeInputs};
-use crate::means::{mean_test, MeanTest};
-use crate::moments::Moments;
+use crate::inference::means::unpooled_difference;
+use crate::inference::{compare, Adjusted, Arm, Contrast, Options, Reference};
+use crate::linalg::spd_inverse;
 use crate::parallel::reduce_blocks;
+use crate::stats::{Moments, RegressionSums};
 
 /// Heteroskedasticity-consistent covariance estimator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -342,56 +342,6 @@ where
         .unwrap_or_else(|| ArmAccumulators::new(arms, width)))
 }
 
-/// Inverse of a symmetric positive-definite matrix by Cholesky; `Err(k)` names the first column
-/// that is (numerically) a combination of earlier ones.
-fn spd_inverse(m: &[Vec<f64>]) -> std::result::Result<Vec<Vec<f64>>, usize> {
-    let p = m.len();
-    let mut l = vec![vec![0.0; p]; p];
-    for j in 0..p {
-        let mut diag = m[j][j];
-        for k in 0..j {
-            diag -= l[j][k] * l[j][k];
-        }
-        // Relative pivot tolerance: the part of column j not explained by earlier columns.
-        let independent = diag > 1e-10 * m[j][j].abs().max(f64::MIN_POSITIVE);
-        if !independent {
-            return Err(j);
-        }
-        let ljj = diag.sqrt();
-        l[j][j] = ljj;
-        for i in j + 1..p {
-            let mut v = m[i][j];
-            for k in 0..j {
-                v -= l[i][k] * l[j][k];
-            }
-            l[i][j] = v / ljj;
-        }
-    }
-    // inv = L^-T L^-1: solve for each unit vector.
-    let mut inv = vec![vec![0.0; p]; p];
-    for c in 0..p {
-        let mut x = vec![0.0; p];
-        for i in 0..p {
-            let mut v = if i == c { 1.0 } else { 0.0 };
-            for k in 0..i {
-                v -= l[i][k] * x[k];
-            }
-            x[i] = v / l[i][i];
-        }
-        for i in (0..p).rev() {
-            let mut v = x[i];
-            for k in i + 1..p {
-                v -= l[k][i] * x[k];
-            }
-            x[i] = v / l[i][i];
-        }
-        for r in 0..p {
-            inv[r][c] = x[r];
-        }
-    }
-    Ok(inv)
-}
-
 /// Fit the adjustment model; see the module docs.
 pub fn regression_adjust(d: &Design, arm_labels: &[String]) -> Result<Fit> {
     check_lengths(d)?;
@@ -590,31 +540,17 @@ pub fn regression_adjust(d: &Design, arm_labels: &[String]) -> Result<Fit> {
     })
 }
 
-/// Pre-aggregated sums of one arm for regression adjustment from SQL: count, sums of the outcome
-/// and its square, sums of each covariate, of outcome times covariate, and of covariate products.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ArmSums {
-    /// Units.
-    pub n: u64,
-    /// Sum of y.
-    pub sum_y: f64,
-    /// Sum of y^2.
-    pub sum_y_sq: f64,
-    /// Sums of each covariate.
-    pub sum_x: Vec<f64>,
-    /// Sums of y times each covariate.
-    pub sum_xy: Vec<f64>,
-    /// Sums of products of covariates (k x k).
-    pub sum_xx: Vec<Vec<f64>>,
-}
-
 /// Lin's interacted adjustment from per-arm sums, with the classical per-arm variance:
 /// `a_g = ybar_g + b_g' (xbar - xbar_g)` with `b_g = S_xx,g^-1 S_xy,g` and pooled `xbar`, and
 /// `Var(a_g) = s_g^2 (1/n_g + d' S_xx,g^-1 d)`, `d = xbar - xbar_g`, `s_g^2 = RSS_g / (n_g - k - 1)`,
 /// which is what OLS of `y` on `x - xbar` fitted in each arm reports for its intercept. Without the
 /// rows there are no residuals, so no heteroskedasticity-robust (HC) variance; in large samples the
 /// two agree, since `d` vanishes under randomisation.
-pub fn fit_from_sums(arms: &[ArmSums], names: &[String], arm_labels: &[String]) -> Result<Fit> {
+pub fn fit_from_sums(
+    arms: &[RegressionSums],
+    names: &[String],
+    arm_labels: &[String],
+) -> Result<Fit> {
     let k = names.len();
     let label = |g: usize| arm_labels.get(g).cloned().unwrap_or_else(|| g.to_string());
     if arms.len() < 2 {
@@ -734,28 +670,29 @@ pub fn compare_fit(fit: &Fit, g: usize, opts: &Options) -> Result<Adjusted> {
                 .into(),
         });
     }
-    let rel = RelativeInputs {
-        v_num: vgg,
-        v_den: v00,
+    let contrast = Contrast {
+        control: Arm {
+            value: a0,
+            var: v00,
+            n: fit.n[0],
+        },
+        treatment: Arm {
+            value: ag,
+            var: vgg,
+            n: fit.n[g],
+        },
         cov: v0g,
+        var_effect: var,
+        se_test: var.sqrt(),
+        reference: Reference::Normal,
     };
-    let counts = (fit.n[0], fit.n[g]);
-    let adjusted = compare_general(
-        a0,
-        ag,
-        var,
-        var.sqrt(),
-        Reference::Normal,
-        rel,
-        counts,
-        opts,
-    )?;
+    let adjusted = compare(&contrast, opts)?;
     let moments = |k: usize| Moments {
         n: fit.n[k],
         mean: fit.mean[k],
         m2: fit.var[k] * (fit.n[k] as f64 - 1.0),
     };
-    let unadjusted = mean_test(&moments(0), &moments(g), MeanTest::Z, opts)?;
+    let unadjusted = unpooled_difference(&moments(0), &moments(g), false, opts)?;
     Ok(Adjusted {
         adjusted,
         unadjusted,
@@ -824,8 +761,8 @@ mod tests {
         // One covariate: the per-arm OLS intercept at the pooled mean, by hand.
         let y = [[1.0, 2.0, 3.0, 5.0, 4.0], [2.0, 4.0, 6.0, 9.0, 5.0]];
         let x = [[1.0, 2.0, 3.0, 4.0, 2.0], [1.5, 2.5, 3.5, 4.5, 2.0]];
-        let arms: Vec<ArmSums> = (0..2)
-            .map(|g| ArmSums {
+        let arms: Vec<RegressionSums> = (0..2)
+            .map(|g| RegressionSums {
                 n: 5,
                 sum_y: y[g].iter().sum(),
                 sum_y_sq: y[g].iter().map(|v| v * v).sum(),
@@ -850,14 +787,5 @@ mod tests {
             let b = sxy / sxx;
             assert!((f.adjusted[g] - (my + b * (xbar - mx))).abs() < 1e-12);
         }
-    }
-
-    #[test]
-    fn inverse_of_spd() {
-        let m = vec![vec![4.0, 2.0], vec![2.0, 3.0]];
-        let inv = spd_inverse(&m).unwrap();
-        // det 8: inverse [[3, -2], [-2, 4]] / 8.
-        assert!((inv[0][0] - 0.375).abs() < 1e-15 && (inv[0][1] + 0.25).abs() < 1e-15);
-        assert!((inv[1][1] - 0.5).abs() < 1e-15);
     }
 }

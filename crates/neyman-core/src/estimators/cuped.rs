@@ -12,10 +12,15 @@
 //! the adjusted difference and the control metric (growthbook PR #3610 fixed the omission): with
 //! `N = M_c + effect = M_t - theta C_t + theta C_c`, `Var(N) = v_t + theta^2 v_CC,c / n_c` and
 //! `Cov(N, M_c) = theta v_MC,c / n_c`.
+//!
+//! Columns far from unit scale are first rescaled by powers of two (exact), so products such as
+//! `theta^2 v_CC` neither overflow nor underflow; the results are scaled back.
 
-use crate::comoments::CoMoments;
 use crate::error::{NeymanError, Result};
-use crate::inference::{compare_general, Comparison, Options, Reference, RelativeInputs};
+use crate::inference::compare::column_scales;
+use crate::inference::means::welch_df;
+use crate::inference::{compare, Adjusted, Arm, Comparison, Contrast, Options, Reference};
+use crate::stats::CoMoments;
 
 /// A metric and its covariate in one arm, linearised: values and per-unit (co)variances.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -114,60 +119,67 @@ pub enum AdjustedTest {
     Z,
 }
 
-/// A CUPED comparison: the adjusted result, the unadjusted one beside it, theta, and the ratio of
-/// adjusted to unadjusted variance of the effect.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Adjusted {
-    /// The adjusted comparison (`treatment_value` is `M_c + effect`).
-    pub adjusted: Comparison,
-    /// The same comparison without adjustment.
-    pub unadjusted: Comparison,
-    /// The pooled coefficient.
-    pub theta: f64,
-    /// `Var(adjusted effect) / Var(unadjusted effect)`; `1 - rho^2` in large samples.
-    pub variance_ratio: f64,
+impl AdjustedTest {
+    /// Parse `'welch'` or `'z'`.
+    pub fn parse(s: &str) -> Result<Self> {
+        match s {
+            "welch" => Ok(AdjustedTest::Welch),
+            "z" => Ok(AdjustedTest::Z),
+            _ => Err(NeymanError::invalid(
+                "test",
+                format!("{s:?} is not one of 'welch', 'z'"),
+            )),
+        }
+    }
 }
 
-/// `v_c`, `v_t`: variances of the two arms' (adjusted) contributions to the effect; `v_n`,
-/// `v_mc`, `cov_n_mc`: variance of `N = M_c + effect`, of the control metric `M_c`, and their
-/// covariance, for the relative effect `N / M_c - 1`.
+/// The variances behind one CUPED comparison: `v_c`, `v_t` of the two arms' (adjusted)
+/// contributions to the effect; `v_n`, `v_mc`, `cov`: variance of `N = M_c + effect`, of the
+/// control metric `M_c`, and their covariance, for the relative effect `N / M_c - 1`.
+struct Variances {
+    v_c: f64,
+    v_t: f64,
+    v_n: f64,
+    v_mc: f64,
+    cov: f64,
+}
+
+/// Compare `M_c` with `n_val` (the adjusted or unadjusted treatment value).
 fn compare_with(
-    m_c: f64,
+    (control, treatment): (&Linearized, &Linearized),
     n_val: f64,
-    (v_c, v_t): (f64, f64),
-    (v_n, v_mc, cov_n_mc): (f64, f64, f64),
+    v: Variances,
     test: AdjustedTest,
-    n_control: u64,
-    n_treatment: u64,
     opts: &Options,
 ) -> Result<Comparison> {
-    let (nc, nt) = (n_control as f64, n_treatment as f64);
-    let var = v_c + v_t;
+    let (nc, nt) = (control.n as f64, treatment.n as f64);
+    let var = v.v_c + v.v_t;
     let reference = match test {
         AdjustedTest::Z => Reference::Normal,
-        AdjustedTest::Welch => {
-            Reference::T(var * var / (v_c * v_c / (nc - 1.0) + v_t * v_t / (nt - 1.0)))
-        }
+        AdjustedTest::Welch => Reference::T(welch_df(v.v_c, nc, v.v_t, nt)),
     };
-    let rel = RelativeInputs {
-        v_num: v_n,
-        v_den: v_mc,
-        cov: cov_n_mc,
-    };
-    compare_general(
-        m_c,
-        n_val,
-        var,
-        var.sqrt(),
+    let contrast = Contrast {
+        control: Arm {
+            value: control.m,
+            var: v.v_mc,
+            n: control.n,
+        },
+        treatment: Arm {
+            value: n_val,
+            var: v.v_n,
+            n: treatment.n,
+        },
+        cov: v.cov,
+        var_effect: var,
+        se_test: var.sqrt(),
         reference,
-        rel,
-        (n_control, n_treatment),
-        opts,
-    )
+    };
+    compare(&contrast, opts)
 }
 
-/// CUPED comparison of two arms; `pooled` is the linearisation of both arms together (for theta).
-pub fn cuped_test(
+/// CUPED comparison of two linearised arms; `pooled` is the linearisation of both arms together
+/// (for theta).
+pub fn adjusted_comparison(
     control: &Linearized,
     treatment: &Linearized,
     pooled: &Linearized,
@@ -208,25 +220,31 @@ pub fn cuped_test(
                     .into(),
         });
     }
-    let (n_c, n_t) = (control.n, treatment.n);
+    let arms = (control, treatment);
     let adjusted = compare_with(
-        control.m,
+        arms,
         n_val,
-        (v_c, v_t),
-        (v_n, u_c, cov_n_mc),
+        Variances {
+            v_c,
+            v_t,
+            v_n,
+            v_mc: u_c,
+            cov: cov_n_mc,
+        },
         test,
-        n_c,
-        n_t,
         opts,
     )?;
     let unadjusted = compare_with(
-        control.m,
+        arms,
         treatment.m,
-        (u_c, u_t),
-        (u_t, u_c, 0.0),
+        Variances {
+            v_c: u_c,
+            v_t: u_t,
+            v_n: u_t,
+            v_mc: u_c,
+            cov: 0.0,
+        },
         test,
-        n_c,
-        n_t,
         opts,
     )?;
     Ok(Adjusted {
@@ -237,10 +255,68 @@ pub fn cuped_test(
     })
 }
 
+/// CUPED for a mean metric with a mean covariate, from each arm's co-moments of `(y, x)`: theta
+/// from both arms pooled (merged here), then [`adjusted_comparison`]. Errors name `"control"`,
+/// `"treatment"` or, for the pooled statistic, `"control, treatment"`.
+pub fn cuped_test(
+    control: &CoMoments<2>,
+    treatment: &CoMoments<2>,
+    test: AdjustedTest,
+    opts: &Options,
+) -> Result<Adjusted> {
+    let s = column_scales([control, treatment]);
+    let (c, t) = (control.scaled(&s), treatment.scaled(&s));
+    let lc = linearize_mean("control", &c)?;
+    let lt = linearize_mean("treatment", &t)?;
+    let mut pooled = c;
+    pooled.merge(&t);
+    let lp = linearize_mean("control, treatment", &pooled)?;
+    let r = adjusted_comparison(&lc, &lt, &lp, test, opts)?;
+    // The metric was in units s[0], the covariate in s[1].
+    Ok(unscaled(r, s[0], s[1]))
+}
+
+/// CUPED for a ratio metric `num / den` with a ratio covariate `num_cov / den_cov`, from each
+/// arm's co-moments of `(num, den, num_cov, den_cov)`; as [`cuped_test`].
+pub fn ratio_cuped_test(
+    control: &CoMoments<4>,
+    treatment: &CoMoments<4>,
+    test: AdjustedTest,
+    opts: &Options,
+) -> Result<Adjusted> {
+    let s = column_scales([control, treatment]);
+    let (c, t) = (control.scaled(&s), treatment.scaled(&s));
+    let lc = linearize_ratio("control", &c)?;
+    let lt = linearize_ratio("treatment", &t)?;
+    let mut pooled = c;
+    pooled.merge(&t);
+    let lp = linearize_ratio("control, treatment", &pooled)?;
+    let r = adjusted_comparison(&lc, &lt, &lp, test, opts)?;
+    Ok(unscaled(r, s[0] / s[1], s[2] / s[3]))
+}
+
+/// Back to the caller's units from a metric computed in units `a` and a covariate in units `b`
+/// (powers of two): values, effects and intervals by `1 / a`, theta by `b / a`.
+fn unscaled(mut r: Adjusted, a: f64, b: f64) -> Adjusted {
+    if a == 1.0 && b == 1.0 {
+        return r;
+    }
+    r.adjusted = r.adjusted.rescaled(1.0 / a);
+    r.unadjusted = r.unadjusted.rescaled(1.0 / a);
+    r.theta *= b / a;
+    r
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::comoments::comoments_of;
+
+    /// Co-moments by the multivariate Welford update (the kernels are in `scan`).
+    fn comoments(y: &[f64], x: &[f64]) -> CoMoments<2> {
+        let mut c = CoMoments::<2>::new();
+        y.iter().zip(x).for_each(|(&a, &b)| c.update(&[a, b]));
+        c
+    }
 
     #[test]
     fn theta_and_adjustment_by_hand() {
@@ -249,8 +325,8 @@ mod tests {
         let xc = [1.0, 2.0, 3.0, 5.0];
         let yt = [3.0, 5.0, 6.0, 8.0];
         let xt = [2.0, 3.0, 3.0, 6.0];
-        let c = comoments_of(&[&yc, &xc], &["y", "x"]).unwrap().comoments;
-        let t = comoments_of(&[&yt, &xt], &["y", "x"]).unwrap().comoments;
+        let c = comoments(&yc, &xc);
+        let t = comoments(&yt, &xt);
         let mut p = c;
         p.merge(&t);
         let (lc, lt, lp) = (
@@ -258,7 +334,12 @@ mod tests {
             linearize_mean("treatment", &t).unwrap(),
             linearize_mean("pooled", &p).unwrap(),
         );
-        let r = cuped_test(&lc, &lt, &lp, AdjustedTest::Welch, &Options::default()).unwrap();
+        let r =
+            adjusted_comparison(&lc, &lt, &lp, AdjustedTest::Welch, &Options::default()).unwrap();
+        assert_eq!(
+            cuped_test(&c, &t, AdjustedTest::Welch, &Options::default()).unwrap(),
+            r
+        );
         // Pooled over all 8 units: mean y 4, mean x 3.125.
         let ys: Vec<f64> = yc.iter().chain(&yt).copied().collect();
         let xs: Vec<f64> = xc.iter().chain(&xt).copied().collect();
@@ -284,13 +365,43 @@ mod tests {
 
     #[test]
     fn constant_covariate_is_an_error() {
-        let s = comoments_of(&[&[1.0, 2.0, 4.0], &[1.0, 1.0, 1.0]], &["y", "x"])
-            .unwrap()
-            .comoments;
+        let s = comoments(&[1.0, 2.0, 4.0], &[1.0, 1.0, 1.0]);
         let l = linearize_mean("control", &s).unwrap();
         assert!(matches!(
-            cuped_test(&l, &l, &l, AdjustedTest::Z, &Options::default()),
+            adjusted_comparison(&l, &l, &l, AdjustedTest::Z, &Options::default()),
             Err(NeymanError::ZeroVariance { .. })
         ));
+        assert!(matches!(
+            cuped_test(&s, &s, AdjustedTest::Z, &Options::default()),
+            Err(NeymanError::ZeroVariance { .. })
+        ));
+    }
+
+    #[test]
+    fn cuped_is_scale_safe() {
+        let yc = [1.0, 2.0, 3.0, 4.0, 2.0];
+        let xc = [1.0, 2.0, 3.0, 5.0, 1.5];
+        let yt = [3.0, 5.0, 6.0, 8.0, 4.0];
+        let xt = [2.0, 3.0, 3.0, 6.0, 2.5];
+        let (c, t) = (comoments(&yc, &xc), comoments(&yt, &xt));
+        let opts = Options {
+            relative_ci: crate::inference::RelativeCi::Fieller,
+            ..Options::default()
+        };
+        for test in [AdjustedTest::Welch, AdjustedTest::Z] {
+            let one = cuped_test(&c, &t, test, &opts).unwrap();
+            for (sy, sx) in [(1e80, 1e80), (1e-80, 1e-80), (1e80, 1e-80), (1.0, 1e150)] {
+                let f = [sy, sx];
+                let r = cuped_test(&c.scaled(&f), &t.scaled(&f), test, &opts).unwrap();
+                let close = |a: f64, b: f64| a == b || (a - b).abs() <= 1e-11 * b.abs();
+                let (a, o) = (r.adjusted, one.adjusted);
+                assert!(close(a.df, o.df), "{sy} {sx}: {} vs {}", a.df, o.df);
+                assert!(close(a.effect / sy, o.effect) && close(a.se / sy, o.se));
+                assert!(close(a.statistic, o.statistic) && close(a.pvalue, o.pvalue));
+                assert!(close(a.relative.ci_high, o.relative.ci_high));
+                assert!(close(r.theta * sx / sy, one.theta));
+                assert!(close(r.variance_ratio, one.variance_ratio));
+            }
+        }
     }
 }

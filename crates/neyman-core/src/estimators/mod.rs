@@ -1,0 +1,18 @@
+//! One file per estimator, each finalizing a comparison from statistics (never from rows). No
+//! estimator imports another: what they share lives in [`crate::inference`].
+//!
+//! | module | estimator |
+//! | --- | --- |
+//! | [`means`] | Welch, Student and z tests for a difference in means |
+//! | [`proportions`] | two proportions: pooled z-test, Wald and Newcombe intervals |
+//! | [`ratio`] | ratio metrics by the delta method |
+//! | [`cuped`] | CUPED: one pre-experiment covariate, for means and ratio metrics |
+//! | [`regression`] | regression adjustment (Lin 2013), post-stratification, HC0-HC2 |
+//! | [`srm`] | sample-ratio mismatch (chi-square goodness of fit) |
+
+pub mod cuped;
+pub mod means;
+pub mod proportions;
+pub mod ratio;
+pub mod regression;
+pub mod srm;
