@@ -174,7 +174,7 @@ impl RegressionStats {
             ));
         }
         let mut inner = self.inner.clone();
-        inner.merge(&o.inner);
+        run(|| inner.merge(&o.inner))?;
         Ok(RegressionStats {
             inner,
             covariates: self.covariates.clone(),

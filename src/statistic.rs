@@ -2,6 +2,7 @@
 //! constructor's arguments in order), and the checked `other` of `merge`.
 
 use pyo3::prelude::*;
+use pyo3::PyClass;
 use pyo3::types::{PyDict, PyTuple, PyType};
 
 use crate::errors::InputTypeError;
@@ -36,7 +37,7 @@ pub fn reduce_of<'py, T: PyClass>(
     fields: Fields<'py>,
 ) -> PyResult<(Bound<'py, PyType>, Bound<'py, PyTuple>)> {
     let args = PyTuple::new(slf.py(), fields.into_iter().map(|(_, v)| v))?;
-    Ok((slf.get_type(), args))
+    Ok((slf.as_any().get_type(), args))
 }
 
 /// The argument of `merge` as a statistic of the same type, or an error naming both types.
