@@ -19,7 +19,14 @@ from neyman._functions import (
     ttest,
     ztest,
 )
-from neyman._results import AnalysisResult, SRMResult, TestResult
+from neyman._results import (
+    AdjustedResult,
+    AnalysisResult,
+    ConfidenceInterval,
+    CupedResult,
+    SRMResult,
+    TestResult,
+)
 from neyman.errors import (
     InputError,
     InputTypeError,
@@ -33,7 +40,10 @@ from neyman.experiment import Experiment, Mean, Proportion, Ratio, srm
 __version__ = "0.1.0"
 
 __all__ = [
+    "AdjustedResult",
     "AnalysisResult",
+    "ConfidenceInterval",
+    "CupedResult",
     "CupedStats",
     "Experiment",
     "InputError",

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from neyman import _neyman
 from neyman._convert import FloatArray, VariantCodes
-from neyman._results import TestResult
+from neyman._results import CupedResult, TestResult
 from neyman.errors import InputError, InsufficientDataError, NeymanError
 
 Kind = Literal["mean", "proportion", "ratio", "cuped", "ratio_cuped"]
@@ -267,7 +267,8 @@ def compare_arms(
             base = "ratio-delta" if kind == "ratio_cuped" else METHOD_NAMES[method.split("-")[1]]
             values["unadjusted"] = TestResult(method=base, **common, **unadjusted)
             values["covariate"] = covariate
-        out.append(TestResult(method=METHOD_NAMES[method], **common, **values))
+        cls = CupedResult if kind in ("cuped", "ratio_cuped") else TestResult
+        out.append(cls(method=METHOD_NAMES[method], **common, **values))
     return out
 
 
