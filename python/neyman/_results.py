@@ -1019,7 +1019,7 @@ class AnalysisResult(DisplayMixin):
                     [], [], color="black", marker=">", markevery=[1], label="open-ended interval"
                 )
             )
-        ax.legend(handles=handles, loc="best", fontsize="small")
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
         return ax
 
 
