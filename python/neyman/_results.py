@@ -753,10 +753,7 @@ class AnalysisResult(DisplayMixin):
                 )
             key = (c.metric, c.treatment)
             if key in seen:
-                raise InputError(
-                    f"two metrics are named {c.metric!r} (treatment {c.treatment!r}); give one a "
-                    "name=..."
-                )
+                raise InputError(f"two metrics are named {c.metric!r}; give one a name=...")
             seen.add(key)
         object.__setattr__(self, "comparisons", comparisons)
 
@@ -871,7 +868,9 @@ class AnalysisResult(DisplayMixin):
                     raise self._unknown_metric(m)
             rows = [c for c in rows if c.metric in wanted]
         if treatment is not None:
-            many = isinstance(treatment, Sequence | set) and not isinstance(treatment, str)
+            many = isinstance(
+                treatment, Sequence | set | frozenset | np.ndarray
+            ) and not isinstance(treatment, str)
             arms = [str(t) for t in (treatment if many else [treatment])]
             for a in arms:
                 if a not in self.treatments:
@@ -951,6 +950,7 @@ class AnalysisResult(DisplayMixin):
         >>> ax = res.plot()
         >>> [t.get_text() for t in ax.get_legend().get_texts()][-1]
         'open-ended interval'
+        >>> import matplotlib.pyplot as plt; plt.close("all")
         """
         import matplotlib.pyplot as plt
         from matplotlib.lines import Line2D

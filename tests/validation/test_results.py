@@ -413,13 +413,14 @@ def test_filter_integer_labels() -> None:
     res = neyman.ttest(df, metric="y", variant="arm", control=0)
     assert [c.treatment for c in res.filter(treatment=2)] == ["2"]
     assert [c.treatment for c in res.filter(treatment=[1, 2])] == ["1", "2"]
+    assert [c.treatment for c in res.filter(treatment=np.array([2]))] == ["2"]
 
 
 def test_duplicate_rows_rejected() -> None:
     a = welch_result(C, T, metric="revenue", arm="t")
     check_raises(
         InputError,
-        r"^two metrics are named 'revenue' \(treatment 't'\); give one a name=\.\.\.$",
+        r"^two metrics are named 'revenue'; give one a name=\.\.\.$",
         neyman.AnalysisResult,
         (a, welch_result(C[:20], T, metric="revenue", arm="t")),
     )
