@@ -9,7 +9,14 @@ chunks and processes and pickle.
 
 from neyman._adjust import regression_adjust
 from neyman._config import get_num_threads, set_num_threads
-from neyman._results import AnalysisResult, SRMResult, TestResult
+from neyman._results import (
+    AdjustedResult,
+    AnalysisResult,
+    ConfidenceInterval,
+    CupedResult,
+    SRMResult,
+    TestResult,
+)
 from neyman._stats import (
     CupedStats,
     MeanStats,
@@ -35,7 +42,10 @@ from neyman.metrics import Mean, Metric, Proportion, Ratio
 __version__ = "0.1.0"
 
 __all__ = [
+    "AdjustedResult",
     "AnalysisResult",
+    "ConfidenceInterval",
+    "CupedResult",
     "CupedStats",
     "Experiment",
     "InputError",

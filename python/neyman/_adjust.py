@@ -20,7 +20,7 @@ from neyman._convert import (
 )
 from neyman._engine import NAN_FIELDS as _FIELDS
 from neyman._engine import Options, plural
-from neyman._results import AnalysisResult, TestResult
+from neyman._results import AdjustedResult, AnalysisResult, TestResult
 from neyman._stats import RegressionStats
 from neyman._validate import (
     check_choice,
@@ -177,7 +177,7 @@ def _results_from(
     method: str,
 ) -> list[TestResult]:
     """TestResults from the dict the Rust fit returns."""
-    results = []
+    results: list[TestResult] = []
     for k, comp in enumerate(out["comparisons"], start=1):
         unadjusted = comp.pop("unadjusted")
         variance_ratio = comp.pop("variance_ratio")
@@ -190,7 +190,7 @@ def _results_from(
             "relative_ci": opts.relative_ci,
         }
         results.append(
-            TestResult(
+            AdjustedResult(
                 method=method,
                 covariate=", ".join(covariates),
                 variance_ratio=variance_ratio,
@@ -333,7 +333,7 @@ def _nan_results(
 ) -> list[TestResult]:
     """nan_policy='propagate' with NaN present: NaN results, row counts as given."""
     counts = np.bincount(codes.codes, minlength=len(labels))
-    out = []
+    out: list[TestResult] = []
     for k in range(1, len(labels)):
         common: dict[str, Any] = {
             "metric": label,
@@ -347,7 +347,7 @@ def _nan_results(
             **dict.fromkeys(_FIELDS, math.nan),
         }
         out.append(
-            TestResult(
+            AdjustedResult(
                 method=method,
                 covariate=", ".join([*covariates, *categorical]),
                 variance_ratio=math.nan,

@@ -1,100 +1,222 @@
 """Result objects: frozen dataclasses with one display mixin.
 
-Every result prints as an aligned text table (3 significant digits, percentages for relative
-effects), renders as self-contained HTML in Jupyter, and converts to a dict, a pandas DataFrame or a
-polars DataFrame. Raw floats stay available as attributes.
+A comparison is a :class:`TestResult`; families add their own fields by extension
+(:class:`AdjustedResult` for regression adjustment and post-stratification, :class:`CupedResult`
+for CUPED), so no result carries fields that do not apply to it. Several comparisons and the SRM
+check of the experiment make an :class:`AnalysisResult`.
+
+Every result prints as an aligned text table (3 significant digits with trailing zeros kept,
+percentages for relative effects, n per arm, the method and a significance marker), renders as
+styled, self-contained HTML in Jupyter (no JavaScript), and converts to a dict, a pandas
+DataFrame or a polars DataFrame. Raw floats stay available as attributes.
+
+>>> import neyman
+>>> res = neyman.ttest([1.0, 2.0, 3.0, 4.0], [2.0, 3.5, 4.0, 6.5])
+>>> lines = repr(res).splitlines()
+>>> lines[0]
+"vs control 'control': two-sided, 95% CI (relative: delta)"
+>>> lines[1].split()
+['metric', 'treatment', 'method', 'n_control', 'n_treatment', 'control_value', 'treatment_value',
+'effect', 'ci', 'rel_effect', 'rel_ci', 'pvalue', 'sig']
+>>> lines[2].split()
+['x', 'treatment', 'welch', '4', '4', '2.50', '4.00', '1.50', '[-1.37,', '4.37]', '60.0%',
+'[-80.7%,', '201%]', '0.241']
+>>> lines[3]
+'sig: * where pvalue < 0.05 (1 - confidence_level)'
 """
 
 from __future__ import annotations
 
 import html
 import math
-from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, fields
-from typing import Any, overload
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from typing import Any, NamedTuple, overload
 
 import numpy as np
 
-__all__ = ["AnalysisResult", "SRMResult", "TestResult"]
+from neyman._validate import check_unit_interval
+from neyman.errors import InputError, InputTypeError
 
-_PERCENT_FIELDS = {"rel_effect", "rel_ci_low", "rel_ci_high", "rel_se"}
+__all__ = [
+    "AdjustedResult",
+    "AnalysisResult",
+    "ConfidenceInterval",
+    "CupedResult",
+    "SRMResult",
+    "TestResult",
+    "experiment_html",
+    "experiment_text",
+]
+
+# --------------------------------------------------------------------------------------------
+# Number formatting
+# --------------------------------------------------------------------------------------------
+
+_SIG = 3
+_PERCENT_FIELDS = {"rel_effect", "rel_ci_low", "rel_ci_high", "rel_se", "share", "planned_share"}
 
 
-def _fmt_float(x: float) -> str:
+def _plural(n: int, noun: str) -> str:
+    """``"1 metric"``, ``"2 metrics"``."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def format_number(x: float, sig: int = _SIG) -> str:
+    """``x`` with ``sig`` significant digits, trailing zeros kept.
+
+    Positional between 0.001 and 1e6 (``"0.110"``, ``"0.0969"``, ``"12.0"``, ``"1235"``: numbers
+    of 1000 and more are rounded to whole units rather than padded with zeros), scientific outside
+    (``"6.50e-05"``); ``"0"``, ``"nan"``, ``"inf"`` and ``"-inf"`` as such.
+
+    >>> [format_number(v) for v in (0.11, 0.0969, 0.2, 0.4, 12, 1234.5, 6.5e-5, 0.0, -0.099996)]
+    ['0.110', '0.0969', '0.200', '0.400', '12.0', '1234', '6.50e-05', '0', '-0.100']
+    """
+    x = float(x)
     if math.isnan(x):
         return "nan"
     if math.isinf(x):
         return "inf" if x > 0 else "-inf"
     if x == 0:
         return "0"
-    if 1e-3 <= abs(x) < 1e6:
-        text = np.format_float_positional(x, precision=3, unique=False, fractional=False, trim="k")
-        return str(text).rstrip(".")
-    return f"{x:.3g}"
+    ax = abs(x)
+    if ax < 1e-3 or ax >= 1e6:
+        return f"{x:.{sig - 1}e}"
+    exponent = math.floor(math.log10(ax))
+    decimals = max(0, sig - 1 - exponent)
+    text = f"{x:.{decimals}f}"
+    # Rounding may carry into the next power of ten (0.099996 -> 0.1000): one decimal fewer.
+    if decimals > 0 and abs(float(text)) >= 10.0 ** (exponent + 1):
+        text = f"{x:.{decimals - 1}f}"
+    return text
+
+
+def format_percent(x: float, sig: int = _SIG) -> str:
+    """A fraction as a percentage with ``sig`` significant digits (``0.0512 -> "5.12%"``)."""
+    x = float(x)
+    if not math.isfinite(x):
+        return format_number(x)
+    return format_number(100.0 * x, sig) + "%"
 
 
 def format_value(name: str, value: Any) -> str:
-    """How one cell prints: 3 significant digits, percentages for relative effects."""
+    """How one cell prints: 3 significant digits, percentages for relative effects and shares."""
     if value is None:
         return ""
-    if isinstance(value, bool):
-        return str(value)
+    if isinstance(value, bool | np.bool_):
+        return str(bool(value))
     if isinstance(value, int | np.integer):
         return str(int(value))
     if isinstance(value, float | np.floating):
-        x = float(value)
-        if name in _PERCENT_FIELDS and math.isfinite(x):
-            return _fmt_float(100.0 * x) + "%"
-        if name == "pvalue" and math.isfinite(x):
-            return f"{x:.3g}"
-        return _fmt_float(x)
+        if name in _PERCENT_FIELDS:
+            return format_percent(float(value))
+        return format_number(float(value))
+    if isinstance(value, _Interval):
+        fmt = format_percent if value.percent else format_number
+        return f"[{fmt(value.low)}, {fmt(value.high)}]"
     return str(value)
 
 
-def text_table(columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> str:
+@dataclass(frozen=True)
+class _Interval:
+    """A display cell holding an interval."""
+
+    low: float
+    high: float
+    percent: bool = False
+
+
+# --------------------------------------------------------------------------------------------
+# Tables
+# --------------------------------------------------------------------------------------------
+
+# Columns that hold text (left-aligned); every other column is right-aligned.
+_TEXT_COLUMNS = {"metric", "method", "control", "treatment", "arm", "sig", "covariate"}
+
+_STYLE = """<style>
+.neyman-result{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;font-size:13px;
+margin:0.5em 0;color:inherit}
+.neyman-result table{border-collapse:collapse;font-variant-numeric:tabular-nums}
+.neyman-result caption{caption-side:top;text-align:left;font-weight:600;padding:0.2em 0 0.4em}
+.neyman-result th{text-align:right;border-bottom:1px solid #888;padding:0.25em 0.7em;
+font-weight:600;white-space:nowrap}
+.neyman-result td{text-align:right;padding:0.2em 0.7em;white-space:nowrap}
+.neyman-result th.text,.neyman-result td.text{text-align:left}
+.neyman-result tbody tr:nth-child(even){background:rgba(127,127,127,0.08)}
+.neyman-result tr.neyman-pos td.effect{color:#15803d;font-weight:600}
+.neyman-result tr.neyman-neg td.effect{color:#b91c1c;font-weight:600}
+.neyman-result td.sig{font-weight:700;text-align:center}
+.neyman-result .neyman-srm{background:#b91c1c;color:#fff;font-weight:700;padding:0.5em 0.8em;
+margin:0 0 0.4em;border-radius:3px}
+.neyman-result .neyman-footer{margin:0.3em 0 0;font-size:12px;opacity:0.8}
+</style>"""
+
+
+def _align_right(column: str) -> bool:
+    return column not in _TEXT_COLUMNS
+
+
+def text_table(columns: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> str:
     """Aligned plain-text table: text left-aligned, numbers right-aligned."""
     cells = [[format_value(c, r.get(c)) for c in columns] for r in rows]
     widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(columns)]
-    numeric = [
-        all(isinstance(r.get(c), int | float | np.number) for r in rows) if rows else False
-        for c in columns
-    ]
 
     def line(values: Sequence[str]) -> str:
         parts = [
-            v.rjust(w) if num else v.ljust(w)
-            for v, w, num in zip(values, widths, numeric, strict=True)
+            v.rjust(w) if _align_right(c) else v.ljust(w)
+            for v, w, c in zip(values, widths, columns, strict=True)
         ]
         return "  ".join(parts).rstrip()
 
-    out = [line(list(columns))]
-    out.extend(line(row) for row in cells)
-    return "\n".join(out)
+    return "\n".join([line(list(columns)), *(line(row) for row in cells)])
 
 
-def html_table(columns: Sequence[str], rows: Sequence[dict[str, Any]], caption: str = "") -> str:
-    """Self-contained, escaped HTML table (no JavaScript)."""
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
-    body = "".join(
-        "<tr>"
-        + "".join(
-            f'<td style="text-align:right">{html.escape(format_value(c, r.get(c)))}</td>'
-            for c in columns
-        )
-        + "</tr>"
-        for r in rows
-    )
+def html_table(
+    columns: Sequence[str],
+    rows: Sequence[Mapping[str, Any]],
+    caption: str = "",
+    *,
+    row_classes: Sequence[str] | None = None,
+) -> str:
+    """An escaped HTML table (no JavaScript; the style comes from :func:`html_block`)."""
+
+    def cls(c: str) -> str:
+        names = [c.replace("_", "-")] if c in ("effect", "sig") else []
+        if not _align_right(c):
+            names.append("text")
+        return f' class="{" ".join(names)}"' if names else ""
+
+    head = "".join(f"<th{cls(c)}>{html.escape(c)}</th>" for c in columns)
+    body = []
+    for k, r in enumerate(rows):
+        rc = row_classes[k] if row_classes is not None and row_classes[k] else ""
+        tr = f'<tr class="{html.escape(rc)}">' if rc else "<tr>"
+        tds = "".join(f"<td{cls(c)}>{html.escape(format_value(c, r.get(c)))}</td>" for c in columns)
+        body.append(f"{tr}{tds}</tr>")
     cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
-    return f'<table class="neyman">{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    return f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def html_block(inner: str, *, banner: str = "", footer: Sequence[str] = ()) -> str:
+    """Wrap escaped HTML in a styled ``div.neyman-result``: an optional red banner (escaped here)
+    above, footer lines (escaped here) below."""
+    top = f'<div class="neyman-srm" role="alert">{html.escape(banner)}</div>' if banner else ""
+    foot = "".join(f'<p class="neyman-footer">{html.escape(line)}</p>' for line in footer if line)
+    return f'<div class="neyman-result">{_STYLE}{top}{inner}{foot}</div>'
 
 
 class DisplayMixin:
-    """Text, HTML, dict, pandas and polars views of a result built from ``_records()``."""
+    """Text, HTML, pandas and polars views of a result, built from ``_display_rows()`` (the
+    formatted table) and ``_records()`` (the full flat records)."""
 
-    _display_columns: tuple[str, ...] = ()
+    def _display_columns(self) -> tuple[str, ...]:
+        raise NotImplementedError
 
-    def _columns(self) -> tuple[str, ...]:
-        return self._display_columns
+    def _display_rows(self) -> list[dict[str, Any]]:
+        return self._records()
+
+    def _row_classes(self) -> list[str] | None:
+        return None
 
     def _records(self) -> list[dict[str, Any]]:
         raise NotImplementedError
@@ -102,14 +224,19 @@ class DisplayMixin:
     def _caption(self) -> str:
         return ""
 
-    def _footer(self) -> str:
+    def _banner(self) -> str:
+        """A warning that must not be missed (sample-ratio mismatch), shown above the table."""
         return ""
+
+    def _footer(self) -> list[str]:
+        return []
 
     def __repr__(self) -> str:
         parts = [
+            self._banner(),
             self._caption(),
-            text_table(self._columns(), self._records()),
-            self._footer(),
+            text_table(self._display_columns(), self._display_rows()),
+            *self._footer(),
         ]
         return "\n".join(p for p in parts if p)
 
@@ -117,9 +244,13 @@ class DisplayMixin:
         return self.__repr__()
 
     def _repr_html_(self) -> str:
-        footer = self._footer()
-        foot = f"<p>{html.escape(footer)}</p>" if footer else ""
-        return html_table(self._columns(), self._records(), self._caption()) + foot
+        table = html_table(
+            self._display_columns(),
+            self._display_rows(),
+            self._caption(),
+            row_classes=self._row_classes(),
+        )
+        return html_block(table, banner=self._banner(), footer=self._footer())
 
     def to_pandas(self) -> Any:
         """The full records as a pandas DataFrame (pandas is imported lazily)."""
@@ -131,41 +262,43 @@ class DisplayMixin:
         """The full records as a polars DataFrame (polars is imported lazily)."""
         import polars as pl
 
-        return pl.DataFrame(self._records())
+        return pl.DataFrame(self._records(), infer_schema_length=None)
 
 
-_COMPARISON_COLUMNS = (
-    "metric",
-    "treatment",
-    "control_value",
-    "treatment_value",
-    "effect",
-    "ci_low",
-    "ci_high",
-    "rel_effect",
-    "rel_ci_low",
-    "rel_ci_high",
-    "pvalue",
-)
+# --------------------------------------------------------------------------------------------
+# Comparisons
+# --------------------------------------------------------------------------------------------
 
 
-def _columns_for(comparisons: Sequence[TestResult]) -> tuple[str, ...]:
-    """Display columns; adjusted results add the variance ratio and the unadjusted p-value."""
-    if any(c.unadjusted is not None for c in comparisons):
-        return (*_COMPARISON_COLUMNS, "variance_ratio", "unadjusted_pvalue")
-    return _COMPARISON_COLUMNS
+class ConfidenceInterval(NamedTuple):
+    """A confidence interval, as returned by :meth:`TestResult.confidence_interval`."""
+
+    low: float
+    high: float
+
+
+_UNADJUSTED_FIELDS = ("effect", "se", "ci_low", "ci_high", "pvalue")
+
+
+def _is_significant(c: TestResult) -> bool:
+    """``pvalue < 1 - confidence_level`` (False for a NaN p-value)."""
+    return bool(c.pvalue < 1.0 - c.confidence_level)
 
 
 @dataclass(frozen=True, repr=False)
 class TestResult(DisplayMixin):
-    """One treatment-versus-control comparison.
+    """One treatment-versus-control comparison (the base of every comparison result).
+
+    Families extend it: :class:`AdjustedResult` (regression adjustment, post-stratification) and
+    :class:`CupedResult` (CUPED) add their own fields.
 
     Attributes
     ----------
     metric : str
         Metric name (the column, or ``"x"`` for arrays).
     method : str
-        The test: ``"welch"``, ``"student"``, ``"z"``, ``"proportions-z"`` or ``"ratio-delta"``.
+        The test: ``"welch"``, ``"student"``, ``"z"``, ``"proportions-z"``, ``"ratio-delta"``, or
+        an adjusted method (``"cuped-welch"``, ``"lin"``, ...).
     control, treatment : str
         Arm labels.
     control_value, treatment_value : float
@@ -181,7 +314,8 @@ class TestResult(DisplayMixin):
     rel_se : float
         Delta-method standard error of ``rel_effect``.
     rel_ci_low, rel_ci_high : float
-        Interval on ``rel_effect`` by ``relative_ci`` (delta method or Fieller).
+        Interval on ``rel_effect`` by ``relative_ci`` (delta method or Fieller; Fieller's may be
+        unbounded).
     statistic : float
         t or z statistic.
     pvalue : float
@@ -192,15 +326,16 @@ class TestResult(DisplayMixin):
         Observations used.
     alternative, confidence_level, relative_ci : str, float, str
         The options the result was computed with.
-    covariate : str or None
-        Adjusted results (CUPED): the covariate used.
-    theta : float or None
-        Adjusted results: the pooled CUPED coefficient.
-    variance_ratio : float or None
-        Adjusted results: variance of the adjusted effect over that of the unadjusted one (below 1
-        when the covariate helps; about ``1 - rho^2``).
-    unadjusted : TestResult or None
-        Adjusted results: the same comparison without adjustment.
+
+    Examples
+    --------
+    >>> import neyman
+    >>> res = neyman.ttest([1.0, 2.0, 3.0, 4.0], [2.0, 3.5, 4.0, 6.5])
+    >>> res.method, res.n_control, round(res.effect, 3), res.significant
+    ('welch', 4, 1.5, False)
+    >>> lo, hi = res.confidence_interval()
+    >>> round(lo, 3), round(hi, 3)
+    (-1.368, 4.368)
     """
 
     __test__ = False  # not a pytest test class
@@ -227,43 +362,251 @@ class TestResult(DisplayMixin):
     alternative: str
     confidence_level: float
     relative_ci: str
-    covariate: str | None = None
-    theta: float | None = None
-    variance_ratio: float | None = None
-    unadjusted: TestResult | None = None
+    # Set by the engine: the same comparison recomputed at another confidence level (a picklable
+    # callable, e.g. a functools.partial). Private: never shown, compared or exported.
+    _refit: Callable[[float], TestResult] | None = field(
+        default=None, repr=False, compare=False, kw_only=True
+    )
 
-    _display_columns = _COMPARISON_COLUMNS
+    @property
+    def significant(self) -> bool:
+        """``pvalue < 1 - confidence_level``: the interval excludes zero."""
+        return _is_significant(self)
 
-    def _columns(self) -> tuple[str, ...]:
-        return _columns_for([self])
+    def _public_fields(self) -> list[str]:
+        return [f.name for f in fields(self) if not f.name.startswith("_")]
+
+    def record(self) -> dict[str, Any]:
+        """A flat dict of every public field; adjusted results replace ``unadjusted`` by
+        ``unadjusted_effect``, ``unadjusted_se``, ``unadjusted_ci_low``, ``unadjusted_ci_high``
+        and ``unadjusted_pvalue``."""
+        out = {name: getattr(self, name) for name in self._public_fields() if name != "unadjusted"}
+        if "unadjusted" in self._public_fields():
+            u = getattr(self, "unadjusted", None)
+            for name in _UNADJUSTED_FIELDS:
+                out[f"unadjusted_{name}"] = getattr(u, name) if u is not None else None
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every public field as a plain dict (a nested result, ``unadjusted``, as a dict)."""
+        out: dict[str, Any] = {}
+        for name in self._public_fields():
+            value = getattr(self, name)
+            out[name] = value.to_dict() if isinstance(value, TestResult) else value
+        return out
+
+    def confidence_interval(
+        self, confidence_level: float | None = None, *, relative: bool = False
+    ) -> ConfidenceInterval:
+        """The confidence interval on the effect, at the result's level or recomputed at another.
+
+        Parameters
+        ----------
+        confidence_level : float, optional
+            Strictly between 0 and 1. ``None`` (or the result's own level) gives the stored
+            interval; another level recomputes the comparison from its statistics.
+        relative : bool, default False
+            The interval on the relative effect (``rel_ci_low``, ``rel_ci_high``) instead of the
+            absolute one.
+
+        Returns
+        -------
+        ConfidenceInterval
+            A named tuple ``(low, high)``; one end is infinite for one-sided alternatives, both may
+            be for an unbounded Fieller interval.
+
+        Raises
+        ------
+        InputError
+            ``confidence_level`` is not strictly between 0 and 1, or the result was built without
+            the statistics needed to recompute it (a result made by hand).
+        InputTypeError
+            ``confidence_level`` is not a number, or ``relative`` not a bool.
+
+        Examples
+        --------
+        >>> import neyman
+        >>> res = neyman.ttest([1.0, 2.0, 3.0, 4.0], [2.0, 3.5, 4.0, 6.5])
+        >>> ci = res.confidence_interval()
+        >>> ci.low == res.ci_low and ci.high == res.ci_high
+        True
+        >>> res.confidence_interval(relative=True) == (res.rel_ci_low, res.rel_ci_high)
+        True
+        """
+        if not isinstance(relative, bool):
+            raise InputTypeError(f"relative must be a bool, got {type(relative).__name__}")
+        res: TestResult = self
+        if confidence_level is not None:
+            level = check_unit_interval("confidence_level", confidence_level)
+            if level != self.confidence_level:
+                if self._refit is None:
+                    raise InputError(
+                        f"confidence_level == {level}: this result cannot be recomputed at "
+                        f"another level (it was built without its statistics); it holds the "
+                        f"{self.confidence_level:g} interval only"
+                    )
+                res = self._refit(level)
+        if relative:
+            return ConfidenceInterval(res.rel_ci_low, res.rel_ci_high)
+        return ConfidenceInterval(res.ci_low, res.ci_high)
+
+    def plot(self, ax: Any = None) -> Any:
+        """Forest plot of this comparison's relative effect; see :meth:`AnalysisResult.plot`."""
+        return AnalysisResult((self,)).plot(ax=ax)
+
+    # Display -------------------------------------------------------------------------------
+
+    def _display_columns(self) -> tuple[str, ...]:
+        return _display_columns_for([self])
+
+    def _display_rows(self) -> list[dict[str, Any]]:
+        return [_display_row(self)]
+
+    def _row_classes(self) -> list[str]:
+        return [_row_class(self)]
 
     def _records(self) -> list[dict[str, Any]]:
         return [self.record()]
 
-    def record(self) -> dict[str, Any]:
-        """A flat dict of every field; for adjusted results the unadjusted effect, se, interval
-        and p-value as ``unadjusted_effect``, ``unadjusted_se``, ``unadjusted_ci_low``,
-        ``unadjusted_ci_high`` and ``unadjusted_pvalue`` (None otherwise)."""
-        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "unadjusted"}
-        u = self.unadjusted
-        for name in ("effect", "se", "ci_low", "ci_high", "pvalue"):
-            out[f"unadjusted_{name}"] = getattr(u, name) if u is not None else None
-        return out
-
     def _caption(self) -> str:
-        level = f"{100 * self.confidence_level:g}"
-        return (
-            f"{self.method} test vs control {self.control!r}: {self.alternative}, {level}% CI "
-            f"(relative: {self.relative_ci})"
-        )
+        return _caption_for([self])
 
-    def to_dict(self) -> dict[str, Any]:
-        """All fields as a plain dict."""
-        return asdict(self)
+    def _footer(self) -> list[str]:
+        return [_significance_note([self])]
 
-    def confidence_interval(self) -> tuple[float, float]:
-        """``(ci_low, ci_high)`` on the absolute effect."""
-        return (self.ci_low, self.ci_high)
+
+@dataclass(frozen=True, repr=False)
+class AdjustedResult(TestResult):
+    """A comparison adjusted by covariates (regression adjustment, post-stratification), with the
+    unadjusted comparison beside it.
+
+    Attributes
+    ----------
+    covariate : str
+        The covariate(s) used, comma-separated.
+    variance_ratio : float
+        Variance of the adjusted effect over that of the unadjusted one (below 1 when the
+        covariates help; about ``1 - R^2``).
+    unadjusted : TestResult
+        The same comparison without adjustment.
+
+    Every field of :class:`TestResult` too.
+    """
+
+    covariate: str
+    variance_ratio: float
+    unadjusted: TestResult
+
+
+@dataclass(frozen=True, repr=False)
+class CupedResult(AdjustedResult):
+    """A CUPED comparison (one pre-experiment covariate, pooled coefficient).
+
+    Attributes
+    ----------
+    theta : float
+        The pooled CUPED coefficient.
+
+    Every field of :class:`AdjustedResult` too.
+
+    Examples
+    --------
+    >>> import numpy as np, neyman
+    >>> rng = np.random.default_rng(1)
+    >>> x_c, x_t = rng.normal(0, 1, 500), rng.normal(0, 1, 500)
+    >>> res = neyman.cuped(x_c + rng.normal(0, 1, 500), x_c, x_t + rng.normal(0, 1, 500), x_t)
+    >>> type(res).__name__, res.covariate, res.unadjusted.method
+    ('CupedResult', 'x', 'welch')
+    """
+
+    theta: float
+
+
+# --------------------------------------------------------------------------------------------
+# Display of comparisons
+# --------------------------------------------------------------------------------------------
+
+_BASE_DISPLAY = (
+    "metric",
+    "treatment",
+    "method",
+    "n_control",
+    "n_treatment",
+    "control_value",
+    "treatment_value",
+    "effect",
+    "ci",
+    "rel_effect",
+    "rel_ci",
+    "pvalue",
+    "sig",
+)
+_ADJUSTED_DISPLAY = ("variance_ratio", "unadjusted_pvalue")
+
+
+def _display_columns_for(comparisons: Sequence[TestResult]) -> tuple[str, ...]:
+    """Display columns: a control column when the controls differ; adjusted results add the
+    variance ratio and the unadjusted p-value."""
+    cols: tuple[str, ...] = _BASE_DISPLAY
+    if len({c.control for c in comparisons}) > 1:
+        cols = ("metric", "control", *cols[1:])
+    if any(isinstance(c, AdjustedResult) for c in comparisons):
+        cols = (*cols, *_ADJUSTED_DISPLAY)
+    return cols
+
+
+def _display_row(c: TestResult) -> dict[str, Any]:
+    row = c.record()
+    row["ci"] = _Interval(c.ci_low, c.ci_high)
+    row["rel_ci"] = _Interval(c.rel_ci_low, c.rel_ci_high, percent=True)
+    row["sig"] = "*" if c.significant else ""
+    return row
+
+
+def _row_class(c: TestResult) -> str:
+    if not c.significant:
+        return ""
+    return "neyman-pos" if c.effect > 0 else "neyman-neg" if c.effect < 0 else ""
+
+
+def _caption_for(comparisons: Sequence[TestResult]) -> str:
+    """The options shared by every row (``"mixed"`` where they differ)."""
+    if not comparisons:
+        return ""
+
+    def shared(values: Iterable[str]) -> str:
+        distinct = list(dict.fromkeys(values))
+        return distinct[0] if len(distinct) == 1 else "mixed"
+
+    controls = list(dict.fromkeys(c.control for c in comparisons))
+    vs = f"vs control {controls[0]!r}: " if len(controls) == 1 else ""
+    level = shared(f"{100 * c.confidence_level:g}%" for c in comparisons)
+    alternative = shared(c.alternative for c in comparisons)
+    relative = shared(c.relative_ci for c in comparisons)
+    return f"{vs}{alternative}, {level} CI (relative: {relative})"
+
+
+def _significance_note(comparisons: Sequence[TestResult]) -> str:
+    if not comparisons:
+        return ""
+    alphas = {round(1.0 - c.confidence_level, 12) for c in comparisons}
+    bound = f"{alphas.pop():g}" if len(alphas) == 1 else ""
+    where = f"pvalue < {bound} (1 - confidence_level)" if bound else "pvalue < 1 - confidence_level"
+    return f"sig: * where {where}"
+
+
+def _union_records(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Records with the same keys in the same order (None where a row lacks a field); the widest
+    record's order first."""
+    keys: dict[str, None] = {}
+    for r in sorted(records, key=len, reverse=True):
+        keys.update(dict.fromkeys(r))
+    return [{k: r.get(k) for k in keys} for r in records]
+
+
+# --------------------------------------------------------------------------------------------
+# SRM
+# --------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, repr=False)
@@ -286,6 +629,15 @@ class SRMResult(DisplayMixin):
         Threshold below which ``mismatch`` is true.
     mismatch : bool
         ``pvalue < alpha``: the allocation differs from the plan, and effects should not be trusted.
+
+    Examples
+    --------
+    >>> import neyman
+    >>> print(neyman.srm({"control": 5050, "treatment": 4950}))
+    arm        observed  expected   share  planned_share
+    control        5050      5000  50.5%          50.0%
+    treatment      4950      5000  49.5%          50.0%
+    SRM check: chi2 = 1.00 on 1 df, p = 0.317 (ok; alpha = 0.001)
     """
 
     statistic: float
@@ -296,7 +648,8 @@ class SRMResult(DisplayMixin):
     alpha: float
     mismatch: bool
 
-    _display_columns = ("arm", "observed", "expected", "share", "planned_share")
+    def _display_columns(self) -> tuple[str, ...]:
+        return ("arm", "observed", "expected", "share", "planned_share")
 
     def _records(self) -> list[dict[str, Any]]:
         total = sum(self.observed.values())
@@ -305,40 +658,104 @@ class SRMResult(DisplayMixin):
                 "arm": str(arm),
                 "observed": int(n),
                 "expected": float(self.expected[arm]),
-                "share": n / total,
-                "planned_share": self.expected[arm] / total,
+                "share": n / total if total else math.nan,
+                "planned_share": self.expected[arm] / total if total else math.nan,
             }
             for arm, n in self.observed.items()
         ]
 
-    def _footer(self) -> str:
-        return self.summary()
+    def _banner(self) -> str:
+        return self.warning()
+
+    def _footer(self) -> list[str]:
+        return [self.summary()]
+
+    def warning(self) -> str:
+        """A one-line warning when ``mismatch``, else ``""``."""
+        if not self.mismatch:
+            return ""
+        return (
+            f"SAMPLE RATIO MISMATCH (p = {format_number(self.pvalue)} < alpha = {self.alpha:g}): "
+            "the arm sizes differ from the planned split; do not trust the effects"
+        )
 
     def summary(self) -> str:
         """One line: the chi-square statistic, p-value and verdict."""
         verdict = "MISMATCH: do not trust the effects" if self.mismatch else "ok"
         return (
-            f"SRM check: chi2 = {_fmt_float(self.statistic)} on {int(self.df)} df, "
-            f"p = {self.pvalue:.3g} ({verdict}; alpha = {self.alpha:g})"
+            f"SRM check: chi2 = {format_number(self.statistic)} on {int(self.df)} df, "
+            f"p = {format_number(self.pvalue)} ({verdict}; alpha = {self.alpha:g})"
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """All fields as a plain dict."""
-        return asdict(self)
+        """All fields as a plain dict (the dicts copied)."""
+        return {
+            f.name: dict(getattr(self, f.name))
+            if isinstance(getattr(self, f.name), dict)
+            else getattr(self, f.name)
+            for f in fields(self)
+        }
+
+
+# --------------------------------------------------------------------------------------------
+# Several comparisons
+# --------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, repr=False)
 class AnalysisResult(DisplayMixin):
     """Several comparisons (metrics x treatment arms) and the SRM check of the experiment.
 
-    Iterate over it, index it by position or by ``(metric, treatment)``, or convert it with
-    :meth:`to_pandas` / :meth:`to_polars`; :meth:`plot` draws a forest plot of relative effects.
+    Iterate over it; select by position (``res[0]``, a :class:`TestResult`), slice (``res[1:3]``),
+    metric (``res["revenue"]``, an :class:`AnalysisResult` of that metric's rows) or metric and
+    treatment arm (``res["revenue", "treatment_a"]``, a :class:`TestResult`), or with
+    :meth:`filter`; convert with :meth:`to_pandas` / :meth:`to_polars`; :meth:`plot` draws a forest
+    plot of relative effects.
+
+    Attributes
+    ----------
+    comparisons : tuple of TestResult
+        One row per metric and treatment arm; no two with the same metric and treatment.
+    srm : SRMResult or None
+        The sample-ratio-mismatch check of the experiment.
+
+    Raises
+    ------
+    InputError
+        Two comparisons have the same metric and treatment arm.
+    InputTypeError
+        A comparison is not a :class:`TestResult`.
+
+    Examples
+    --------
+    >>> import neyman, pandas as pd
+    >>> df = pd.DataFrame({"arm": ["c", "a", "b"] * 4,
+    ...                    "revenue": [1.0, 2, 3, 2, 3, 5, 1, 2, 2, 3, 4, 4],
+    ...                    "converted": [0, 1, 1, 0, 1, 0, 1, 1, 1, 0, 0, 1]})
+    >>> res = neyman.Experiment(df, variant="arm", control="c").analyze(
+    ...     neyman.Mean("revenue"), neyman.Proportion("converted"))
+    >>> len(res), len(res["revenue"]), res["revenue", "b"].treatment
+    (4, 2, 'b')
+    >>> [(c.metric, c.treatment) for c in res.filter(treatment="a")]
+    [('revenue', 'a'), ('converted', 'a')]
     """
 
     comparisons: tuple[TestResult, ...]
     srm: SRMResult | None = None
 
-    _display_columns = _COMPARISON_COLUMNS
+    def __post_init__(self) -> None:
+        comparisons = tuple(self.comparisons)
+        seen: set[tuple[str, str]] = set()
+        for c in comparisons:
+            if not isinstance(c, TestResult):
+                raise InputTypeError(
+                    f"comparisons must be neyman.TestResult objects, got {type(c).__name__}"
+                )
+            key = (c.metric, c.treatment)
+            if key in seen:
+                raise InputError(f"two metrics are named {c.metric!r}; give one a name=...")
+            seen.add(key)
+        object.__setattr__(self, "comparisons", comparisons)
 
     def __len__(self) -> int:
         return len(self.comparisons)
@@ -346,34 +763,158 @@ class AnalysisResult(DisplayMixin):
     def __iter__(self) -> Iterator[TestResult]:
         return iter(self.comparisons)
 
+    @property
+    def metrics(self) -> list[str]:
+        """Metric names, in order of first appearance."""
+        return list(dict.fromkeys(c.metric for c in self.comparisons))
+
+    @property
+    def treatments(self) -> list[str]:
+        """Treatment arm labels, in order of first appearance."""
+        return list(dict.fromkeys(c.treatment for c in self.comparisons))
+
+    def _names(self, values: Sequence[str]) -> str:
+        return ", ".join(repr(v) for v in values) if values else "none"
+
+    def _unknown_metric(self, metric: object) -> KeyError:
+        names = self.metrics
+        return KeyError(
+            f"no metric {metric!r}; the {_plural(len(names), 'metric')}: {self._names(names)}"
+        )
+
     @overload
     def __getitem__(self, key: int) -> TestResult: ...
     @overload
+    def __getitem__(self, key: slice) -> AnalysisResult: ...
+    @overload
+    def __getitem__(self, key: str) -> AnalysisResult: ...
+    @overload
     def __getitem__(self, key: tuple[str, Any]) -> TestResult: ...
-    def __getitem__(self, key: int | tuple[str, Any]) -> TestResult:
-        if isinstance(key, int):
-            return self.comparisons[key]
-        metric, arm = key
-        for c in self.comparisons:
-            if c.metric == metric and c.treatment == str(arm):
-                return c
-        raise KeyError(key)
+    def __getitem__(self, key: int | slice | str | tuple[str, Any]) -> TestResult | AnalysisResult:
+        if isinstance(key, int | np.integer) and not isinstance(key, bool):
+            return self.comparisons[int(key)]
+        if isinstance(key, slice):
+            return AnalysisResult(self.comparisons[key], srm=self.srm)
+        if isinstance(key, str):
+            rows = tuple(c for c in self.comparisons if c.metric == key)
+            if not rows:
+                raise self._unknown_metric(key)
+            return AnalysisResult(rows, srm=self.srm)
+        if isinstance(key, tuple) and len(key) == 2:
+            metric, arm = key
+            for c in self.comparisons:
+                if c.metric == metric and c.treatment == str(arm):
+                    return c
+            if metric not in self.metrics:
+                raise self._unknown_metric(metric)
+            arms = [c.treatment for c in self.comparisons if c.metric == metric]
+            raise KeyError(
+                f"no treatment arm {arm!r} for metric {metric!r}; its "
+                f"{_plural(len(arms), 'treatment arm')}: {self._names(arms)}"
+            )
+        raise TypeError(
+            "an AnalysisResult is indexed by position, slice, metric name or (metric, treatment), "
+            f"got {type(key).__name__}"
+        )
 
-    def _columns(self) -> tuple[str, ...]:
-        return _columns_for(self.comparisons)
+    def filter(
+        self,
+        *,
+        metric: str | Sequence[str] | None = None,
+        treatment: Any = None,
+        significant: bool | None = None,
+    ) -> AnalysisResult:
+        """The comparisons that match every criterion given, with the same SRM check.
+
+        Parameters
+        ----------
+        metric : str or sequence of str, optional
+            Keep these metrics.
+        treatment : label or sequence of labels, optional
+            Keep these treatment arms (compared as strings, like ``res[metric, arm]``).
+        significant : bool, optional
+            ``True``: keep rows with ``pvalue < 1 - confidence_level``; ``False``: the others
+            (NaN p-values included).
+
+        Returns
+        -------
+        AnalysisResult
+
+        Raises
+        ------
+        KeyError
+            A metric or treatment arm that the result does not have (the message lists those it
+            has).
+        InputTypeError
+            ``significant`` is not None or a bool.
+
+        Examples
+        --------
+        >>> import neyman
+        >>> res = neyman.ttest([1.0, 2.0, 3.0, 4.0],
+        ...                    {"a": [2.0, 3.5, 4.0, 6.5], "b": [5.0, 6.0, 7.0, 8.0]})
+        >>> [c.treatment for c in res.filter(significant=True)]
+        ['b']
+        """
+        if significant is not None and not isinstance(significant, bool | np.bool_):
+            raise InputTypeError(
+                f"significant must be None, True or False, got {type(significant).__name__}"
+            )
+        rows: Iterable[TestResult] = self.comparisons
+        if metric is not None:
+            wanted = [metric] if isinstance(metric, str) else list(metric)
+            for m in wanted:
+                if m not in self.metrics:
+                    raise self._unknown_metric(m)
+            rows = [c for c in rows if c.metric in wanted]
+        if treatment is not None:
+            many = isinstance(
+                treatment, Sequence | set | frozenset | np.ndarray
+            ) and not isinstance(treatment, str)
+            arms = [str(t) for t in (treatment if many else [treatment])]
+            for a in arms:
+                if a not in self.treatments:
+                    names = self.treatments
+                    raise KeyError(
+                        f"no treatment arm {a!r}; the "
+                        f"{_plural(len(names), 'treatment arm')}: {self._names(names)}"
+                    )
+            rows = [c for c in rows if c.treatment in arms]
+        if significant is not None:
+            rows = [c for c in rows if c.significant == bool(significant)]
+        return AnalysisResult(tuple(rows), srm=self.srm)
+
+    # Display -------------------------------------------------------------------------------
+
+    def _display_columns(self) -> tuple[str, ...]:
+        return _display_columns_for(self.comparisons)
+
+    def _display_rows(self) -> list[dict[str, Any]]:
+        return _union_records([_display_row(c) for c in self.comparisons])
+
+    def _row_classes(self) -> list[str]:
+        return [_row_class(c) for c in self.comparisons]
 
     def _records(self) -> list[dict[str, Any]]:
-        return [c.record() for c in self.comparisons]
+        return _union_records([c.record() for c in self.comparisons])
 
     def _caption(self) -> str:
-        if not self.comparisons:
-            return ""
-        c = self.comparisons[0]
-        level = f"{100 * c.confidence_level:g}"
-        return f"vs control {c.control!r}: {c.alternative}, {level}% CI (relative: {c.relative_ci})"
+        return _caption_for(self.comparisons)
 
-    def _footer(self) -> str:
-        return self.srm.summary() if self.srm is not None else ""
+    def _banner(self) -> str:
+        return self.srm.warning() if self.srm is not None else ""
+
+    def _footer(self) -> list[str]:
+        return [
+            _significance_note(self.comparisons),
+            self.srm.summary() if self.srm is not None else "",
+        ]
+
+    def __repr__(self) -> str:
+        if not self.comparisons:
+            parts = [self._banner(), "no comparisons", *self._footer()]
+            return "\n".join(p for p in parts if p)
+        return super().__repr__()
 
     def to_dict(self) -> dict[str, Any]:
         """``{"comparisons": [...], "srm": {...} or None}``."""
@@ -385,6 +926,12 @@ class AnalysisResult(DisplayMixin):
     def plot(self, ax: Any = None) -> Any:
         """Forest plot of relative effects with their intervals (matplotlib, imported lazily).
 
+        Each comparison is a point (its relative effect, in percent) and a line (its interval),
+        coloured green when significantly positive, red when significantly negative, grey
+        otherwise. An interval that is open on one side (one-sided alternatives) or unbounded
+        (Fieller, when the control mean is not significantly non-zero) ends in an arrow towards
+        the edge of the plot.
+
         Parameters
         ----------
         ax : matplotlib.axes.Axes, optional
@@ -393,27 +940,199 @@ class AnalysisResult(DisplayMixin):
         Returns
         -------
         matplotlib.axes.Axes
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> import neyman
+        >>> res = neyman.ttest([1.0, 2.0, 3.0, 4.0], [2.0, 3.5, 4.0, 6.5], alternative="greater")
+        >>> ax = res.plot()
+        >>> [t.get_text() for t in ax.get_legend().get_texts()][-1]
+        'open-ended interval'
+        >>> import matplotlib.pyplot as plt; plt.close("all")
         """
         import matplotlib.pyplot as plt
+        from matplotlib.lines import Line2D
 
+        rows = self.comparisons
         if ax is None:
-            _, ax = plt.subplots(figsize=(7, 0.5 * len(self.comparisons) + 1.2))
-        labels = [f"{c.metric}: {c.treatment}" for c in self.comparisons]
-        y = np.arange(len(self.comparisons))[::-1]
-        est = np.array([100 * c.rel_effect for c in self.comparisons])
-        lo = np.array([100 * c.rel_ci_low for c in self.comparisons])
-        hi = np.array([100 * c.rel_ci_high for c in self.comparisons])
-        finite_lo = np.where(np.isfinite(lo), lo, est)
-        finite_hi = np.where(np.isfinite(hi), hi, est)
-        colors = [
-            "tab:green" if c.ci_low > 0 else "tab:red" if c.ci_high < 0 else "tab:gray"
-            for c in self.comparisons
+            _, ax = plt.subplots(figsize=(7, 0.5 * len(rows) + 1.5))
+        y = np.arange(len(rows), dtype=float)[::-1]
+        est = np.array([100 * c.rel_effect for c in rows], dtype=float)
+        lo = np.array([100 * c.rel_ci_low for c in rows], dtype=float)
+        hi = np.array([100 * c.rel_ci_high for c in rows], dtype=float)
+
+        colors = {"pos": "tab:green", "neg": "tab:red", "ns": "tab:gray"}
+        kinds = [
+            ("pos" if c.effect > 0 else "neg" if c.effect < 0 else "ns") if c.significant else "ns"
+            for c in rows
         ]
-        ax.hlines(y, finite_lo, finite_hi, colors=colors, linewidth=2)
-        ax.scatter(est, y, color=colors, zorder=3)
+        finite = np.concatenate([v[np.isfinite(v)] for v in (est, lo, hi)] + [np.zeros(1)])
+        left, right = float(finite.min()), float(finite.max())
+        pad = 0.1 * (right - left) if right > left else 1.0
+        left, right = left - pad, right + pad
+
+        open_ended = False
+        for k, c in enumerate(rows):
+            color = colors[kinds[k]]
+            # The finite part of the interval: from a finite end (or the estimate) to the other.
+            start = lo[k] if np.isfinite(lo[k]) else est[k]
+            stop = hi[k] if np.isfinite(hi[k]) else est[k]
+            if not np.isfinite(start) and np.isfinite(stop):
+                start = stop
+            if not np.isfinite(stop) and np.isfinite(start):
+                stop = start
+            # Both ends and the estimate unknown but the interval unbounded: draw from 0.
+            anchor_lo = start if np.isfinite(start) else 0.0
+            anchor_hi = stop if np.isfinite(stop) else 0.0
+            if np.isfinite(start) and np.isfinite(stop):
+                ax.hlines(y[k], start, stop, colors=color, linewidth=2)
+            for end, edge, anchor in ((lo[k], 0.0, anchor_lo), (hi[k], 1.0, anchor_hi)):
+                if np.isinf(end):
+                    open_ended = True
+                    ax.annotate(
+                        "",
+                        xy=(edge, y[k]),
+                        xycoords=ax.get_yaxis_transform(),
+                        xytext=(anchor, y[k]),
+                        textcoords="data",
+                        arrowprops={"arrowstyle": "-|>", "color": color, "linewidth": 2},
+                    )
+            del c
+        ax.scatter(est, y, color=[colors[k] for k in kinds], zorder=3)
         ax.axvline(0, color="black", linewidth=0.8)
-        ax.set_yticks(y, labels)
+        ax.set_xlim(left, right)
+        ax.set_yticks(y, [f"{c.metric}: {c.treatment}" for c in rows])
+        ax.set_ylim(-0.7, len(rows) - 0.3)
         ax.set_xlabel("relative effect (%)")
-        if self.comparisons:
+        if rows:
             ax.set_title(self._caption())
+        handles = [
+            Line2D([], [], color=colors["pos"], marker="o", label="significant, positive"),
+            Line2D([], [], color=colors["neg"], marker="o", label="significant, negative"),
+            Line2D([], [], color=colors["ns"], marker="o", label="not significant"),
+        ]
+        if open_ended:
+            handles.append(
+                Line2D(
+                    [], [], color="black", marker=">", markevery=[1], label="open-ended interval"
+                )
+            )
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
         return ax
+
+
+# --------------------------------------------------------------------------------------------
+# Experiment
+# --------------------------------------------------------------------------------------------
+
+
+def _experiment_parts(
+    variant: str,
+    control: Any,
+    counts: Mapping[Any, int],
+    n_rows: int | None,
+    unit: str | None,
+    srm: SRMResult | None,
+) -> tuple[str, list[dict[str, Any]], tuple[str, ...], str, list[str]]:
+    total = sum(int(n) for n in counts.values())
+    n = total if n_rows is None else int(n_rows)
+    caption = f"Experiment: {_plural(n, 'row')}, variant column {variant!r}, control {control!r}"
+    if unit is not None:
+        caption += f", one row per {unit!r}"
+    planned: dict[str, float] = {}
+    if srm is not None:
+        exp_total = sum(srm.expected.values())
+        planned = {str(a): e / exp_total for a, e in srm.expected.items()} if exp_total else {}
+    rows = [
+        {
+            "arm": str(arm) + (" (control)" if arm == control else ""),
+            "rows": int(c),
+            "share": int(c) / total if total else math.nan,
+            **({"planned_share": planned.get(str(arm), math.nan)} if planned else {}),
+        }
+        for arm, c in counts.items()
+    ]
+    columns: tuple[str, ...] = ("arm", "rows", "share")
+    if planned:
+        columns = (*columns, "planned_share")
+    banner = srm.warning() if srm is not None else ""
+    footer = [srm.summary()] if srm is not None else []
+    return caption, rows, columns, banner, footer
+
+
+def experiment_text(
+    *,
+    variant: str,
+    control: Any,
+    counts: Mapping[Any, int],
+    n_rows: int | None = None,
+    unit: str | None = None,
+    srm: SRMResult | None = None,
+) -> str:
+    """The text view of an experiment: its variant column, control, arms with their row counts
+    and shares, and the SRM check (a warning line first when it fails).
+
+    Parameters
+    ----------
+    variant : str
+        The variant column.
+    control : object
+        The control label.
+    counts : mapping
+        Rows per arm label, in display order.
+    n_rows : int, optional
+        Rows of the frame (default: the sum of ``counts``).
+    unit : str, optional
+        The randomisation-unit column, when one row per unit was checked.
+    srm : SRMResult, optional
+        The sample-ratio-mismatch check; adds the planned shares.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> import neyman
+    >>> from neyman._results import experiment_text
+    >>> counts = {"control": 5050, "treatment": 4950}
+    >>> print(experiment_text(variant="arm", control="control", counts=counts,
+    ...                       srm=neyman.srm(counts)))
+    Experiment: 10000 rows, variant column 'arm', control 'control'
+    arm                 rows   share  planned_share
+    control (control)   5050  50.5%          50.0%
+    treatment           4950  49.5%          50.0%
+    SRM check: chi2 = 1.00 on 1 df, p = 0.317 (ok; alpha = 0.001)
+    """
+    caption, rows, columns, banner, footer = _experiment_parts(
+        variant, control, counts, n_rows, unit, srm
+    )
+    parts = [banner, caption, text_table(columns, rows), *footer]
+    return "\n".join(p for p in parts if p)
+
+
+def experiment_html(
+    *,
+    variant: str,
+    control: Any,
+    counts: Mapping[Any, int],
+    n_rows: int | None = None,
+    unit: str | None = None,
+    srm: SRMResult | None = None,
+) -> str:
+    """The HTML view of an experiment (styled, escaped, no JavaScript): the same content as
+    :func:`experiment_text`, with a red banner at the top when the SRM check fails.
+
+    Examples
+    --------
+    >>> from neyman._results import experiment_html
+    >>> out = experiment_html(variant="arm", control="c", counts={"c": 10, "t<1>": 12})
+    >>> "t&lt;1&gt;" in out and "<script" not in out
+    True
+    """
+    caption, rows, columns, banner, footer = _experiment_parts(
+        variant, control, counts, n_rows, unit, srm
+    )
+    return html_block(html_table(columns, rows, caption), banner=banner, footer=footer)

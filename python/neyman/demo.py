@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> None:
     print(res)
     print()
     for c in res:
-        if c.variance_ratio is not None and c.unadjusted is not None:
+        if isinstance(c, neyman.AdjustedResult):
             print(
                 f"{c.metric}, {c.treatment}: adjustment cut the variance of the effect to "
                 f"{100 * c.variance_ratio:.0f}% (CI width {c.ci_high - c.ci_low:.3g} instead of "

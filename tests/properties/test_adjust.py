@@ -314,8 +314,10 @@ def _all_adjusted(df: pd.DataFrame) -> list[Any]:
             neyman.Ratio(
                 "num", "den", numerator_covariate="num_pre", denominator_covariate="den_pre"
             ),
-            neyman.Mean("y", covariate=["x", "x2"], categorical="country", cov_type="HC1"),
-            neyman.Mean("y", strata="country"),
+            neyman.Mean(
+                "y", covariate=["x", "x2"], categorical="country", cov_type="HC1", name="y lin"
+            ),
+            neyman.Mean("y", strata="country", name="y strata"),
             nan_policy="omit",
         ),
         neyman.regression_adjust(
@@ -532,7 +534,7 @@ def test_row_order_does_not_matter(df: pd.DataFrame, perm_seed: int, opts: dict[
         neyman.Mean("y", covariate="x", test="z"),
         neyman.Proportion("b", covariate="x"),
         neyman.Ratio("num", "den", numerator_covariate="num_pre", denominator_covariate="den_pre"),
-        neyman.Mean("y", strata="g", cov_type=opts["cov_type"]),
+        neyman.Mean("y", strata="g", cov_type=opts["cov_type"], name="y strata"),
     )
     assert_all_close(
         neyman.Experiment(shuffled, variant="arm", control="c").analyze(*metrics),

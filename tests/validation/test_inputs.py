@@ -823,7 +823,8 @@ def test_html_is_escaped() -> None:
     )
     for obj in (res, res[0]):
         out = obj._repr_html_()
-        assert out.lstrip().startswith("<table")
+        assert out.lstrip().startswith('<div class="neyman-result"><style>')
+        assert "<table>" in out
         assert "<script" not in out.lower()
         assert "&lt;script&gt;" in out
         assert "<b>" not in out
