@@ -56,6 +56,11 @@ impl ProportionStats {
     ) -> PyResult<Self> {
         let (s, t) = (count("successes", successes)?, count("trials", trials)?);
         let n_nan = n_nan.map_or(Ok(0), |v| count("n_nan", v))?;
+        if s > t {
+            return Err(crate::errors::InputError::new_err(format!(
+                "successes == {s} exceeds trials == {t}"
+            )));
+        }
         let inner = run(|| BinaryCounts::from_parts(s, t))?;
         Ok(ProportionStats { inner, n_nan })
     }

@@ -1,5 +1,5 @@
 # Hand-written stub of the compiled module (checked by mypy.stubtest).
-from typing import Any
+from typing import Any, final
 
 import numpy as np
 import numpy.typing as npt
@@ -36,6 +36,7 @@ _Codes = (
 _F64 = npt.NDArray[np.float64]
 _Opts = tuple[str, float, str]
 
+@final
 class MeanStats:
     def __new__(cls, n: Any, mean: Any, m2: Any, n_nan: Any = None) -> MeanStats: ...
     @classmethod
@@ -56,6 +57,7 @@ class MeanStats:
     def to_dict(self) -> dict[str, Any]: ...
     def __reduce__(self) -> tuple[type[MeanStats], tuple[Any, ...]]: ...
 
+@final
 class ProportionStats:
     def __new__(cls, successes: Any, trials: Any, n_nan: Any = None) -> ProportionStats: ...
     @classmethod
@@ -74,6 +76,7 @@ class ProportionStats:
     def to_dict(self) -> dict[str, Any]: ...
     def __reduce__(self) -> tuple[type[ProportionStats], tuple[Any, ...]]: ...
 
+@final
 class RatioStats:
     def __new__(
         cls,
@@ -113,6 +116,7 @@ class RatioStats:
     def to_dict(self) -> dict[str, Any]: ...
     def __reduce__(self) -> tuple[type[RatioStats], tuple[Any, ...]]: ...
 
+@final
 class CupedStats:
     def __new__(
         cls,
@@ -146,6 +150,7 @@ class CupedStats:
     def to_dict(self) -> dict[str, Any]: ...
     def __reduce__(self) -> tuple[type[CupedStats], tuple[Any, ...]]: ...
 
+@final
 class RatioCupedStats:
     def __new__(cls, n: Any, means: Any, comoments: Any, n_nan: Any = None) -> RatioCupedStats: ...
     @classmethod
@@ -162,6 +167,7 @@ class RatioCupedStats:
     def to_dict(self) -> dict[str, Any]: ...
     def __reduce__(self) -> tuple[type[RatioCupedStats], tuple[Any, ...]]: ...
 
+@final
 class RegressionStats:
     def __new__(
         cls,

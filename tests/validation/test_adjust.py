@@ -621,7 +621,7 @@ def test_cuped_stats_bad_fields(
     ("sums", "cls", "match"),
     [
         ((-1, 10.0, 11.0, 30.0, 39.0, 34.0), InputError, r"^n == -1, must be non-negative"),
-        ((4.0, 10.0, 11.0, 30.0, 39.0, 34.0), InputTypeError, r"^n must be an integer count"),
+        ((4.5, 10.0, 11.0, 30.0, 39.0, 34.0), InputTypeError, r"^n must be an integer count"),
         ((4, math.nan, 11.0, 30.0, 39.0, 34.0), InputError, r"^sum_y == nan, must be finite"),
         ((4, 10.0, -math.inf, 30.0, 39.0, 34.0), InputError, r"^sum_x == -inf, must be finite"),
         ((4, 10.0, 11.0, -30.0, 39.0, 34.0), InputError, r"^sum_y_sq == -30\.0, must be non-neg"),
@@ -1391,7 +1391,7 @@ def _rstats(n: int = 10, **over: Any) -> neyman.RegressionStats:
 
 def test_regression_stats_bad_fields() -> None:
     check_raises(InputError, r"^n == -1, must be non-negative", _rstats, -1)
-    check_raises(InputError, r"^sum_x has 2 values for 1 covariates", _rstats, sum_x=[1.0, 2.0])
+    check_raises(InputError, r"^sum_x has 2 values for 1 covariate$", _rstats, sum_x=[1.0, 2.0])
     check_raises(InputError, r"^sum_xx must be a 1 x 1 matrix", _rstats, sum_xx=[[1.0, 2.0]])
     check_raises(InputError, r"^sum_xy == inf, must be finite", _rstats, sum_xy=[math.inf])
     check_raises(InputError, r"^covariates: at least one", _rstats, sum_x=[], covariates=[])

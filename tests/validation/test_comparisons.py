@@ -484,7 +484,8 @@ def test_proportions_values_not_binary(entry: Entry, arm: str, value: float, pol
         (math.nan, 3, InputTypeError, r"^successes must be an integer count, got float"),
         ("a", 3, InputTypeError, r"^successes must be an integer count, got str"),
         (1, -3, InputError, r"^trials == -3, must be non-negative"),
-        (1, 3.0, InputTypeError, r"^trials must be an integer count, got float"),
+        # Whole floats are counts (what pandas sums return); fractions are not.
+        (1, 3.5, InputTypeError, r"^trials must be an integer count, got float"),
     ],
     ids=["exceeds-trials", "negative", "fraction", "nan", "str", "negative-trials", "float-trials"],
 )
@@ -598,7 +599,11 @@ def test_ratio_zero_mean_denominator(entry: Entry, arm: str) -> None:
             func = lambda: neyman.ratio(  # noqa: E731
                 df, numerator="y", denominator="d", variant="arm", control="c"
             )
-        check_raises(InputError, rf"{arm}: the mean denominator is 0", func)
+        # The arm of the data is named: 'c' for the control, 't' for the treatment (issue #8).
+        label = "c" if arm == "control" else "t"
+        check_raises(
+            InputError, rf"^arm '{label}' of metric 'y/d': the mean denominator is 0", func
+        )
         return
     zero, one = [0.0] * 3, [1.0] * 3
     args = (num, zero, num, one) if arm == "control" else (num, one, num, zero)
