@@ -14,6 +14,7 @@ from typing import Any, overload
 from neyman import _neyman
 from neyman._convert import (
     as_float_array,
+    check_aligned,
     frame_column,
     is_frame,
     variant_codes,
@@ -375,6 +376,7 @@ def _arm_of(kind: Kind, name: str, value: Any) -> ArmStats:
                 f"{names[0]} has length {len(arrays[0])} but {names[1]} has "
                 f"length {len(arrays[1])}; they must match"
             )
+        check_aligned(names[0], value[0], names[1], value[1])
         return arm_stats_from_arrays(kind, arrays, names)
     return arm_stats_from_arrays(
         kind, [as_float_array(name, value, allow_bool=kind == "proportion")], [name]

@@ -19,11 +19,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import narwhals.stable.v2 as nw
-
 from neyman import _neyman
 from neyman._adjust import _as_list, adjusted_results, check_adjust_options
 from neyman._convert import (
+    as_frame,
     frame_column,
     resolve_planned_split,
     variant_codes,
@@ -289,12 +288,7 @@ class Experiment:
         unit: str | None = None,
         srm_alpha: float = 0.001,
     ) -> None:
-        try:
-            frame = nw.from_native(data, eager_only=True)
-        except TypeError:
-            raise InputTypeError(
-                f"data must be a pandas, polars or pyarrow data frame, got {type(data).__name__}"
-            ) from None
+        frame = as_frame(data)
         self._native = data
         self._codes = variant_codes(data, variant, control)
         self.variant = variant
