@@ -345,9 +345,8 @@ def check_aligned(name_a: str, a: Any, name_b: str, b: Any) -> None:
         return
     raise InputError(
         f"{name_a} and {name_b} are pandas Series with different indexes; neyman pairs their "
-        f"rows by position, not by index label. Align them first (e.g. {name_b.split()[-1]}"
-        f".reindex(...) or pandas.concat(..., axis=1)) or pass .to_numpy() of each to pair "
-        "them by position"
+        "rows by position, not by index label. Align them first (e.g. with .reindex or "
+        "pandas.concat(..., axis=1)), or pass .to_numpy() of each to pair them by position"
     )
 
 
