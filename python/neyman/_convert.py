@@ -152,9 +152,10 @@ def _dtype_problem(name: str, kind: str, allow_bool: bool) -> None:
 
 def _check_exact_integers(name: str, lo: Any, hi: Any) -> None:
     """Refuse integers that float64 would round (magnitude beyond 2**53)."""
-    if lo is None or hi is None:
-        return
-    lo, hi = int(lo), int(hi)
+    try:
+        lo, hi = int(lo), int(hi)
+    except (TypeError, ValueError):
+        return  # no values (None, NaN or pandas.NA from an empty or all-null column)
     extreme = hi if hi >= -lo else lo
     if abs(extreme) > _MAX_EXACT_INT:
         raise InputError(

@@ -531,6 +531,25 @@ def test_integers_at_2_53_are_accepted(edge: int) -> None:
         assert neyman.ttest(s, np.array([float(edge)] * 2 + [1.0])).n_control == 3
 
 
+@pytest.mark.parametrize(
+    "values",
+    [
+        pytest.param(pd.Series([], dtype="int64"), id="pandas-empty"),
+        pytest.param(pd.Series([], dtype="Int64"), id="pandas-Int64-empty"),
+        pytest.param(pd.Series([None, None], dtype="Int64"), id="pandas-Int64-all-NA"),
+        pytest.param(pl.Series([None, None], dtype=pl.UInt64), id="polars-all-null"),
+        pytest.param(pa.chunked_array([[None, None]], pa.int64()), id="pyarrow-all-null"),
+        pytest.param(np.array([], dtype=np.int64), id="numpy-empty"),
+        pytest.param(np.ma.masked_array([1, 2], mask=[1, 1], dtype=np.int64), id="all-masked"),
+    ],
+)
+def test_empty_or_all_missing_integers(values: Any) -> None:
+    """No value to range-check: the usual size and NaN rules apply, no conversion error."""
+    t = np.array([1.0, 2.0, 3.0])
+    with pytest.raises((neyman.InsufficientDataError, InputError), match=r"^control has"):
+        neyman.ttest(values, t, nan_policy="omit")
+
+
 def _big_frames() -> list[Any]:
     arm = np.array([0, 1] * 4)
     y = np.array([1, 2, 3, BIG, 5, 6, 7, 8])
