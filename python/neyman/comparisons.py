@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, overload
 
-from neyman._convert import as_float_array, is_frame, variant_codes
+from neyman._convert import as_float_array, check_aligned, is_frame, variant_codes
 from neyman._engine import Options, check_two_arms, compare_arms
 from neyman._estimators import (
     CupedEstimator,
@@ -53,6 +53,7 @@ def _arm_of(est: Any, name: str, value: Any, parts: tuple[str, ...]) -> Any:
                 f"{names[0]} has length {len(arrays[0])} but {names[1]} has "
                 f"length {len(arrays[1])}; they must match"
             )
+        check_aligned(names[0], value[0], names[1], value[1])
         return est.scan(arrays, names, None, [name])[0]
     allow_bool = isinstance(est, ProportionEstimator)
     return est.scan([as_float_array(name, value, allow_bool=allow_bool)], [name], None, [name])[0]

@@ -18,10 +18,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import narwhals.stable.v2 as nw
-
 from neyman import _neyman
-from neyman._convert import VariantCodes, resolve_planned_split, variant_codes
+from neyman._convert import VariantCodes, as_frame, resolve_planned_split, variant_codes
 from neyman._engine import Options, check_two_arms
 from neyman._results import AnalysisResult, SRMResult
 from neyman._validate import check_unit_interval
@@ -138,12 +136,7 @@ class Experiment:
         unit: str | None = None,
         srm_alpha: float = 0.001,
     ) -> None:
-        try:
-            frame = nw.from_native(data, eager_only=True)
-        except TypeError:
-            raise InputTypeError(
-                f"data must be a pandas, polars or pyarrow data frame, got {type(data).__name__}"
-            ) from None
+        frame = as_frame(data)
         self._native = data
         self.variant = variant
         self.control = control
