@@ -10,8 +10,8 @@ as ``Experiment.analyze``: per-arm statistics, then a finalize.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, overload
+from collections.abc import Callable, Mapping
+from typing import Any, cast, overload
 
 from neyman._convert import as_float_array, check_aligned, is_frame, variant_codes
 from neyman._engine import Options, check_two_arms, compare_arms
@@ -83,7 +83,7 @@ def _array_mode(
 
 def _dispatch(
     est: Any,
-    metric: Metric,
+    metric: Callable[[], Metric],
     a: Any,
     b: Any,
     *,
@@ -104,9 +104,11 @@ def _dispatch(
         for arg, col in columns.items():
             if col is None:
                 raise InputError(f"with a data frame, pass {arg}=<column>")
+            if not isinstance(col, str):
+                raise InputTypeError(f"{arg} must be a column name (str), got {type(col).__name__}")
         codes = variant_codes(a, variant, control)
         check_two_arms(codes.labels, variant, control)
-        return AnalysisResult(tuple(metric._analyze(a, codes, opts, list(columns))))
+        return AnalysisResult(tuple(metric()._analyze(a, codes, opts, list(columns))))
     if any(c is not None for c in columns.values()) or variant is not None:
         raise InputError(f"{', '.join(columns)} and variant are for data-frame input")
     return _array_mode(est, array_metric, a, b, opts, parts)
@@ -248,7 +250,7 @@ def ttest(
     test = "student" if check_bool("equal_var", equal_var) else "welch"
     return _dispatch(
         MeanEstimator(test),
-        Mean(str(metric), test=test),
+        lambda: Mean(cast(str, metric), test=test),
         a,
         b,
         columns={"metric": metric},
@@ -308,7 +310,7 @@ def ztest(
     """
     return _dispatch(
         MeanEstimator("z"),
-        Mean(str(metric), test="z"),
+        lambda: Mean(cast(str, metric), test="z"),
         a,
         b,
         columns={"metric": metric},
@@ -394,7 +396,7 @@ def proportions(
     method = check_choice("ci_method", ci_method, ("newcombe", "wald"))
     return _dispatch(
         ProportionEstimator(method),
-        Proportion(str(metric), ci_method=method),
+        lambda: Proportion(cast(str, metric), ci_method=method),
         a,
         b,
         columns={"metric": metric},
@@ -491,7 +493,7 @@ def ratio(
     )
     return _paired_dispatch(
         est,
-        Ratio(str(numerator), str(denominator)),
+        lambda: Ratio(cast(str, numerator), cast(str, denominator)),
         "ratio",
         (num_c, den_c, num_t, den_t),
         names=("num_c", "den_c", "num_t", "den_t"),
@@ -592,7 +594,7 @@ def cuped(
     test = check_choice("test", test, ("welch", "z"))
     return _paired_dispatch(
         CupedEstimator(test, covariate="x"),
-        Mean(str(metric), covariate=str(covariate), test=test),
+        lambda: Mean(cast(str, metric), covariate=cast(str, covariate), test=test),
         "cuped",
         (y_c, x_c, y_t, x_t),
         names=("y_c", "x_c", "y_t", "x_t"),
@@ -608,7 +610,7 @@ def cuped(
 
 def _paired_dispatch(
     est: Any,
-    metric: Metric,
+    metric: Callable[[], Metric],
     call: str,
     arrays: tuple[Any, Any, Any, Any],
     *,

@@ -21,7 +21,7 @@ from typing import Any
 from neyman import _neyman
 from neyman._convert import VariantCodes, as_frame, resolve_planned_split, variant_codes
 from neyman._engine import Options, check_two_arms
-from neyman._results import AnalysisResult, SRMResult
+from neyman._results import AnalysisResult, SRMResult, experiment_html, experiment_text
 from neyman._validate import check_unit_interval
 from neyman.errors import InputError, InputTypeError
 from neyman.metrics import Metric, check_metric
@@ -211,5 +211,20 @@ class Experiment:
             out.extend(m._analyze(self._native, codes, opts))
         return AnalysisResult(tuple(out), srm=self._srm(codes))
 
+    def _display(self) -> dict[str, Any]:
+        codes = self._codes()
+        counts = dict(zip(codes.labels, codes.counts(), strict=True))
+        return {
+            "variant": self.variant,
+            "control": self.control,
+            "counts": counts,
+            "n_rows": sum(counts.values()),
+            "unit": self.unit,
+            "srm": self._srm(codes),
+        }
+
     def __repr__(self) -> str:
-        return f"Experiment(variant={self.variant!r}, control={self.control!r}, arms={self.arms!r})"
+        return experiment_text(**self._display())
+
+    def _repr_html_(self) -> str:
+        return experiment_html(**self._display())

@@ -24,7 +24,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -250,7 +250,7 @@ class Mean(Metric):
 
     def columns(self) -> tuple[str, ...]:
         if self._cuped():
-            return (self.column, str(self.covariate))
+            return (self.column, cast(str, self.covariate))
         if self._regression():
             return (
                 self.column,
@@ -408,7 +408,8 @@ class Ratio(Metric):
     def columns(self) -> tuple[str, ...]:
         cols = (self.numerator, self.denominator)
         if self._adjusted():
-            return (*cols, str(self.numerator_covariate), str(self.denominator_covariate))
+            covs = (self.numerator_covariate, self.denominator_covariate)
+            return (*cols, *cast(tuple[str, str], covs))
         return cols
 
     def _column_args(self) -> tuple[str, ...]:

@@ -10,7 +10,6 @@ the comparison is bit for bit.
 
 from __future__ import annotations
 
-import functools
 import math
 import multiprocessing
 import pickle
@@ -100,10 +99,10 @@ def test_two_processes_bit_for_bit() -> None:
     df = frame(4 * BLOCK, seed=3)
     halves = [df.iloc[: 2 * BLOCK].reset_index(drop=True), df.iloc[2 * BLOCK :]]
     ctx = multiprocessing.get_context("spawn")
-    for metric in METRICS:
-        with ctx.Pool(2) as pool:
-            blobs = pool.map(functools.partial(_aggregate, metric), halves)
-        parts = [pickle.loads(b) for b in blobs]
+    with ctx.Pool(2) as pool:
+        blobs = pool.starmap(_aggregate, [(m, h) for m in METRICS for h in halves])
+    for i, metric in enumerate(METRICS):
+        parts = [pickle.loads(b) for b in blobs[2 * i : 2 * i + 2]]
         merged = _merge(parts)
         one = metric.aggregate(df, variant="arm", control="c")
         assert merged == one, metric

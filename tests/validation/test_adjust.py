@@ -738,7 +738,7 @@ def test_ratio_negative_covariate_denominator() -> None:
         (
             lambda: neyman.Proportion("y", covariate="x"),
             InputError,
-            r"column 'y' has \d+ values that are neither 0 nor 1",
+            r"^arm 'c' of metric 'y' has \d+ values that are neither 0 nor 1",
         ),
         (
             lambda: neyman.Mean("y", covariate="nope"),

@@ -131,9 +131,9 @@ pub fn set_num_threads(n: usize) -> Result<()> {
 }
 
 /// Reduce `len` rows cut into [`PAR_BLOCK`]-sized blocks: `map` turns the row range of one block
-/// into a partial statistic, `merge` folds partials left to right in block order. Runs in the pool
-/// when there is more than one block, in batches with an interrupt check between them (see the
-/// module notes); the result is identical either way.
+/// into a partial statistic, and `merge` combines partials in block order along a fixed binary
+/// tree (see [`BlockTree`]). Runs in the pool when there is more than one block, in batches with an
+/// interrupt check between them (see the module notes); the result is identical either way.
 pub fn reduce_blocks<S, M, F>(len: usize, map: M, merge: F) -> Result<Option<S>>
 where
     S: Send,
@@ -149,7 +149,7 @@ where
     let p = pool()?;
     let threads = p.current_num_threads().max(1);
     let mut batch = threads;
-    let mut acc: Option<S> = None;
+    let mut acc = BlockTree::new();
     let mut first = 0;
     while first < n_blocks {
         if first > 0 && interrupted() {
@@ -168,14 +168,59 @@ where
         let pace = (last - first) as f64 * BATCH_TARGET.as_secs_f64() / took;
         batch = (pace.min(n_blocks as f64) as usize).max(threads);
         for part in parts {
-            acc = Some(match acc {
-                Some(a) => merge(a, part),
-                None => part,
-            });
+            acc.push(part, &merge);
         }
         first = last;
     }
-    Ok(acc)
+    Ok(acc.finish(&merge))
+}
+
+/// Merges block partials along a fixed binary tree, like a binary counter: two subtrees of `2^j`
+/// blocks merge as soon as both exist, and the remaining subtrees (of decreasing sizes) merge from
+/// the right at the end. The grouping depends only on the number of blocks, so results do not
+/// depend on threads or batches; and a chunk of `2^j` whole blocks followed by a chunk of at most
+/// `2^j` blocks, reduced separately and merged, gives the same bits as one pass over both (a
+/// statistic merged across files or processes matches the one-pass result exactly).
+pub struct BlockTree<S> {
+    /// Subtrees with their levels (`2^level` blocks), levels strictly decreasing.
+    stack: Vec<(u32, S)>,
+}
+
+impl<S> BlockTree<S> {
+    /// No blocks yet.
+    pub fn new() -> Self {
+        BlockTree { stack: Vec::new() }
+    }
+
+    /// Add the next block's partial.
+    pub fn push<F: Fn(S, S) -> S>(&mut self, part: S, merge: &F) {
+        let mut node = (0, part);
+        while let Some((level, _)) = self.stack.last() {
+            if *level != node.0 {
+                break;
+            }
+            let Some((level, left)) = self.stack.pop() else {
+                break;
+            };
+            node = (level + 1, merge(left, node.1));
+        }
+        self.stack.push(node);
+    }
+
+    /// The merged statistic of every block pushed (`None` for none).
+    pub fn finish<F: Fn(S, S) -> S>(mut self, merge: &F) -> Option<S> {
+        let mut acc = self.stack.pop().map(|(_, s)| s)?;
+        while let Some((_, left)) = self.stack.pop() {
+            acc = merge(left, acc);
+        }
+        Some(acc)
+    }
+}
+
+impl<S> Default for BlockTree<S> {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 /// A plain parallel sum with no statistics: the memory-bandwidth floor that benchmarks compare the
@@ -197,6 +242,30 @@ pub fn floor_sum(xs: &[f64]) -> Result<f64> {
 
 #[cfg(test)]
 mod tests {
+    fn tree(blocks: std::ops::Range<usize>) -> String {
+        let merge = |a: String, b: String| format!("({a}{b})");
+        let mut t = BlockTree::new();
+        for b in blocks {
+            t.push(b.to_string(), &merge);
+        }
+        t.finish(&merge).unwrap_or_default()
+    }
+
+    #[test]
+    fn block_tree_shape_and_split_invariance() {
+        assert_eq!(tree(0..1), "0");
+        assert_eq!(tree(0..4), "((01)(23))");
+        assert_eq!(tree(0..7), "(((01)(23))((45)6))");
+        // A first chunk of 2^j blocks and a second of at most 2^j: merging the two chunks' trees
+        // is the tree of all blocks.
+        for (j, second) in [(1usize, 1usize), (1, 2), (2, 3), (2, 4), (3, 5)] {
+            let first = 1 << j;
+            let whole = tree(0..first + second);
+            let parts = format!("({}{})", tree(0..first), tree(first..first + second));
+            assert_eq!(whole, parts, "{first} + {second} blocks");
+        }
+    }
+
     use super::*;
     use std::cell::Cell;
 
