@@ -113,9 +113,7 @@ pub fn count(name: &str, obj: &Bound<'_, PyAny>) -> PyResult<u64> {
         }
         return Ok(x as u64);
     }
-    let index = obj
-        .call_method0("__index__")
-        .map_err(|_| refuse())?;
+    let index = obj.call_method0("__index__").map_err(|_| refuse())?;
     if let Ok(n) = index.extract::<u64>() {
         return Ok(n);
     }
@@ -185,7 +183,9 @@ pub fn finite_matrix(name: &str, obj: &Bound<'_, PyAny>, k: usize) -> PyResult<V
         .map_err(|_| type_error(name, "must be a matrix (a sequence of rows)"))?
         .collect::<PyResult<_>>()?;
     if rows.len() != k {
-        return Err(InputError::new_err(format!("{name} must be a {k} x {k} matrix")));
+        return Err(InputError::new_err(format!(
+            "{name} must be a {k} x {k} matrix"
+        )));
     }
     rows.iter()
         .map(|r| {
@@ -193,7 +193,9 @@ pub fn finite_matrix(name: &str, obj: &Bound<'_, PyAny>, k: usize) -> PyResult<V
                 if v.len() == k {
                     Ok(v)
                 } else {
-                    Err(InputError::new_err(format!("{name} must be a {k} x {k} matrix")))
+                    Err(InputError::new_err(format!(
+                        "{name} must be a {k} x {k} matrix"
+                    )))
                 }
             })
         })

@@ -83,11 +83,10 @@ impl RatioCupedStats {
 
     fn fields<'py>(&self, py: Python<'py>) -> PyResult<Fields<'py>> {
         let c = &self.inner;
-        let rows: Vec<Bound<'py, PyTuple>> = c
-            .c
-            .iter()
-            .map(|r| PyTuple::new(py, r))
-            .collect::<PyResult<_>>()?;
+        let rows: Vec<Bound<'py, PyTuple>> =
+            c.c.iter()
+                .map(|r| PyTuple::new(py, r))
+                .collect::<PyResult<_>>()?;
         Ok(vec![
             ("n", c.n.into_pyobject(py)?.into_any()),
             ("means", PyTuple::new(py, c.mean)?.into_any()),
@@ -135,9 +134,8 @@ impl RatioCupedStats {
         let n = count("n", n)?;
         let sums = array4(finite_vec("sums", sums, Some(4))?);
         let products = matrix4(finite_matrix("products", products, 4)?);
-        let inner = run(|| {
-            CoMoments::<4>::from_product_sums(n, &sums, &products, &RATIO_CUPED_NAMES)
-        })?;
+        let inner =
+            run(|| CoMoments::<4>::from_product_sums(n, &sums, &products, &RATIO_CUPED_NAMES))?;
         Ok(RatioCupedStats { inner, n_nan: 0 })
     }
 
@@ -260,8 +258,6 @@ pub fn ratio_cuped_test<'py>(
 ) -> PyResult<Bound<'py, PyDict>> {
     let (c, t) = (control.get().inner, treatment.get().inner);
     let opts = options(opts)?;
-    let r = run_detached(py, || {
-        core_ratio_cuped_test(&c, &t, AdjustedTest::Z, &opts)
-    })?;
+    let r = run_detached(py, || core_ratio_cuped_test(&c, &t, AdjustedTest::Z, &opts))?;
     adjusted_dict(py, &r)
 }

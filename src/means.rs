@@ -66,7 +66,11 @@ impl MeanStats {
         m2: &Bound<'_, PyAny>,
         n_nan: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
-        let (n, mean, m2) = (count("n", n)?, finite("mean", mean)?, nonnegative("m2", m2)?);
+        let (n, mean, m2) = (
+            count("n", n)?,
+            finite("mean", mean)?,
+            nonnegative("m2", m2)?,
+        );
         let n_nan = n_nan.map_or(Ok(0), |v| count("n_nan", v))?;
         let inner = run(|| Moments::from_parts(n, mean, m2))?;
         Ok(MeanStats { inner, n_nan })
@@ -80,7 +84,11 @@ impl MeanStats {
         sum: &Bound<'_, PyAny>,
         sum_sq: &Bound<'_, PyAny>,
     ) -> PyResult<Self> {
-        let (n, sum, sum_sq) = (count("n", n)?, finite("sum", sum)?, finite("sum_sq", sum_sq)?);
+        let (n, sum, sum_sq) = (
+            count("n", n)?,
+            finite("sum", sum)?,
+            finite("sum_sq", sum_sq)?,
+        );
         let inner = run(|| Moments::from_sums(n, sum, sum_sq))?;
         Ok(MeanStats { inner, n_nan: 0 })
     }
@@ -93,7 +101,11 @@ impl MeanStats {
         mean: &Bound<'_, PyAny>,
         std: &Bound<'_, PyAny>,
     ) -> PyResult<Self> {
-        let (n, mean, sd) = (count("n", n)?, finite("mean", mean)?, nonnegative("std", std)?);
+        let (n, mean, sd) = (
+            count("n", n)?,
+            finite("mean", mean)?,
+            nonnegative("std", std)?,
+        );
         let m2 = sd * sd * n.saturating_sub(1) as f64;
         let inner = run(|| Moments::from_parts(n, mean, m2))?;
         Ok(MeanStats { inner, n_nan: 0 })
@@ -186,8 +198,6 @@ pub fn mean_test<'py>(
 ) -> PyResult<Bound<'py, PyDict>> {
     let (c, t) = (control.get().inner, treatment.get().inner);
     let opts = options(opts)?;
-    let r = run_detached(py, || {
-        core_mean_test(&c, &t, MeanTest::parse(test)?, &opts)
-    })?;
+    let r = run_detached(py, || core_mean_test(&c, &t, MeanTest::parse(test)?, &opts))?;
     comparison_dict(py, &r)
 }

@@ -38,7 +38,10 @@ pub struct ProportionStats {
 impl ProportionStats {
     fn fields<'py>(&self, py: Python<'py>) -> PyResult<Fields<'py>> {
         Ok(vec![
-            ("successes", self.inner.successes.into_pyobject(py)?.into_any()),
+            (
+                "successes",
+                self.inner.successes.into_pyobject(py)?.into_any(),
+            ),
             ("trials", self.inner.trials.into_pyobject(py)?.into_any()),
             ("n_nan", self.n_nan.into_pyobject(py)?.into_any()),
         ])

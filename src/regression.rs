@@ -94,7 +94,10 @@ fn covariate_names(obj: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
         .map(|v| v.extract::<String>().map_err(|_| refuse()))
         .collect::<PyResult<Vec<_>>>()?;
     if names.is_empty() {
-        return Err(input_error("covariates", "at least one covariate is needed"));
+        return Err(input_error(
+            "covariates",
+            "at least one covariate is needed",
+        ));
     }
     Ok(names)
 }
@@ -234,7 +237,8 @@ impl RegressionStats {
 }
 
 /// Regression adjustment of `y` by numeric and categorical covariates; one dict per treatment arm
-/// (codes `1..n_arms`) against the control (code 0), with the fit's counts. `model` is
+/// (codes `1..n_arms`) against the control (code 0), with the fit's counts. `arms` is the arm code
+/// of each row with the arms' labels; `model` is
 /// `(interacted, cov_type)`: Lin's interacted model or the additive one, and 'HC0', 'HC1' or 'HC2'.
 #[pyfunction]
 pub fn regression_test<'py>(
@@ -242,8 +246,7 @@ pub fn regression_test<'py>(
     y: PyReadonlyArray1<'_, f64>,
     numeric: Vec<(String, PyReadonlyArray1<'_, f64>)>,
     categorical: Vec<(String, PyReadonlyArray1<'_, i32>, Vec<String>)>,
-    arms: PyReadonlyArray1<'_, i32>,
-    arm_labels: Vec<String>,
+    arms: (PyReadonlyArray1<'_, i32>, Vec<String>),
     model: (bool, String),
     opts: (String, f64, String),
 ) -> PyResult<Bound<'py, PyDict>> {
@@ -256,6 +259,7 @@ pub fn regression_test<'py>(
         .iter()
         .map(|(n, a, l)| Ok((n.as_str(), crate::convert::contiguous(a)?, l.len())))
         .collect::<PyResult<Vec<_>>>()?;
+    let (arms, arm_labels) = arms;
     let g = crate::convert::contiguous(&arms)?;
     let level_names: Vec<Vec<String>> = categorical.iter().map(|(_, _, l)| l.clone()).collect();
     let opts = options(opts)?;

@@ -2,8 +2,8 @@
 //! constructor's arguments in order), and the checked `other` of `merge`.
 
 use pyo3::prelude::*;
-use pyo3::PyClass;
 use pyo3::types::{PyDict, PyTuple, PyType};
+use pyo3::PyClass;
 
 use crate::errors::InputTypeError;
 

@@ -158,8 +158,7 @@ def adjusted_results(
             y,
             numeric,
             cats,
-            codes.codes.astype(np.int32, copy=False),
-            labels,
+            (codes.codes.astype(np.int32, copy=False), labels),
             (interaction, cov_type),
             opts.core(),
         )

@@ -232,8 +232,7 @@ def regression_test(
     y: _F64,
     numeric: list[tuple[str, _F64]],
     categorical: list[tuple[str, npt.NDArray[np.int32], list[str]]],
-    arms: npt.NDArray[np.int32],
-    arm_labels: list[str],
+    arms: tuple[npt.NDArray[np.int32], list[str]],
     model: tuple[bool, str],
     opts: _Opts,
 ) -> dict[str, Any]: ...
