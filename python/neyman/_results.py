@@ -281,8 +281,12 @@ _UNADJUSTED_FIELDS = ("effect", "se", "ci_low", "ci_high", "pvalue")
 
 
 def _is_significant(c: TestResult) -> bool:
-    """``pvalue < 1 - confidence_level`` (False for a NaN p-value)."""
-    return bool(c.pvalue < 1.0 - c.confidence_level)
+    """``pvalue < alpha`` with ``alpha = 1 - confidence_level`` (False for a NaN p-value).
+
+    ``alpha`` is rounded to 12 decimals, so ``1 - 0.95`` is 0.05, not 0.050000000000000044, and a
+    p-value of exactly 0.05 is not significant at 95%.
+    """
+    return bool(c.pvalue < round(1.0 - c.confidence_level, 12))
 
 
 @dataclass(frozen=True, repr=False)
