@@ -543,13 +543,15 @@ def test_thread_count_invariance_env_var() -> None:
     assert outputs[1] == outputs[2]
 
 
-@pytest.mark.parametrize("value", ["two", "0", "-1", "1.5"])
-def test_invalid_thread_env_var_is_named(value: str) -> None:
-    """A NEYMAN_NUM_THREADS that is not a positive integer is an InputError naming it."""
+@pytest.mark.parametrize("n", [10, 200_000])
+@pytest.mark.parametrize("value", ["two", "abc", "0", "-1", "1.5"])
+def test_invalid_thread_env_var_is_named(value: str, n: int) -> None:
+    """A NEYMAN_NUM_THREADS that is not a positive integer is an InputError naming it, at first
+    use, whatever the size of the input (10 rows run serially, 200,000 in the pool)."""
     script = (
         "import neyman, numpy as np\n"
         "try:\n"
-        "    neyman.ttest(np.arange(200_000.0), np.arange(200_000.0) + 1)\n"
+        f"    neyman.ttest(np.arange({n}.0), np.arange({n}.0) + 1)\n"
         "except neyman.errors.InputError as e:\n"
         "    print(e)\n"
     )
