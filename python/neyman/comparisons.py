@@ -285,16 +285,8 @@ def ztest(
     ----------
     a, b, metric, variant, control
         As in :func:`ttest`.
-    alternative : {'two-sided', 'less', 'greater'}, default 'two-sided'
-        Alternative hypothesis about ``effect = treatment - control``.
-    confidence_level : float, default 0.95
-        Level of the intervals, strictly between 0 and 1.
-    relative_ci : {'delta', 'fieller'}, default 'delta'
-        Interval on the relative effect: the delta method (symmetric) or Fieller's theorem
-        (asymmetric, exact for normal estimates, unbounded when the control is not significantly
-        different from zero).
-    nan_policy : {'propagate', 'raise', 'omit'}, default 'propagate'
-        As in scipy: NaN gives NaN results, raises, or is dropped. Infinite values always raise.
+    alternative, confidence_level, relative_ci, nan_policy
+        As in :func:`ttest`.
     Returns
     -------
     TestResult or AnalysisResult
@@ -351,16 +343,8 @@ def proportions(
     ci_method : {'newcombe', 'wald'}, default 'newcombe'
         Interval on the difference: Newcombe's hybrid score interval (good coverage even for rare
         events) or the Wald interval.
-    alternative : {'two-sided', 'less', 'greater'}, default 'two-sided'
-        Alternative hypothesis about ``effect = treatment - control``.
-    confidence_level : float, default 0.95
-        Level of the intervals, strictly between 0 and 1.
-    relative_ci : {'delta', 'fieller'}, default 'delta'
-        Interval on the relative effect: the delta method (symmetric) or Fieller's theorem
-        (asymmetric, exact for normal estimates, unbounded when the control is not significantly
-        different from zero).
-    nan_policy : {'propagate', 'raise', 'omit'}, default 'propagate'
-        As in scipy: NaN gives NaN results, raises, or is dropped. Infinite values always raise.
+    alternative, confidence_level, relative_ci, nan_policy
+        As in :func:`ttest`.
     Returns
     -------
     TestResult or AnalysisResult
@@ -443,16 +427,8 @@ def ratio(
         for several arms.
     numerator, denominator, variant, control
         Frame input.
-    alternative : {'two-sided', 'less', 'greater'}, default 'two-sided'
-        Alternative hypothesis about ``effect = treatment - control``.
-    confidence_level : float, default 0.95
-        Level of the intervals, strictly between 0 and 1.
-    relative_ci : {'delta', 'fieller'}, default 'delta'
-        Interval on the relative effect: the delta method (symmetric) or Fieller's theorem
-        (asymmetric, exact for normal estimates, unbounded when the control is not significantly
-        different from zero).
-    nan_policy : {'propagate', 'raise', 'omit'}, default 'propagate'
-        As in scipy: NaN gives NaN results, raises, or is dropped. Infinite values always raise.
+    alternative, confidence_level, relative_ci, nan_policy
+        As in :func:`ttest`.
     Returns
     -------
     TestResult or AnalysisResult
@@ -541,16 +517,8 @@ def cuped(
     test : {'welch', 'z'}, default 'welch'
         Reference distribution: Student's t with Welch-Satterthwaite degrees of freedom on the
         adjusted variances, or the normal.
-    alternative : {'two-sided', 'less', 'greater'}, default 'two-sided'
-        Alternative hypothesis about ``effect = treatment - control``.
-    confidence_level : float, default 0.95
-        Level of the intervals, strictly between 0 and 1.
-    relative_ci : {'delta', 'fieller'}, default 'delta'
-        Interval on the relative effect: the delta method (symmetric) or Fieller's theorem
-        (asymmetric, exact for normal estimates, unbounded when the control is not significantly
-        different from zero).
-    nan_policy : {'propagate', 'raise', 'omit'}, default 'propagate'
-        As in scipy: NaN gives NaN results, raises, or is dropped. Infinite values always raise.
+    alternative, confidence_level, relative_ci, nan_policy
+        As in :func:`ttest`.
     Returns
     -------
     TestResult or AnalysisResult
