@@ -38,6 +38,8 @@ use pyo3::exceptions::{PyKeyboardInterrupt, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
+mod post_stratification;
+
 /// Map a core error to the matching class of `neyman.errors`.
 fn to_pyerr(py: Python<'_>, e: NeymanError) -> PyErr {
     let class = match e {
@@ -65,7 +67,7 @@ fn python_interrupted() -> bool {
 }
 
 /// Run `f` without the GIL; map its error, and turn a panic into a Python exception.
-fn run_detached<T, F>(py: Python<'_>, f: F) -> PyResult<T>
+pub(crate) fn run_detached<T, F>(py: Python<'_>, f: F) -> PyResult<T>
 where
     F: FnOnce() -> Result<T, NeymanError> + Send,
     T: Send,
@@ -80,7 +82,7 @@ where
     }
 }
 
-fn slice<'a>(name: &str, a: &'a PyReadonlyArray1<'_, f64>) -> PyResult<&'a [f64]> {
+pub(crate) fn slice<'a>(name: &str, a: &'a PyReadonlyArray1<'_, f64>) -> PyResult<&'a [f64]> {
     a.as_slice()
         .map_err(|_| PyValueError::new_err(format!("{name}: array must be C-contiguous")))
 }
@@ -135,7 +137,7 @@ fn moments_tuple(s: &SliceMoments) -> MomentsTuple {
 
 type BinaryTuple = (u64, u64, u64, u64, u64);
 
-fn options(
+pub(crate) fn options(
     alternative: &str,
     confidence_level: f64,
     relative_ci: &str,
@@ -601,7 +603,7 @@ fn regression_from_sums<'py>(
 /// `(n, sum_y, sum_y_sq, sum_x, sum_xy, sum_xx)` of one arm.
 type ArmSumsArg = (u64, f64, f64, Vec<f64>, Vec<f64>, Vec<Vec<f64>>);
 
-fn fit_dict<'py>(
+pub(crate) fn fit_dict<'py>(
     py: Python<'py>,
     fit: &neyman_core::regression::Fit,
     results: &[neyman_core::cuped::Adjusted],
@@ -684,5 +686,6 @@ fn _neyman(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(get_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(set_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(floor_sum, m)?)?;
+    post_stratification::register(m)?;
     Ok(())
 }

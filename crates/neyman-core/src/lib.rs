@@ -36,6 +36,7 @@ pub mod inference;
 pub mod means;
 pub mod moments;
 pub mod parallel;
+pub mod post_stratification;
 pub mod proportions;
 pub mod ratio;
 pub mod regression;
