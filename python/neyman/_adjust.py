@@ -130,15 +130,20 @@ def category_codes(df: Any, column: str) -> tuple[npt.NDArray[np.int32], list[st
     """Level codes and level names of a categorical column (sorted levels; missing is -1).
 
     O(rows): numbers and booleans are encoded by numpy (integers of a moderate range through a
-    lookup table, others by a sort), other types by their distinct values (hashed by the frame's
-    library), sorted in Python, then mapped back natively.
+    lookup table, others by a sort); other types by one hashing pass of the frame's library
+    (``pandas.factorize``, or the distinct values mapped back by ``replace_strict``), with only the
+    distinct values sorted in Python.
     """
     frame = nw.from_native(df, eager_only=True)
     if column not in frame.columns:
         raise InputError(f"categorical column {column!r} is not a column of the data")
     col = frame.get_column(column)
     dtype = col.dtype
-    native_dtype = getattr(nw.to_native(col), "dtype", None)
+    native = nw.to_native(col)
+    numeric = dtype.is_numeric() or dtype == nw.Boolean
+    if not numeric and type(native).__module__.startswith("pandas."):
+        return _pandas_levels(native)
+    native_dtype = getattr(native, "dtype", None)
     missing = None  # a numpy-backed integer or boolean pandas column holds no nulls
     present = col
     if not (isinstance(native_dtype, np.dtype) and native_dtype.kind in "biu"):
@@ -149,7 +154,7 @@ def category_codes(df: Any, column: str) -> tuple[npt.NDArray[np.int32], list[st
         if mask.any():
             missing, present = mask, col.filter(~is_missing)
     encoded = None
-    if dtype.is_numeric() or dtype == nw.Boolean:
+    if numeric:
         values = np.asarray(present.to_numpy())
         if values.dtype.kind in "biuf":
             encoded = _numeric_levels(values)
@@ -175,6 +180,23 @@ def _numeric_levels(values: npt.NDArray[Any]) -> tuple[npt.NDArray[np.int32], li
             return lookup[offset], [str(v) for v in levels.tolist()]
     levels, inverse = np.unique(values, return_inverse=True)
     return inverse.astype(np.int32, copy=False).reshape(-1), [str(v) for v in levels.tolist()]
+
+
+def _pandas_levels(series: Any) -> tuple[npt.NDArray[np.int32], list[str]]:
+    """Codes and level names of a non-numeric pandas column: one hashing pass
+    (``pandas.factorize``, missing values -1), then the few distinct values sorted by (type name,
+    value) and the codes renumbered through a lookup table."""
+    import pandas as pd
+
+    codes, uniques = pd.factorize(series, sort=False, use_na_sentinel=True)
+    values = uniques.tolist()
+    order = sorted(
+        (k for k, v in enumerate(values) if not _is_nan(v)),
+        key=lambda k: (str(type(values[k])), values[k]),
+    )
+    rank = np.full(len(values) + 1, -1, dtype=np.int32)  # rank[-1]: missing stays -1
+    rank[np.asarray(order, dtype=np.intp)] = np.arange(len(order), dtype=np.int32)
+    return rank[codes], [str(values[k]) for k in order]
 
 
 def _other_levels(present: Any) -> tuple[npt.NDArray[np.int32], list[str]]:
