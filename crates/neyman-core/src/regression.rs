@@ -15,6 +15,14 @@
 //! `(z, y)`; per-arm meat. Every sum is over data centred by the first pass, so cancellation stays
 //! small. Because the design of an arm's row depends only on that row, all sums are kept per arm
 //! and mapped into the full model afterwards.
+//!
+//! Rows are accumulated sparsely: `v = (1, x - xbar, dummies)` has `1 + k + n_categorical`
+//! non-zeros (the dummies uncentred), and `z = C v` with `z_a = v_a - w_a` on the dummy columns
+//! (`w` their pooled means), so `sum z z' = C (sum v v') C'` is formed once per arm from the sparse
+//! sums; residuals and HC2 leverages use `C'b` and `C'AC`. A row costs `O(nnz^2)`, not
+//! `O(width^2)`. Lin's `Z'Z` is block-diagonal by arm and is inverted block by block. One
+//! categorical covariate alone in Lin's model (post-stratification) has its own closed form in
+//! [`crate::post_stratification`].
 
 use crate::cuped::Adjusted;
 use crate::error::{NeymanError, Result};
@@ -162,23 +170,67 @@ impl Design<'_> {
         }
     }
 
-    /// `z - (1, 0, ...)` filled for row `i` (centred covariates), into `z[1..]`; `z[0] = 1`.
+    /// The non-zero entries of `v = (1, x - xbar, dummies)` for row `i`, in increasing column
+    /// order: numeric covariates centred by `center`, dummies left uncentred (0/1), so a row has
+    /// `1 + k + n_categorical` entries. `z = v - (0, 0, w)` with `w` the dummies' pooled means
+    /// (see [`Design::dummy_means`]).
     #[inline]
-    fn fill(&self, i: usize, center: &[f64], z: &mut [f64]) {
-        z[0] = 1.0;
+    fn entries(&self, i: usize, center: &[f64], idx: &mut Vec<usize>, val: &mut Vec<f64>) {
+        idx.clear();
+        val.clear();
+        idx.push(0);
+        val.push(1.0);
         let mut j = 1;
         for (_, x) in &self.numeric {
-            z[j] = x[i] - center[j];
+            idx.push(j);
+            val.push(x[i] - center[j]);
             j += 1;
         }
         for (_, c, levels) in &self.categorical {
             let level = c[i] as usize;
-            for l in 1..*levels {
-                z[j] = f64::from(u8::from(level == l)) - center[j];
-                j += 1;
+            if level >= 1 {
+                idx.push(j + level - 1);
+                val.push(1.0);
             }
+            j += levels.saturating_sub(1);
         }
     }
+
+    /// `center` on the dummy columns, zero elsewhere (length `width`): the shift from `v` to `z`.
+    fn dummy_means(&self, center: &[f64], width: usize) -> Vec<f64> {
+        let first_dummy = 1 + self.numeric.len();
+        (0..width)
+            .map(|j| {
+                if j >= first_dummy && j < self.d() {
+                    center[j]
+                } else {
+                    0.0
+                }
+            })
+            .collect()
+    }
+}
+
+/// `C S C'` for `z = C v`, `z_a = v_a - w_a v_0` (`w_0 = 0`): a sum of `v v'` (upper triangle,
+/// `width x width`) turned into the sum of `z z'` in `O(width^2)`, so rows are accumulated with
+/// their sparse `v` and centred once.
+fn centre_sums(s: &[f64], width: usize, w: &[f64]) -> Vec<f64> {
+    let get = |a: usize, b: usize| {
+        if a <= b {
+            s[a * width + b]
+        } else {
+            s[b * width + a]
+        }
+    };
+    let mut out = vec![0.0; width * width];
+    let s00 = get(0, 0);
+    for a in 0..width {
+        let s0a = get(0, a);
+        for b in a..width {
+            out[a * width + b] = get(a, b) - w[a] * get(0, b) - w[b] * s0a + w[a] * w[b] * s00;
+        }
+    }
+    out
 }
 
 enum Row {
@@ -234,14 +286,14 @@ fn pooled_means(d: &Design) -> Result<(f64, Vec<f64>, f64)> {
         let mut s = vec![0.0; width];
         let (mut n, mut sy) = (0.0, 0.0);
         let zero = vec![0.0; width];
-        let mut z = vec![0.0; width];
+        let (mut idx, mut val) = (Vec::new(), Vec::new());
         for i in r {
             if let Row::Complete(_) = d.row(i) {
-                d.fill(i, &zero, &mut z);
+                d.entries(i, &zero, &mut idx, &mut val);
                 n += 1.0;
                 sy += d.y[i];
-                for j in 1..width {
-                    s[j] += z[j];
+                for (&j, &v) in idx.iter().zip(&val).skip(1) {
+                    s[j] += v;
                 }
             }
         }
@@ -299,38 +351,45 @@ impl ArmAccumulators {
     }
 }
 
-/// Sum over complete rows of `weight(g, z, y) * v v'` (upper triangle) with `v = f(g, z, y)`.
+/// Sum over complete rows of `weight(g, v, y) * u u'` (upper triangle, `width x width`), with
+/// `v` the row's sparse entries (column indices and values, see [`Design::entries`]) and `u = v`,
+/// or `u = (v, y - ybar)` (`y` in column `width - 1`) when `with_y`. A row costs `O(nnz^2)` with
+/// `nnz = 1 + k + n_categorical`, not `O(width^2)`; [`centre_sums`] turns the sums into `z`'s.
 fn arm_sums<F>(
     d: &Design,
     center: &[f64],
     ybar: f64,
     width: usize,
-    per_row: F,
+    with_y: bool,
+    weight: F,
 ) -> Result<ArmAccumulators>
 where
-    F: Fn(usize, &[f64], f64, &mut [f64]) -> f64 + Sync + Send,
+    F: Fn(usize, &[usize], &[f64], f64) -> f64 + Sync + Send,
 {
     let arms = d.n_arms;
-    let dz = d.d();
     let map = |r: std::ops::Range<usize>| -> ArmAccumulators {
         let mut acc = ArmAccumulators::new(arms, width);
-        let mut z = vec![0.0; dz];
-        let mut v = vec![0.0; width];
+        let (mut idx, mut val) = (Vec::new(), Vec::new());
         for i in r {
             match d.row(i) {
                 Row::Skip => {}
                 Row::Inf(g) => acc.inf[g] += 1,
                 Row::Incomplete(g) => acc.incomplete[g] += 1,
                 Row::Complete(g) => {
-                    d.fill(i, center, &mut z);
-                    let w = per_row(g, &z, d.y[i] - ybar, &mut v);
+                    d.entries(i, center, &mut idx, &mut val);
+                    let y = d.y[i] - ybar;
+                    let w = weight(g, &idx, &val, y);
+                    if with_y {
+                        idx.push(width - 1);
+                        val.push(y);
+                    }
                     acc.n[g] += 1;
                     let s = &mut acc.s[g];
-                    for a in 0..width {
-                        let wa = w * v[a];
-                        let row = &mut s[a * width..(a + 1) * width];
-                        for b in a..width {
-                            row[b] += wa * v[b];
+                    for a in 0..idx.len() {
+                        let wa = w * val[a];
+                        let row = &mut s[idx[a] * width..(idx[a] + 1) * width];
+                        for b in a..idx.len() {
+                            row[idx[b]] += wa * val[b];
                         }
                     }
                 }
@@ -400,11 +459,11 @@ pub fn regression_adjust(d: &Design, arm_labels: &[String]) -> Result<Fit> {
     let (_, center, ybar) = pooled_means(d)?;
     // Pass 2: per-arm cross-products of v = (z, y - ybar).
     let width = dz + 1;
-    let cross = arm_sums(d, &center, ybar, width, |_, z, y, v| {
-        v[..dz].copy_from_slice(z);
-        v[dz] = y;
-        1.0
-    })?;
+    let shift = d.dummy_means(&center, width);
+    let mut cross = arm_sums(d, &center, ybar, width, true, |_, _, _, _| 1.0)?;
+    for s in cross.s.iter_mut() {
+        *s = centre_sums(s, width, &shift);
+    }
     let label = |g: usize| {
         arm_labels
             .get(g)
@@ -448,7 +507,34 @@ pub fn regression_adjust(d: &Design, arm_labels: &[String]) -> Result<Fit> {
         }
     }
     let names = d.names();
-    let inv = spd_inverse(&xtx).map_err(|k| {
+    // Lin's model is block-diagonal by arm: each block is inverted alone (the same Cholesky
+    // steps, without the zero blocks between arms), O(arms dz^3) instead of O(p^3).
+    let inverse = if d.interacted {
+        let mut inv = vec![vec![0.0; p]; p];
+        let mut failed = None;
+        for g in 0..d.n_arms {
+            let block: Vec<Vec<f64>> = (0..dz)
+                .map(|a| (0..dz).map(|b| xtx[d.pos(g, a)][d.pos(g, b)]).collect())
+                .collect();
+            match spd_inverse(&block) {
+                Ok(b) => {
+                    for a in 0..dz {
+                        for c in 0..dz {
+                            inv[d.pos(g, a)][d.pos(g, c)] = b[a][c];
+                        }
+                    }
+                }
+                Err(k) => {
+                    failed = Some(d.pos(g, k));
+                    break;
+                }
+            }
+        }
+        failed.map_or(Ok(inv), Err)
+    } else {
+        spd_inverse(&xtx)
+    };
+    let inv = inverse.map_err(|k| {
         let (g, j) = (0..d.n_arms)
             .flat_map(|g| (0..dz).map(move |j| (g, j)))
             .find(|&(g, j)| d.pos(g, j) == k)
@@ -498,17 +584,48 @@ pub fn regression_adjust(d: &Design, arm_labels: &[String]) -> Result<Fit> {
             b
         })
         .collect();
+    // The same in v-space (z = v - (0, 0, w) v_0): z'b = v'bv, z'A z = v'Av v.
+    let w = &shift[..dz];
+    let arm_beta_v: Vec<Vec<f64>> = arm_beta
+        .iter()
+        .map(|b| {
+            let mut bv = b.clone();
+            bv[0] -= b.iter().zip(w).map(|(x, y)| x * y).sum::<f64>();
+            bv
+        })
+        .collect();
+    let arm_inv_v: Vec<Vec<f64>> = arm_inv
+        .iter()
+        .map(|a| {
+            let aw: Vec<f64> = (0..dz)
+                .map(|r| (0..dz).map(|c| a[r * dz + c] * w[c]).sum())
+                .collect();
+            let waw: f64 = aw.iter().zip(w).map(|(x, y)| x * y).sum();
+            let mut av = a.clone();
+            for r in 1..dz {
+                av[r * dz] -= aw[r];
+                av[r] -= aw[r];
+            }
+            av[0] += waw - 2.0 * aw[0];
+            av
+        })
+        .collect();
     let cov_type = d.cov_type;
     let max_leverage = std::sync::Mutex::new(0.0f64);
-    let meat = arm_sums(d, &center, ybar, dz, |g, z, y, v| {
-        let e = y - arm_beta[g].iter().zip(z).map(|(b, x)| b * x).sum::<f64>();
-        v.copy_from_slice(z);
+    let mut meat = arm_sums(d, &center, ybar, dz, false, |g, idx, val, y| {
+        let bv = &arm_beta_v[g];
+        let e = y - idx.iter().zip(val).map(|(&j, v)| bv[j] * v).sum::<f64>();
         let w = if cov_type == CovType::HC2 {
-            let b = &arm_inv[g];
+            let b = &arm_inv_v[g];
             let mut h = 0.0;
-            for a in 0..dz {
-                let row = &b[a * dz..(a + 1) * dz];
-                h += z[a] * row.iter().zip(z).map(|(x, y)| x * y).sum::<f64>();
+            for (&ja, &va) in idx.iter().zip(val) {
+                let row = &b[ja * dz..(ja + 1) * dz];
+                h += va
+                    * idx
+                        .iter()
+                        .zip(val)
+                        .map(|(&jb, vb)| row[jb] * vb)
+                        .sum::<f64>();
             }
             if h > 1.0 - 1e-10 {
                 if let Ok(mut m) = max_leverage.lock() {
@@ -523,6 +640,9 @@ pub fn regression_adjust(d: &Design, arm_labels: &[String]) -> Result<Fit> {
         };
         w * e * e
     })?;
+    for s in meat.s.iter_mut() {
+        *s = centre_sums(s, dz, w);
+    }
     if max_leverage.lock().map(|m| *m > 0.0).unwrap_or(false) {
         return Err(NeymanError::invalid(
             "cov_type",
