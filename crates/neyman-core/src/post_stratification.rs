@@ -600,5 +600,18 @@ mod tests {
             assert!(close(x.mean, y.mean, 1e-13));
             assert!(close(x.m2, y.m2, 1e-11));
         }
+        // More cells than a block keeps partials for: one serial pass, same moments as by hand.
+        let levels = MAX_CELLS_PER_BLOCK / 2 + 7;
+        let d = data(2 * PAR_BLOCK, levels, 3, 12);
+        let a = cell_moments(&d.y, &d.s, levels, &d.arm, 3, "s").unwrap();
+        let mut by_hand = vec![Moments::new(); levels * 3];
+        for i in 0..d.y.len() {
+            by_hand[d.s[i] as usize * 3 + d.arm[i] as usize].update(d.y[i]);
+        }
+        for (x, y) in a.cells.iter().zip(&by_hand) {
+            assert_eq!(x.n, y.n);
+            assert!(close(x.mean, y.mean, 1e-12));
+            assert!((x.m2 - y.m2).abs() <= 1e-10 * (1.0 + y.m2));
+        }
     }
 }
