@@ -20,8 +20,10 @@
 //! non-zeros (the dummies uncentred), and `z = C v` with `z_a = v_a - w_a` on the dummy columns
 //! (`w` their pooled means), so `sum z z' = C (sum v v') C'` is formed once per arm from the sparse
 //! sums; residuals and HC2 leverages use `C'b` and `C'AC`. A row costs `O(nnz^2)`, not
-//! `O(width^2)`. Lin's `Z'Z` is block-diagonal by arm and is inverted block by block. One
-//! categorical covariate alone in Lin's model (post-stratification) has its own closed form in
+//! `O(width^2)`. Lin's `Z'Z` is block-diagonal by arm and is inverted block by block. Lin's model
+//! with numeric covariates and one categorical covariate is solved by its arrow structure
+//! (`one_categorical`: `O(rows k^2 + levels k^2)`, the dense fit only for the errors); one
+//! categorical covariate alone (post-stratification) has its own closed form in
 //! [`crate::post_stratification`].
 
 use crate::cuped::Adjusted;
@@ -457,6 +459,11 @@ pub fn regression_adjust(d: &Design, arm_labels: &[String]) -> Result<Fit> {
     let dz = d.d();
     let p = d.n_params();
     let (_, center, ybar) = pooled_means(d)?;
+    if d.interacted && d.categorical.len() == 1 && !d.numeric.is_empty() {
+        if let Some(fit) = one_categorical(d, &center, ybar)? {
+            return Ok(fit);
+        }
+    }
     // Pass 2: per-arm cross-products of v = (z, y - ybar).
     let width = dz + 1;
     let shift = d.dummy_means(&center, width);
@@ -708,6 +715,288 @@ pub fn regression_adjust(d: &Design, arm_labels: &[String]) -> Result<Fit> {
         var,
         p,
     })
+}
+
+/// Per-arm sums of Lin's model with numeric covariates and one categorical covariate, over
+/// `u = (1, x - xbar, y - ybar)`: the dense sums of `u u'` (upper triangle, width `k + 2`), and
+/// per level the sums of `u` (count, covariates, outcome).
+#[derive(Clone)]
+struct ArrowSums {
+    n: Vec<u64>,
+    incomplete: Vec<u64>,
+    inf: Vec<u64>,
+    dense: Vec<Vec<f64>>,
+    level: Vec<Vec<f64>>,
+}
+
+impl ArrowSums {
+    fn new(arms: usize, width: usize, levels: usize) -> Self {
+        ArrowSums {
+            n: vec![0; arms],
+            incomplete: vec![0; arms],
+            inf: vec![0; arms],
+            dense: vec![vec![0.0; width * width]; arms],
+            level: vec![vec![0.0; levels * width]; arms],
+        }
+    }
+
+    fn add(mut self, o: ArrowSums) -> Self {
+        for g in 0..self.n.len() {
+            self.n[g] += o.n[g];
+            self.incomplete[g] += o.incomplete[g];
+            self.inf[g] += o.inf[g];
+            for (a, b) in self.dense[g].iter_mut().zip(&o.dense[g]) {
+                *a += b;
+            }
+            for (a, b) in self.level[g].iter_mut().zip(&o.level[g]) {
+                *a += b;
+            }
+        }
+        self
+    }
+}
+
+/// Lin's model with one categorical covariate (levels `l = 1..L` as uncentred dummies `D_l`
+/// beside `w = (1, x - xbar)`) solved by its arrow structure: with `B = sum w w'`, `e_l = sum_l
+/// w`, `n_l` the level counts, `S = B - sum_l e_l e_l' / n_l` (the within-level cross-products),
+/// the coefficients are `b_w = S^-1 (sum w y - sum_l e_l ybar_l)` and `b_l = ybar_l - m_l' b_w`
+/// (`m_l = e_l / n_l`), the leverage of a unit of level `l` is `1/n_l + (w - m_l)' S^-1 (w - m_l)`
+/// (level 0: `w' S^-1 w`), and the variance of the adjusted mean `c'b` (`c = (1, 0, pooled
+/// shares)`) is `sum_i omega_i e_i^2 (q'v_i)^2` with `q = (V'V)^-1 c`. `O(rows k^2 + levels k^2 +
+/// k^3)` per arm instead of `O(levels^3)`. `None` (the caller then fits the dense model, which
+/// gives the error) when an arm has too few rows, a level is empty in an arm, `S` is not well
+/// conditioned, or HC2 meets a leverage of 1.
+fn one_categorical(d: &Design, center: &[f64], ybar: f64) -> Result<Option<Fit>> {
+    let (_, codes, levels) = d.categorical[0];
+    let (arms, k, dz) = (d.n_arms, d.numeric.len(), d.d());
+    let m = k + 1;
+    let width = k + 2;
+    let map = |r: std::ops::Range<usize>| -> ArrowSums {
+        let mut acc = ArrowSums::new(arms, width, levels);
+        let mut u = vec![0.0; width];
+        for i in r {
+            match d.row(i) {
+                Row::Skip => {}
+                Row::Inf(g) => acc.inf[g] += 1,
+                Row::Incomplete(g) => acc.incomplete[g] += 1,
+                Row::Complete(g) => {
+                    u[0] = 1.0;
+                    for (j, (_, x)) in d.numeric.iter().enumerate() {
+                        u[j + 1] = x[i] - center[j + 1];
+                    }
+                    u[m] = d.y[i] - ybar;
+                    acc.n[g] += 1;
+                    let s = &mut acc.dense[g];
+                    for a in 0..width {
+                        for b in a..width {
+                            s[a * width + b] += u[a] * u[b];
+                        }
+                    }
+                    let l = codes[i] as usize;
+                    for (t, v) in acc.level[g][l * width..(l + 1) * width].iter_mut().zip(&u) {
+                        *t += v;
+                    }
+                }
+            }
+        }
+        acc
+    };
+    let sums = reduce_blocks(d.y.len(), map, ArrowSums::add)?
+        .unwrap_or_else(|| ArrowSums::new(arms, width, levels));
+    if sums.n.iter().any(|&n| (n as usize) <= dz) {
+        return Ok(None);
+    }
+    let share = &center[1 + k..dz]; // pooled shares of levels 1..L
+    let dense = |g: usize, a: usize, b: usize| sums.dense[g][a.min(b) * width + a.max(b)];
+    // Per arm: S^-1, b_w, b_l, q_w, q_l.
+    struct ArmSolve {
+        s_inv: Vec<Vec<f64>>,
+        b_w: Vec<f64>,
+        b_l: Vec<f64>,
+        q_w: Vec<f64>,
+        q_l: Vec<f64>,
+    }
+    let mut solved = Vec::with_capacity(arms);
+    for g in 0..arms {
+        let lev = |l: usize| &sums.level[g][l * width..(l + 1) * width];
+        if (1..levels).any(|l| lev(l)[0] == 0.0) {
+            return Ok(None);
+        }
+        let mut s = vec![vec![0.0; m]; m];
+        let mut t = vec![0.0; m];
+        let mut t_c = vec![0.0; m];
+        for a in 0..m {
+            for b in 0..m {
+                s[a][b] = dense(g, a, b);
+            }
+            t[a] = dense(g, a, m);
+        }
+        t_c[0] = 1.0;
+        for l in 1..levels {
+            let e = lev(l);
+            let nl = e[0];
+            for a in 0..m {
+                for b in 0..m {
+                    s[a][b] -= e[a] * e[b] / nl;
+                }
+                t[a] -= e[a] * e[m] / nl;
+                t_c[a] -= e[a] * share[l - 1] / nl;
+            }
+        }
+        // Within-level variation left in every column, relative to its raw sum of squares.
+        if (0..m).any(|a| s[a][a].is_nan() || s[a][a] <= 1e-8 * dense(g, a, a)) {
+            return Ok(None);
+        }
+        let Ok(s_inv) = spd_inverse(&s) else {
+            return Ok(None);
+        };
+        let mul = |v: &[f64]| -> Vec<f64> {
+            (0..m)
+                .map(|a| (0..m).map(|b| s_inv[a][b] * v[b]).sum())
+                .collect()
+        };
+        let (b_w, q_w) = (mul(&t), mul(&t_c));
+        let dot = |e: &[f64], v: &[f64]| (0..m).map(|a| e[a] * v[a]).sum::<f64>();
+        let b_l: Vec<f64> = (0..levels)
+            .map(|l| {
+                let e = lev(l);
+                if l == 0 {
+                    0.0
+                } else {
+                    (e[m] - dot(e, &b_w)) / e[0]
+                }
+            })
+            .collect();
+        let q_l: Vec<f64> = (0..levels)
+            .map(|l| {
+                let e = lev(l);
+                if l == 0 {
+                    0.0
+                } else {
+                    (share[l - 1] - dot(e, &q_w)) / e[0]
+                }
+            })
+            .collect();
+        solved.push(ArmSolve {
+            s_inv,
+            b_w,
+            b_l,
+            q_w,
+            q_l,
+        });
+    }
+    // Pass 3: sum over units of omega e^2 (q'v)^2 per arm.
+    let cov_type = d.cov_type;
+    let counts: Vec<Vec<f64>> = (0..arms)
+        .map(|g| (0..levels).map(|l| sums.level[g][l * width]).collect())
+        .collect();
+    let means: Vec<Vec<f64>> = (0..arms)
+        .map(|g| {
+            (0..levels * m)
+                .map(|j| {
+                    let (l, a) = (j / m, j % m);
+                    sums.level[g][l * width + a] / counts[g][l].max(1.0)
+                })
+                .collect()
+        })
+        .collect();
+    let map = |r: std::ops::Range<usize>| -> (Vec<f64>, bool) {
+        let mut acc = vec![0.0; arms];
+        let mut leverage_one = false;
+        let mut w = vec![0.0; m];
+        let mut dev = vec![0.0; m];
+        for i in r {
+            let Row::Complete(g) = d.row(i) else {
+                continue;
+            };
+            let a = &solved[g];
+            w[0] = 1.0;
+            for (j, (_, x)) in d.numeric.iter().enumerate() {
+                w[j + 1] = x[i] - center[j + 1];
+            }
+            let l = codes[i] as usize;
+            let (bl, ql) = (a.b_l[l], a.q_l[l]);
+            let fit: f64 = a.b_w.iter().zip(&w).map(|(b, x)| b * x).sum();
+            let e = d.y[i] - ybar - fit - bl;
+            let t = a.q_w.iter().zip(&w).map(|(b, x)| b * x).sum::<f64>() + ql;
+            let omega = if cov_type == CovType::HC2 {
+                let base = if l == 0 {
+                    dev.copy_from_slice(&w);
+                    0.0
+                } else {
+                    for j in 0..m {
+                        dev[j] = w[j] - means[g][l * m + j];
+                    }
+                    1.0 / counts[g][l]
+                };
+                let quad: f64 = (0..m)
+                    .map(|p| dev[p] * (0..m).map(|q| a.s_inv[p][q] * dev[q]).sum::<f64>())
+                    .sum();
+                let h = base + quad;
+                if h > 1.0 - 1e-10 {
+                    leverage_one = true;
+                    0.0
+                } else {
+                    1.0 / (1.0 - h)
+                }
+            } else {
+                1.0
+            };
+            acc[g] += omega * e * e * t * t;
+        }
+        (acc, leverage_one)
+    };
+    let merge = |mut a: (Vec<f64>, bool), b: (Vec<f64>, bool)| {
+        for (x, y) in a.0.iter_mut().zip(&b.0) {
+            *x += y;
+        }
+        (a.0, a.1 || b.1)
+    };
+    let (meat, leverage_one) =
+        reduce_blocks(d.y.len(), map, merge)?.unwrap_or((vec![0.0; arms], false));
+    if leverage_one {
+        return Ok(None);
+    }
+    let p = d.n_params();
+    let n_total: u64 = sums.n.iter().sum();
+    let scale = if cov_type == CovType::HC1 {
+        n_total as f64 / (n_total as f64 - p as f64)
+    } else {
+        1.0
+    };
+    let vcov = (0..arms)
+        .map(|i| {
+            (0..arms)
+                .map(|j| if i == j { scale * meat[i] } else { 0.0 })
+                .collect()
+        })
+        .collect();
+    let adjusted = (0..arms)
+        .map(|g| {
+            let a = &solved[g];
+            ybar + a.b_w[0] + (1..levels).map(|l| share[l - 1] * a.b_l[l]).sum::<f64>()
+        })
+        .collect();
+    let mean = (0..arms)
+        .map(|g| ybar + dense(g, 0, m) / sums.n[g] as f64)
+        .collect();
+    let var = (0..arms)
+        .map(|g| {
+            let n = sums.n[g] as f64;
+            let (s1, s2) = (dense(g, 0, m), dense(g, m, m));
+            ((s2 - s1 * s1 / n) / (n - 1.0)).max(0.0)
+        })
+        .collect();
+    Ok(Some(Fit {
+        n: sums.n,
+        n_incomplete: sums.incomplete,
+        n_inf: sums.inf,
+        adjusted,
+        vcov,
+        mean,
+        var,
+        p,
+    }))
 }
 
 /// Pre-aggregated sums of one arm for regression adjustment from SQL: count, sums of the outcome
@@ -969,6 +1258,62 @@ mod tests {
             let sxx: f64 = x[g].iter().map(|b| (b - mx) * (b - mx)).sum();
             let b = sxy / sxx;
             assert!((f.adjusted[g] - (my + b * (xbar - mx))).abs() < 1e-12);
+        }
+    }
+
+    #[test]
+    fn one_categorical_by_its_structure_equals_the_dense_fit() {
+        // Two numeric covariates and a 9-level categorical in Lin's model (the arrow solve),
+        // against the same model with an extra one-level categorical (no columns: dense path).
+        let n = 3000;
+        let mut state = 12345u64;
+        let mut u = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let (mut y, mut x1, mut x2, mut c, mut arm) = (vec![], vec![], vec![], vec![], vec![]);
+        for _ in 0..n {
+            let g = (u() * 3.0) as i32;
+            let l = (u().powf(1.3) * 9.0) as i32;
+            let (a, b) = (u() * 4.0 + l as f64 * 0.3, u() - 0.5);
+            x1.push(a);
+            x2.push(b);
+            c.push(l);
+            arm.push(g);
+            let noise = (u() - 0.5) * (1.0 + a * 0.3);
+            y.push(2.0 + 0.5 * l as f64 + (1.0 + 0.2 * g as f64) * a - b + 0.3 * g as f64 + noise);
+        }
+        let one = vec![0i32; n];
+        for cov_type in [CovType::HC0, CovType::HC1, CovType::HC2] {
+            let design = |extra: bool| Design {
+                y: &y,
+                numeric: vec![("x1", &x1), ("x2", &x2)],
+                categorical: if extra {
+                    vec![("c", &c, 9), ("one", &one, 1)]
+                } else {
+                    vec![("c", &c, 9)]
+                },
+                level_names: vec![],
+                arms: &arm,
+                n_arms: 3,
+                interacted: true,
+                cov_type,
+            };
+            let arrow = regression_adjust(&design(false), &[]).unwrap();
+            let dense = regression_adjust(&design(true), &[]).unwrap();
+            assert_eq!(arrow.n, dense.n);
+            assert_eq!(arrow.p, dense.p);
+            for g in 0..3 {
+                let rel = |a: f64, b: f64| (a - b).abs() / b.abs();
+                assert!(rel(arrow.adjusted[g], dense.adjusted[g]) < 1e-12);
+                assert!(
+                    rel(arrow.vcov[g][g], dense.vcov[g][g]) < 1e-10,
+                    "{cov_type:?}"
+                );
+                assert!(rel(arrow.var[g], dense.var[g]) < 1e-12);
+            }
         }
     }
 
