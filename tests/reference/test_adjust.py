@@ -47,7 +47,18 @@ What is checked, and against which independent reference:
    and polars frames, and post-stratification ``Mean(y, strata=s)`` against the hand formula
    ``sum_s w_s (ybar_ts - ybar_cs)`` with pooled shares and ``sum_s w_s^2 (s_ts^2/n_ts +
    s_cs^2/n_cs)``, the HC2 variance of the saturated model (leverage ``1/n_gs`` in each cell),
-   and against statsmodels' interacted HC2 fit on the centred stratum dummies.
+   and against statsmodels' interacted HC2 fit on the centred stratum dummies. Many strata (50
+   and 120 integer levels, the O(rows) post-stratification kernel): every field, HC0/HC1/HC2,
+   three alternatives, delta and Fieller, against statsmodels and the hand closed form (HC0
+   ``w_s^2 s^2 (n - 1) / n^2``, HC1 that times ``N / (N - G L)``); two numeric covariates beside
+   the 50 strata (Lin's model solved by its arrow structure) against statsmodels.
+4. The post-stratification kernel against the dense regression kernel (``regression_test`` on the
+   same one-categorical design): every output field, counts of skipped rows, and, on degenerate
+   designs (a level empty in an arm, level 0 or the last level empty, a singleton cell under HC2,
+   a one-row arm, fewer rows than columns), the same exception with the same message.
+5. The vectorised level encoder against the per-level loop it replaced (pandas, polars, pyarrow;
+   integers of small and wide range, floats with NaN, booleans, strings with missing values,
+   categoricals, nullable integers, mixed objects, datetimes): same codes and level names.
 
 Tolerances (measured maxima over this file in brackets; run with ``NEYMAN_TEST_REPORT=<path>`` to
 write them to a file):
@@ -60,8 +71,9 @@ write them to a file):
   covariance term, ddof, pooling theta over the wrong arms, the wrong p in HC1) show at 1e-4 or
   more. Differences of nearly equal numbers (effect, interval bounds, statistic) also get an
   absolute allowance of ``1e-9`` standard errors, far below anything a reader could see.
-  [hand CUPED 8e-14, from_sums 1.2e-13, ratio CUPED 2e-14, post-stratification 7e-15; scipy
-  unadjusted 3e-14; tea-tasting 5e-14; statsmodels 5e-14]
+  [hand CUPED 8e-14, from_sums 1.2e-13, ratio CUPED 2e-14, post-stratification 3e-14; scipy
+  unadjusted 3e-14; tea-tasting 5e-14; statsmodels 5e-14; dense regression kernel 1.2e-12, its
+  Cholesky on 150 columns being the less accurate side]
 - ``RTOL_P = 1e-8`` for p-values: neyman uses statrs (incomplete beta, erfc), scipy Boost/Cephes.
   [t: 5e-12 (tea-tasting Mean); normal: 1.0e-10]
 - ``RTOL_Q = 1e-6`` on interval half-widths |bound - estimate|, i.e. on the critical value
@@ -1247,6 +1259,53 @@ def test_many_strata_match_statsmodels_and_hand(name: str, cov_type: str) -> Non
                         )
                         assert_matches(r, hand, what=what, ref="hand post-stratification")
                         assert_matches(r, ols, what=what, ref="statsmodels OLS")
+
+
+@functools.cache
+def _many_strata_with_covariates() -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The 50-strata frame with two numeric covariates (the outcome depends on them, with
+    arm-specific slopes), and statsmodels' interacted fits (HC0, HC1, HC2) on (x1, x2, dummies)."""
+    df = MANY_STRATA["50 strata, 3 arms"].copy()
+    rng = np.random.default_rng(21)
+    k = (df["arm"] != "control").to_numpy() * 1.0
+    df["x1"] = rng.normal(0.0, 1.0, len(df)) + 0.01 * df["s"]
+    df["x2"] = rng.gamma(2.0, 1.0, len(df))
+    df["y"] = df["y"] + (1.0 + 0.5 * k) * df["x1"] - 0.3 * df["x2"]
+    refs = ols_reference(
+        df,
+        arms=("control", "a", "b"),
+        covariates=("x1", "x2"),
+        categorical=("s",),
+        interaction=True,
+        cov_types=("HC0", "HC1", "HC2"),
+    )
+    return df, refs
+
+
+@pytest.mark.parametrize("cov_type", ["HC0", "HC1", "HC2"])
+def test_numeric_and_many_strata_match_statsmodels(cov_type: str) -> None:
+    """Lin's model with two numeric covariates and one 50-level categorical (solved by its arrow
+    structure, not the dense normal equations) against statsmodels' interacted OLS, every field;
+    through ``regression_adjust`` and ``Mean(covariate=, categorical=)``."""
+    df, refs = _many_strata_with_covariates()
+    by_function = neyman.regression_adjust(
+        df,
+        metric="y",
+        variant="arm",
+        control="control",
+        covariates=["x1", "x2"],
+        categorical="s",
+        cov_type=cov_type,
+    )
+    by_mean = neyman.Experiment(df, variant="arm", control="control").analyze(
+        neyman.Mean("y", covariate=["x1", "x2"], categorical="s", cov_type=cov_type)
+    )
+    for arm, ref in refs[cov_type].items():
+        exp = ols_expected(ref, alternative="two-sided", level=0.95, relative_ci="delta")
+        for res in (by_function, by_mean):
+            r = res["y", arm]
+            assert (r.n_control, r.n_treatment) == (ref["n_control"], ref["n_treatment"])
+            assert_matches(r, exp, what=f"x1, x2, s {cov_type} {arm}", ref="statsmodels OLS")
 
 
 # --------------------------------------------------------------------------------------------------
