@@ -1,4 +1,4 @@
-"""Workloads W1, W2 and W7 of BENCHMARKS.md: their data, the tools timed on it, how to read results.
+"""Workloads W1, W2, W7 and W11 of BENCHMARKS.md: their data, the tools timed, how to read results.
 
 A workload is a data builder (fixed seed, run outside every timed region) and a list of tools. A
 tool is a ``run(data)`` callable, which is exactly what is timed (the call a user would write), and
@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import neyman
@@ -56,7 +57,9 @@ class Tool:
     the tool must read at least once (used to scale the floor). ``tolerance`` maps a field to
     ``(rtol, reason)`` where the peer defines that field differently from neyman. ``restate``,
     if given, maps neyman's answer to the peer's definition of some fields (computed from neyman's
-    own outputs, never from the peer's) before the comparison.
+    own outputs, never from the peer's) before the comparison. ``reference`` names the tool whose
+    answer this one is checked against (default: the workload's first tool; a tool naming itself
+    is a reference and is not checked).
     """
 
     name: str
@@ -68,6 +71,7 @@ class Tool:
     tolerance: dict[str, tuple[float, str]] = field(default_factory=dict)
     small_sizes: bool = True
     restate: Callable[[Fields], Fields] | None = None
+    reference: str | None = None
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,7 @@ class Workload:
 
     ``build(n)`` makes all the data; ``frames(arrays)`` rebuilds the data frames from the numpy
     arrays of ``build``'s output (so a subprocess can load saved arrays instead of redrawing).
+    ``sizes``, if given, replaces the run's sizes (a workload on a fixed data set).
     """
 
     key: str
@@ -86,6 +91,7 @@ class Workload:
     fields: tuple[str, ...]
     floor_arrays: tuple[str, ...]
     notes: tuple[str, ...] = ()
+    sizes: tuple[int, ...] | None = None
 
     def tool(self, name: str) -> Tool:
         """The tool called ``name``."""
@@ -934,4 +940,201 @@ W7 = Workload(
     ),
 )
 
-WORKLOADS: dict[str, Workload] = {"W1": W1, "W2": W2, "W7": W7}
+
+# --------------------------------------------------------------------------------------------
+# W11: post-stratification on the bundled data's city (400 levels) and country (6 levels)
+# --------------------------------------------------------------------------------------------
+
+EXAMPLE_DATA = Path(__file__).resolve().parent.parent / "data" / "example_experiment.parquet"
+W11_ROWS = 200_000
+W11_TREATMENTS = ("treatment_a", "treatment_b")
+W11_BASE_FIELDS = (
+    "control_value",
+    "treatment_value",
+    "effect",
+    "se",
+    "ci_low",
+    "ci_high",
+    "statistic",
+    "pvalue",
+    "rel_effect",
+    "rel_ci_low",
+    "rel_ci_high",
+)
+W11_FIELDS = tuple(f"{f}[{arm}]" for arm in W11_TREATMENTS for f in W11_BASE_FIELDS)
+
+
+def build_w11(n: int) -> Data:
+    """The first ``n`` rows of ``data/example_experiment.parquet`` (all 200,000 for ``n`` at
+    least that): ``arm`` (string: control, treatment_a, treatment_b), ``city`` (int32, 400
+    levels), ``country`` (string, 6 levels), ``revenue`` (float64). Nothing is drawn: the data
+    are the bundled file's."""
+    df = pd.read_parquet(EXAMPLE_DATA, columns=["arm", "city", "country", "revenue"])
+    df = df.iloc[: min(n, len(df))]
+    arrays = {
+        "arm": df["arm"].to_numpy(dtype=str),
+        "city": np.ascontiguousarray(df["city"].to_numpy(dtype=np.int32)),
+        "country": df["country"].to_numpy(dtype=str),
+        "revenue": np.ascontiguousarray(df["revenue"].to_numpy(dtype=np.float64)),
+    }
+    return frames_w11(arrays)
+
+
+def frames_w11(arrays: Data) -> Data:
+    """Add the pandas frame ``df`` as ``pandas.read_parquet`` gives it (object string columns)."""
+    df = pd.DataFrame(
+        {
+            "arm": arrays["arm"].astype(object),
+            "city": arrays["city"],
+            "country": arrays["country"].astype(object),
+            "revenue": arrays["revenue"],
+        }
+    )
+    return {**arrays, "df": df, "exp": neyman.Experiment(df, variant="arm", control="control")}
+
+
+def _w11_neyman_analyze(d: Data) -> Any:
+    """neyman's analysis alone, on an Experiment built once (outside the timed region)."""
+    return d["exp"].analyze(neyman.Mean("revenue", strata="city"))
+
+
+def _w11_neyman(strata: str) -> Callable[[Data], Any]:
+    """neyman on the pandas frame, post-stratified on ``strata``: what a user writes."""
+
+    def run(d: Data) -> Any:
+        """The timed call: the experiment (arm codes, SRM check) and the analysis."""
+        exp = neyman.Experiment(d["df"], variant="arm", control="control")
+        return exp.analyze(neyman.Mean("revenue", strata=strata))
+
+    return run
+
+
+def _w11_neyman_extract(res: Any) -> Fields:
+    """Standard fields of both comparisons (``field[arm]``)."""
+    return {
+        f"{f}[{arm}]": float(getattr(res["revenue", arm], f))
+        for arm in W11_TREATMENTS
+        for f in W11_BASE_FIELDS
+    }
+
+
+def post_stratified_by_pandas(df: pd.DataFrame, strata: str) -> Fields:
+    """Post-stratification as a user would write it with pandas (Miratrix, Sekhon and Yu 2013).
+
+    One ``groupby([arm, stratum]).agg(count, mean, var)``; pooled stratum shares
+    ``w_s = N_s / N``; each arm's post-stratified mean ``sum_s w_s ybar_gs`` and its variance
+    ``sum_s w_s^2 s_gs^2 / n_gs`` (the HC2 variance of Lin's interacted regression on the
+    stratum dummies, neyman's default); arms independent, so the effect's variance is the sum;
+    normal reference; relative effect ``a_t / a_c - 1`` by the delta method.
+    """
+    g = df.groupby(["arm", strata], sort=True)["revenue"].agg(["count", "mean", "var"])
+    n = g["count"].unstack(strata).to_numpy(dtype=np.float64)
+    mean = g["mean"].unstack(strata).to_numpy()
+    var = g["var"].unstack(strata).to_numpy()
+    arms = list(g.index.levels[0])
+    w = n.sum(axis=0) / n.sum()
+    adjusted = mean @ w
+    v = (var / n) @ (w * w)
+    q = float(stats.norm.ppf(0.975))
+    c = arms.index("control")
+    out: Fields = {}
+    for arm in W11_TREATMENTS:
+        t = arms.index(arm)
+        a_c, a_t, v_c, v_t = adjusted[c], adjusted[t], v[c], v[t]
+        effect, se = a_t - a_c, math.sqrt(v_c + v_t)
+        rel = a_t / a_c - 1
+        rel_se = math.sqrt(v_t / a_c**2 + a_t**2 * v_c / a_c**4)
+        fields = {
+            "control_value": a_c,
+            "treatment_value": a_t,
+            "effect": effect,
+            "se": se,
+            "ci_low": effect - q * se,
+            "ci_high": effect + q * se,
+            "statistic": effect / se,
+            "pvalue": float(2 * stats.norm.sf(abs(effect / se))),
+            "rel_effect": rel,
+            "rel_ci_low": rel - q * rel_se,
+            "rel_ci_high": rel + q * rel_se,
+        }
+        out.update({f"{k}[{arm}]": float(v) for k, v in fields.items()})
+    return out
+
+
+W11 = Workload(
+    key="W11",
+    title="post-stratification (Lin / HC2), bundled data: city (400 levels), country (6)",
+    build=build_w11,
+    frames=frames_w11,
+    fields=W11_FIELDS,
+    floor_arrays=("revenue",),
+    sizes=(W11_ROWS,),
+    tools=(
+        Tool(
+            "neyman Mean(strata=city)",
+            "neyman",
+            "city",
+            _w11_neyman("city"),
+            _w11_neyman_extract,
+            ("city", "revenue"),
+        ),
+        Tool(
+            "neyman analyze(...) only",
+            "neyman",
+            "city",
+            _w11_neyman_analyze,
+            _w11_neyman_extract,
+            ("city", "revenue"),
+        ),
+        Tool(
+            "pandas groupby (city)",
+            "peer",
+            "city",
+            lambda d: post_stratified_by_pandas(d["df"], "city"),
+            _identity,
+            ("city", "revenue"),
+        ),
+        Tool(
+            "neyman Mean(strata=country)",
+            "neyman",
+            "country",
+            _w11_neyman("country"),
+            _w11_neyman_extract,
+            ("revenue",),
+            reference="neyman Mean(strata=country)",
+        ),
+        Tool(
+            "pandas groupby (country)",
+            "peer",
+            "country",
+            lambda d: post_stratified_by_pandas(d["df"], "country"),
+            _identity,
+            ("revenue",),
+            reference="neyman Mean(strata=country)",
+        ),
+        Tool(
+            "floor_sum",
+            "floor",
+            "arrays",
+            lambda d: _neyman_floor(d, ("revenue",)),
+            lambda _: {},
+            ("revenue",),
+        ),
+    ),
+    notes=(
+        "The bundled data (200,000 rows, 3 arms): arm and country are object string columns as "
+        "pandas.read_parquet gives them, city int32 (400 levels), revenue float64. neyman's "
+        "timed call builds the Experiment (arm codes, SRM check) and analyzes "
+        "Mean('revenue', strata=...): HC2, normal reference, delta relative CI. 'analyze(...) "
+        "only' times the analysis on an Experiment built once (the arm column already encoded), "
+        "as a user analysing several metrics pays it.",
+        "pandas groupby: one groupby([arm, stratum]).agg(count, mean, var), then the weighted "
+        "combination and the HC2 closed form with numpy (workloads.post_stratified_by_pandas); "
+        "the arm column is hashed inside the groupby, as neyman hashes it in Experiment.",
+        "Fields are checked for both treatment arms (field[arm]); the country tools are checked "
+        "against neyman on country. x floor counts revenue (and city) only, not the object "
+        "string columns, so it is only indicative here.",
+    ),
+)
+
+WORKLOADS: dict[str, Workload] = {"W1": W1, "W2": W2, "W7": W7, "W11": W11}

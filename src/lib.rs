@@ -12,6 +12,7 @@
 //! | `ratio.rs` | `RatioStats`, `scan_ratio`, `ratio_test` | `stats::CoMoments<2>`, `estimators::ratio` |
 //! | `cuped.rs` | `CupedStats`, `RatioCupedStats`, `scan_cuped`, `scan_ratio_cuped`, `cuped_test`, `ratio_cuped_test` | `stats::CoMoments`, `estimators::cuped` |
 //! | `regression.rs` | `RegressionStats`, `regression_test`, `regression_from_stats` | `stats::RegressionSums`, `estimators::regression` |
+//! | `post_stratification.rs` | `post_stratified_test` | `estimators::post_stratification` |
 //! | `srm.rs` | `srm_test` | `estimators::srm` |
 //! | `runtime.rs` | `get_num_threads`, `set_num_threads`, `code_summary`, `floor_sum` | `parallel`, `scan::codes` |
 //! | `comoments.rs` | the two-variable statistic classes and the co-moments scan they share | `scan` |
@@ -26,6 +27,7 @@ mod convert;
 mod cuped;
 mod errors;
 mod means;
+mod post_stratification;
 mod proportions;
 mod ratio;
 mod regression;
@@ -44,6 +46,8 @@ mod _neyman {
     };
     #[pymodule_export]
     use crate::means::{mean_test, scan_mean, MeanStats};
+    #[pymodule_export]
+    use crate::post_stratification::post_stratified_test;
     #[pymodule_export]
     use crate::proportions::{proportion_test, scan_proportion, ProportionStats};
     #[pymodule_export]

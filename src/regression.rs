@@ -1,10 +1,8 @@
 //! Regression adjustment (Lin 2013) and post-stratification: `RegressionStats` (per-arm sums from
 //! SQL), the fit on rows (three mergeable passes in the core), and the fit from sums.
 
-use neyman_core::estimators::regression::{
-    compare_fit, fit_from_sums, regression_adjust, CovType, Design, Fit,
-};
-use neyman_core::inference::Adjusted;
+use neyman_core::estimators::regression::{fit_from_sums, regression_adjust, Design};
+use neyman_core::inference::{compare_fit, Adjusted, CovType, Fit};
 use neyman_core::stats::RegressionSums;
 use neyman_core::NeymanError;
 use numpy::PyReadonlyArray1;
@@ -313,7 +311,11 @@ fn compare_all(
     (1..n_arms).map(|k| compare_fit(fit, k, opts)).collect()
 }
 
-fn fit_dict<'py>(py: Python<'py>, fit: &Fit, results: &[Adjusted]) -> PyResult<Bound<'py, PyDict>> {
+pub fn fit_dict<'py>(
+    py: Python<'py>,
+    fit: &Fit,
+    results: &[Adjusted],
+) -> PyResult<Bound<'py, PyDict>> {
     let out = PyDict::new(py);
     let comparisons = PyList::empty(py);
     for r in results {

@@ -1,9 +1,12 @@
 """Regression adjustment and post-stratification for frames: several covariates, categorical ones
 one-hot encoded inside the Rust kernel, units with missing pre-period data kept by an indicator.
+One categorical column in Lin's model (post-stratification) goes to its own O(rows) kernel.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -45,22 +48,102 @@ def _from_stats(stats: Mapping[Any, Any], control: Any, opts: Options) -> Analys
         raise InputError("every arm's RegressionStats must have the same covariates")
     str_labels = [str(k) for k in labels]
     out = _neyman.regression_from_stats([stats[k] for k in labels], str_labels, opts.core())
+    results = _results_from(out, "y", str_labels, list(names), opts, "lin-classical")
     return AnalysisResult(
-        tuple(_results_from(out, "y", str_labels, list(names), opts, "lin-classical"))
+        tuple(
+            dataclasses.replace(r, _refit=functools.partial(_refit_sums, stats, control, opts, k))
+            for k, r in enumerate(results)
+        )
     )
 
 
 def category_codes(df: Any, column: str) -> tuple[npt.NDArray[np.int32], list[str]]:
-    """Level codes and level names of a categorical column (sorted levels; missing is -1)."""
+    """Level codes and level names of a categorical column (sorted levels; missing is -1).
+
+    O(rows): numbers and booleans are encoded by numpy (integers of a moderate range through a
+    lookup table, others by a sort); other types by one hashing pass of the frame's library
+    (``pandas.factorize``, or the distinct values mapped back by ``replace_strict``), with only the
+    distinct values sorted in Python.
+    """
     frame = nw.from_native(df, eager_only=True)
     if column not in frame.columns:
         raise InputError(f"categorical column {column!r} is not a column of the data")
     col = frame.get_column(column)
-    levels = [v for v in col.drop_nulls().unique().to_list() if not _is_nan(v)]
-    levels.sort(key=lambda v: (str(type(v)), v))
+    dtype = col.dtype
+    native = nw.to_native(col)
+    numeric = dtype.is_numeric() or dtype == nw.Boolean
+    if not numeric and type(native).__module__.startswith("pandas."):
+        return _pandas_levels(native)
+    native_dtype = getattr(native, "dtype", None)
+    missing = None  # a numpy-backed integer or boolean pandas column holds no nulls
+    present = col
+    if not (isinstance(native_dtype, np.dtype) and native_dtype.kind in "biu"):
+        is_missing = col.is_null()
+        if dtype.is_float():
+            is_missing = is_missing | col.is_nan().fill_null(value=True)
+        mask = is_missing.to_numpy().astype(bool, copy=False)
+        if mask.any():
+            missing, present = mask, col.filter(~is_missing)
+    encoded = None
+    if numeric:
+        values = np.asarray(present.to_numpy())
+        if values.dtype.kind in "biuf":
+            encoded = _numeric_levels(values)
+    if encoded is None:
+        encoded = _other_levels(present)
+    inverse, names = encoded
+    if missing is None:
+        return inverse, names
     codes = np.full(len(col), -1, dtype=np.int32)
-    for k, level in enumerate(levels):
-        codes[(col == level).fill_null(value=False).to_numpy()] = k
+    codes[~missing] = inverse
+    return codes, names
+
+
+def _numeric_levels(values: npt.NDArray[Any]) -> tuple[npt.NDArray[np.int32], list[str]]:
+    """Codes (0.. in sorted order of the distinct values) and level names of numbers."""
+    if values.dtype.kind in "iu" and len(values):
+        lo, hi = int(values.min()), int(values.max())
+        if hi - lo <= max(4 * len(values), 1 << 16):
+            offset = values.astype(np.int64) - lo if lo else values.astype(np.intp, copy=False)
+            seen = np.bincount(offset, minlength=hi - lo + 1) > 0
+            lookup = (np.cumsum(seen, dtype=np.int32) - 1).astype(np.int32, copy=False)
+            levels = np.flatnonzero(seen) + lo
+            return lookup[offset], [str(v) for v in levels.tolist()]
+    levels, inverse = np.unique(values, return_inverse=True)
+    return inverse.astype(np.int32, copy=False).reshape(-1), [str(v) for v in levels.tolist()]
+
+
+def _pandas_levels(series: Any) -> tuple[npt.NDArray[np.int32], list[str]]:
+    """Codes and level names of a non-numeric pandas column: one hashing pass
+    (``pandas.factorize``, missing values -1), then the few distinct values sorted by (type name,
+    value) and the codes renumbered through a lookup table."""
+    import pandas as pd
+
+    codes, uniques = pd.factorize(series, sort=False, use_na_sentinel=True)
+    values = uniques.tolist()
+    order = sorted(
+        (k for k, v in enumerate(values) if not _is_nan(v)),
+        key=lambda k: (str(type(values[k])), values[k]),
+    )
+    rank = np.full(len(values) + 1, -1, dtype=np.int32)  # rank[-1]: missing stays -1
+    rank[np.asarray(order, dtype=np.intp)] = np.arange(len(order), dtype=np.int32)
+    return rank[codes], [str(values[k]) for k in order]
+
+
+def _other_levels(present: Any) -> tuple[npt.NDArray[np.int32], list[str]]:
+    """Codes and level names of non-numeric values (no missing ones): distinct values sorted by
+    (type name, value), as Python orders them."""
+    levels = [v for v in present.unique().to_list() if not _is_nan(v)]
+    levels.sort(key=lambda v: (str(type(v)), v))
+    try:
+        mapped = present.replace_strict(
+            levels, list(range(len(levels))), return_dtype=nw.Int32
+        ).to_numpy()
+        codes = np.asarray(mapped, dtype=np.int32)
+    except Exception:  # a type the library cannot map natively (or a NaN value): map in Python
+        lookup = {v: k for k, v in enumerate(levels)}
+        values = present.to_list()
+        codes = np.fromiter((lookup.get(v, -1) for v in values), dtype=np.int32, count=len(values))
     return codes, [str(v) for v in levels]
 
 
@@ -89,7 +172,34 @@ def check_adjust_options(cov_type: object, interaction: object, missing: object)
         raise InputTypeError(f"interaction must be True or False, got {interaction!r}")
 
 
-def adjusted_results(
+def adjusted_results(data: Any, codes: VariantCodes, **kwargs: Any) -> list[TestResult]:
+    """Fit the adjustment once for all arms and compare every treatment with the control.
+
+    Each result can recompute its interval at another level (``confidence_interval``): that
+    refits on the same rows (``_refit``).
+    """
+    results = _fit_results(data, codes, **kwargs)
+    return [
+        dataclasses.replace(r, _refit=functools.partial(_refit_rows, data, codes, kwargs, k))
+        for k, r in enumerate(results)
+    ]
+
+
+def _refit_rows(
+    data: Any, codes: VariantCodes, kwargs: dict[str, Any], k: int, confidence_level: float
+) -> TestResult:
+    opts = dataclasses.replace(kwargs["opts"], confidence_level=confidence_level)
+    return _fit_results(data, codes, **{**kwargs, "opts": opts})[k]
+
+
+def _refit_sums(
+    stats: Mapping[Any, Any], control: Any, opts: Options, k: int, confidence_level: float
+) -> TestResult:
+    level = dataclasses.replace(opts, confidence_level=confidence_level)
+    return _from_stats(stats, control, level)[k]
+
+
+def _fit_results(
     data: Any,
     codes: VariantCodes,
     *,
@@ -103,7 +213,6 @@ def adjusted_results(
     opts: Options,
     method: str,
 ) -> list[TestResult]:
-    """Fit the adjustment once for all arms and compare every treatment with the control."""
     check_adjust_options(cov_type, interaction, missing)
     if not covariates and not categorical:
         raise InputError("give at least one covariate or categorical column")
@@ -153,15 +262,19 @@ def adjusted_results(
             )
     if per_arm.any() and opts.nan_policy == "propagate":
         return _nan_results(label, labels, codes, covariates, categorical, opts, method)
+    arms = codes.codes.astype(np.int32, copy=False)
     try:
-        out = _neyman.regression_test(
-            y,
-            numeric,
-            cats,
-            (codes.codes.astype(np.int32, copy=False), labels),
-            (interaction, cov_type),
-            opts.core(),
-        )
+        if interaction and not numeric and len(cats) == 1:
+            # Post-stratification: Lin's model with one categorical covariate is saturated in each
+            # arm, so it is finalized from per-(stratum, arm) moments in O(rows + levels x arms).
+            name, level_codes, level_names = cats[0]
+            out = _neyman.post_stratified_test(
+                y, name, (level_codes, level_names), (arms, labels), cov_type, opts.core()
+            )
+        else:
+            out = _neyman.regression_test(
+                y, numeric, cats, (arms, labels), (interaction, cov_type), opts.core()
+            )
     except NeymanError as exc:
         raise type(exc)(f"metric {label!r}: {exc}") from None
     return _results_from(out, label, labels, [*covariates, *categorical], opts, method)

@@ -16,6 +16,7 @@ __all__ = [
     "floor_sum",
     "get_num_threads",
     "mean_test",
+    "post_stratified_test",
     "proportion_test",
     "ratio_cuped_test",
     "ratio_test",
@@ -238,6 +239,14 @@ def regression_test(
 ) -> dict[str, Any]: ...
 def regression_from_stats(
     arms: list[RegressionStats], arm_labels: list[str], opts: _Opts
+) -> dict[str, Any]: ...
+def post_stratified_test(
+    y: _F64,
+    name: str,
+    strata: tuple[npt.NDArray[np.int32], list[str]],
+    arms: tuple[npt.NDArray[np.int32], list[str]],
+    cov_type: str,
+    opts: _Opts,
 ) -> dict[str, Any]: ...
 def srm_test(observed: list[float], weights: list[float]) -> tuple[float, float, float]: ...
 def get_num_threads() -> int: ...

@@ -19,7 +19,9 @@ What is checked:
     are identical (exact equality of every float) with ``set_num_threads(1)`` and ``(2)`` for
     ``cuped`` (arrays, mapping, frame), ``Experiment.analyze`` with Mean/Proportion/Ratio
     covariates (Ratio-CUPED) and ``regression_adjust`` (Lin and additive, HC0-HC2, categorical
-    covariates, ``missing_covariate='indicator'``). The thread count is restored afterwards.
+    covariates, ``missing_covariate='indicator'``; post-stratification on 5 and 300 levels, and
+    300 levels with a numeric and a second categorical covariate). The thread count is restored
+    afterwards.
 (c) ``nan_policy='omit'`` equals dropping the incomplete rows first, for ``cuped`` (arrays and
     frames) and ``regression_adjust``. Both calls see the same values in the same order; only
     the grouping of floating-point merges inside the kernel may differ, a few ulp on these
@@ -283,6 +285,7 @@ def _big_frame(seed: int, extra: int) -> pd.DataFrame:
             "num_pre": rng.binomial(den_pre.astype(np.int64), 0.1).astype(np.float64),
             "den_pre": den_pre,
             "country": rng.integers(0, 5, n),
+            "city": rng.integers(0, 300, n).astype(np.int32),
         }
     )
     df.loc[rng.integers(0, n, 400), "x"] = np.nan
@@ -318,7 +321,11 @@ def _all_adjusted(df: pd.DataFrame) -> list[Any]:
                 "y", covariate=["x", "x2"], categorical="country", cov_type="HC1", name="y lin"
             ),
             neyman.Mean("y", strata="country", name="y strata"),
+            neyman.Mean("y", strata="city", cov_type="HC1", name="y city"),
             nan_policy="omit",
+        ),
+        neyman.regression_adjust(
+            df, covariates="x2", categorical=["city", "country"], **reg, nan_policy="omit"
         ),
         neyman.regression_adjust(
             df, covariates=["x", "x2"], categorical="country", **reg, nan_policy="omit"

@@ -7,11 +7,13 @@
 //! | [`proportions`] | two proportions: pooled z-test, Wald and Newcombe intervals |
 //! | [`ratio`] | ratio metrics by the delta method |
 //! | [`cuped`] | CUPED: one pre-experiment covariate, for means and ratio metrics |
-//! | [`regression`] | regression adjustment (Lin 2013), post-stratification, HC0-HC2 |
+//! | [`regression`] | regression adjustment (Lin 2013), HC0-HC2, categorical covariates by their structure |
+//! | [`post_stratification`] | post-stratification from per-(stratum, arm) moments, `O(rows + levels x arms)` |
 //! | [`srm`] | sample-ratio mismatch (chi-square goodness of fit) |
 
 pub mod cuped;
 pub mod means;
+pub mod post_stratification;
 pub mod proportions;
 pub mod ratio;
 pub mod regression;

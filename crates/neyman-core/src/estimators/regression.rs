@@ -15,39 +15,22 @@
 //! `(z, y)`; per-arm meat. Every sum is over data centred by the first pass, so cancellation stays
 //! small. Because the design of an arm's row depends only on that row, all sums are kept per arm
 //! and mapped into the full model afterwards.
+//!
+//! Rows are accumulated sparsely: `v = (1, x - xbar, dummies)` has `1 + k + n_categorical`
+//! non-zeros (the dummies uncentred), and `z = C v` with `z_a = v_a - w_a` on the dummy columns
+//! (`w` their pooled means), so `sum z z' = C (sum v v') C'` is formed once per arm from the sparse
+//! sums; residuals and HC2 leverages use `C'b` and `C'AC`. A row costs `O(nnz^2)`, not
+//! `O(width^2)`. Lin's `Z'Z` is block-diagonal by arm and is inverted block by block. Lin's model
+//! with numeric covariates and one categorical covariate is solved by its arrow structure
+//! (`one_categorical`: `O(rows k^2 + levels k^2)`, the dense fit only for the errors); one
+//! categorical covariate alone (post-stratification) has its own closed form in
+//! [`crate::estimators::post_stratification`].
 
 use crate::error::{NeymanError, Result};
-use crate::inference::means::unpooled_difference;
-use crate::inference::{compare, Adjusted, Arm, Contrast, Options, Reference};
+use crate::inference::{CovType, Fit};
 use crate::linalg::spd_inverse;
 use crate::parallel::reduce_blocks;
-use crate::stats::{Moments, RegressionSums};
-
-/// Heteroskedasticity-consistent covariance estimator.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CovType {
-    /// White's estimator.
-    HC0,
-    /// HC0 scaled by `n / (n - p)`.
-    HC1,
-    /// Residuals scaled by `1 / (1 - h_ii)`.
-    HC2,
-}
-
-impl CovType {
-    /// Parse `'HC0'`, `'HC1'` or `'HC2'`.
-    pub fn parse(s: &str) -> Result<Self> {
-        match s {
-            "HC0" => Ok(CovType::HC0),
-            "HC1" => Ok(CovType::HC1),
-            "HC2" => Ok(CovType::HC2),
-            _ => Err(NeymanError::invalid(
-                "cov_type",
-                format!("{s:?} is not one of 'HC0', 'HC1', 'HC2'"),
-            )),
-        }
-    }
-}
+use crate::stats::RegressionSums;
 
 /// The data of a regression adjustment. Arm codes `< 0` mark rows in no arm (skipped).
 pub struct Design<'a> {
@@ -67,27 +50,6 @@ pub struct Design<'a> {
     pub interacted: bool,
     /// Variance estimator.
     pub cov_type: CovType,
-}
-
-/// Adjusted means of every arm and their sandwich covariance, with unadjusted moments.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Fit {
-    /// Rows used per arm.
-    pub n: Vec<u64>,
-    /// Rows of an arm skipped because the outcome or a covariate was NaN or a category missing.
-    pub n_incomplete: Vec<u64>,
-    /// Rows of an arm with an infinite outcome or covariate.
-    pub n_inf: Vec<u64>,
-    /// Adjusted mean of each arm at the pooled covariate means.
-    pub adjusted: Vec<f64>,
-    /// Covariance matrix of `adjusted`.
-    pub vcov: Vec<Vec<f64>>,
-    /// Unadjusted mean of each arm (same rows).
-    pub mean: Vec<f64>,
-    /// Unadjusted sample variance of each arm (`n - 1` denominator).
-    pub var: Vec<f64>,
-    /// Number of model parameters.
-    pub p: usize,
 }
 
 impl Design<'_> {
@@ -162,23 +124,67 @@ impl Design<'_> {
         }
     }
 
-    /// `z - (1, 0, ...)` filled for row `i` (centred covariates), into `z[1..]`; `z[0] = 1`.
+    /// The non-zero entries of `v = (1, x - xbar, dummies)` for row `i`, in increasing column
+    /// order: numeric covariates centred by `center`, dummies left uncentred (0/1), so a row has
+    /// `1 + k + n_categorical` entries. `z = v - (0, 0, w)` with `w` the dummies' pooled means
+    /// (see [`Design::dummy_means`]).
     #[inline]
-    fn fill(&self, i: usize, center: &[f64], z: &mut [f64]) {
-        z[0] = 1.0;
+    fn entries(&self, i: usize, center: &[f64], idx: &mut Vec<usize>, val: &mut Vec<f64>) {
+        idx.clear();
+        val.clear();
+        idx.push(0);
+        val.push(1.0);
         let mut j = 1;
         for (_, x) in &self.numeric {
-            z[j] = x[i] - center[j];
+            idx.push(j);
+            val.push(x[i] - center[j]);
             j += 1;
         }
         for (_, c, levels) in &self.categorical {
             let level = c[i] as usize;
-            for l in 1..*levels {
-                z[j] = f64::from(u8::from(level == l)) - center[j];
-                j += 1;
+            if level >= 1 {
+                idx.push(j + level - 1);
+                val.push(1.0);
             }
+            j += levels.saturating_sub(1);
         }
     }
+
+    /// `center` on the dummy columns, zero elsewhere (length `width`): the shift from `v` to `z`.
+    fn dummy_means(&self, center: &[f64], width: usize) -> Vec<f64> {
+        let first_dummy = 1 + self.numeric.len();
+        (0..width)
+            .map(|j| {
+                if j >= first_dummy && j < self.d() {
+                    center[j]
+                } else {
+                    0.0
+                }
+            })
+            .collect()
+    }
+}
+
+/// `C S C'` for `z = C v`, `z_a = v_a - w_a v_0` (`w_0 = 0`): a sum of `v v'` (upper triangle,
+/// `width x width`) turned into the sum of `z z'` in `O(width^2)`, so rows are accumulated with
+/// their sparse `v` and centred once.
+fn centre_sums(s: &[f64], width: usize, w: &[f64]) -> Vec<f64> {
+    let get = |a: usize, b: usize| {
+        if a <= b {
+            s[a * width + b]
+        } else {
+            s[b * width + a]
+        }
+    };
+    let mut out = vec![0.0; width * width];
+    let s00 = get(0, 0);
+    for a in 0..width {
+        let s0a = get(0, a);
+        for b in a..width {
+            out[a * width + b] = get(a, b) - w[a] * get(0, b) - w[b] * s0a + w[a] * w[b] * s00;
+        }
+    }
+    out
 }
 
 enum Row {
@@ -234,14 +240,14 @@ fn pooled_means(d: &Design) -> Result<(f64, Vec<f64>, f64)> {
         let mut s = vec![0.0; width];
         let (mut n, mut sy) = (0.0, 0.0);
         let zero = vec![0.0; width];
-        let mut z = vec![0.0; width];
+        let (mut idx, mut val) = (Vec::new(), Vec::new());
         for i in r {
             if let Row::Complete(_) = d.row(i) {
-                d.fill(i, &zero, &mut z);
+                d.entries(i, &zero, &mut idx, &mut val);
                 n += 1.0;
                 sy += d.y[i];
-                for j in 1..width {
-                    s[j] += z[j];
+                for (&j, &v) in idx.iter().zip(&val).skip(1) {
+                    s[j] += v;
                 }
             }
         }
@@ -299,38 +305,45 @@ impl ArmAccumulators {
     }
 }
 
-/// Sum over complete rows of `weight(g, z, y) * v v'` (upper triangle) with `v = f(g, z, y)`.
+/// Sum over complete rows of `weight(g, v, y) * u u'` (upper triangle, `width x width`), with
+/// `v` the row's sparse entries (column indices and values, see [`Design::entries`]) and `u = v`,
+/// or `u = (v, y - ybar)` (`y` in column `width - 1`) when `with_y`. A row costs `O(nnz^2)` with
+/// `nnz = 1 + k + n_categorical`, not `O(width^2)`; [`centre_sums`] turns the sums into `z`'s.
 fn arm_sums<F>(
     d: &Design,
     center: &[f64],
     ybar: f64,
     width: usize,
-    per_row: F,
+    with_y: bool,
+    weight: F,
 ) -> Result<ArmAccumulators>
 where
-    F: Fn(usize, &[f64], f64, &mut [f64]) -> f64 + Sync + Send,
+    F: Fn(usize, &[usize], &[f64], f64) -> f64 + Sync + Send,
 {
     let arms = d.n_arms;
-    let dz = d.d();
     let map = |r: std::ops::Range<usize>| -> ArmAccumulators {
         let mut acc = ArmAccumulators::new(arms, width);
-        let mut z = vec![0.0; dz];
-        let mut v = vec![0.0; width];
+        let (mut idx, mut val) = (Vec::new(), Vec::new());
         for i in r {
             match d.row(i) {
                 Row::Skip => {}
                 Row::Inf(g) => acc.inf[g] += 1,
                 Row::Incomplete(g) => acc.incomplete[g] += 1,
                 Row::Complete(g) => {
-                    d.fill(i, center, &mut z);
-                    let w = per_row(g, &z, d.y[i] - ybar, &mut v);
+                    d.entries(i, center, &mut idx, &mut val);
+                    let y = d.y[i] - ybar;
+                    let w = weight(g, &idx, &val, y);
+                    if with_y {
+                        idx.push(width - 1);
+                        val.push(y);
+                    }
                     acc.n[g] += 1;
                     let s = &mut acc.s[g];
-                    for a in 0..width {
-                        let wa = w * v[a];
-                        let row = &mut s[a * width..(a + 1) * width];
-                        for b in a..width {
-                            row[b] += wa * v[b];
+                    for a in 0..idx.len() {
+                        let wa = w * val[a];
+                        let row = &mut s[idx[a] * width..(idx[a] + 1) * width];
+                        for b in a..idx.len() {
+                            row[idx[b]] += wa * val[b];
                         }
                     }
                 }
@@ -348,13 +361,18 @@ pub fn regression_adjust(d: &Design, arm_labels: &[String]) -> Result<Fit> {
     let dz = d.d();
     let p = d.n_params();
     let (_, center, ybar) = pooled_means(d)?;
+    if d.interacted && d.categorical.len() == 1 && !d.numeric.is_empty() {
+        if let Some(fit) = one_categorical(d, &center, ybar)? {
+            return Ok(fit);
+        }
+    }
     // Pass 2: per-arm cross-products of v = (z, y - ybar).
     let width = dz + 1;
-    let cross = arm_sums(d, &center, ybar, width, |_, z, y, v| {
-        v[..dz].copy_from_slice(z);
-        v[dz] = y;
-        1.0
-    })?;
+    let shift = d.dummy_means(&center, width);
+    let mut cross = arm_sums(d, &center, ybar, width, true, |_, _, _, _| 1.0)?;
+    for s in cross.s.iter_mut() {
+        *s = centre_sums(s, width, &shift);
+    }
     let label = |g: usize| {
         arm_labels
             .get(g)
@@ -398,7 +416,34 @@ pub fn regression_adjust(d: &Design, arm_labels: &[String]) -> Result<Fit> {
         }
     }
     let names = d.names();
-    let inv = spd_inverse(&xtx).map_err(|k| {
+    // Lin's model is block-diagonal by arm: each block is inverted alone (the same Cholesky
+    // steps, without the zero blocks between arms), O(arms dz^3) instead of O(p^3).
+    let inverse = if d.interacted {
+        let mut inv = vec![vec![0.0; p]; p];
+        let mut failed = None;
+        for g in 0..d.n_arms {
+            let block: Vec<Vec<f64>> = (0..dz)
+                .map(|a| (0..dz).map(|b| xtx[d.pos(g, a)][d.pos(g, b)]).collect())
+                .collect();
+            match spd_inverse(&block) {
+                Ok(b) => {
+                    for a in 0..dz {
+                        for c in 0..dz {
+                            inv[d.pos(g, a)][d.pos(g, c)] = b[a][c];
+                        }
+                    }
+                }
+                Err(k) => {
+                    failed = Some(d.pos(g, k));
+                    break;
+                }
+            }
+        }
+        failed.map_or(Ok(inv), Err)
+    } else {
+        spd_inverse(&xtx)
+    };
+    let inv = inverse.map_err(|k| {
         let (g, j) = (0..d.n_arms)
             .flat_map(|g| (0..dz).map(move |j| (g, j)))
             .find(|&(g, j)| d.pos(g, j) == k)
@@ -448,17 +493,48 @@ pub fn regression_adjust(d: &Design, arm_labels: &[String]) -> Result<Fit> {
             b
         })
         .collect();
+    // The same in v-space (z = v - (0, 0, w) v_0): z'b = v'bv, z'A z = v'Av v.
+    let w = &shift[..dz];
+    let arm_beta_v: Vec<Vec<f64>> = arm_beta
+        .iter()
+        .map(|b| {
+            let mut bv = b.clone();
+            bv[0] -= b.iter().zip(w).map(|(x, y)| x * y).sum::<f64>();
+            bv
+        })
+        .collect();
+    let arm_inv_v: Vec<Vec<f64>> = arm_inv
+        .iter()
+        .map(|a| {
+            let aw: Vec<f64> = (0..dz)
+                .map(|r| (0..dz).map(|c| a[r * dz + c] * w[c]).sum())
+                .collect();
+            let waw: f64 = aw.iter().zip(w).map(|(x, y)| x * y).sum();
+            let mut av = a.clone();
+            for r in 1..dz {
+                av[r * dz] -= aw[r];
+                av[r] -= aw[r];
+            }
+            av[0] += waw - 2.0 * aw[0];
+            av
+        })
+        .collect();
     let cov_type = d.cov_type;
     let max_leverage = std::sync::Mutex::new(0.0f64);
-    let meat = arm_sums(d, &center, ybar, dz, |g, z, y, v| {
-        let e = y - arm_beta[g].iter().zip(z).map(|(b, x)| b * x).sum::<f64>();
-        v.copy_from_slice(z);
+    let mut meat = arm_sums(d, &center, ybar, dz, false, |g, idx, val, y| {
+        let bv = &arm_beta_v[g];
+        let e = y - idx.iter().zip(val).map(|(&j, v)| bv[j] * v).sum::<f64>();
         let w = if cov_type == CovType::HC2 {
-            let b = &arm_inv[g];
+            let b = &arm_inv_v[g];
             let mut h = 0.0;
-            for a in 0..dz {
-                let row = &b[a * dz..(a + 1) * dz];
-                h += z[a] * row.iter().zip(z).map(|(x, y)| x * y).sum::<f64>();
+            for (&ja, &va) in idx.iter().zip(val) {
+                let row = &b[ja * dz..(ja + 1) * dz];
+                h += va
+                    * idx
+                        .iter()
+                        .zip(val)
+                        .map(|(&jb, vb)| row[jb] * vb)
+                        .sum::<f64>();
             }
             if h > 1.0 - 1e-10 {
                 if let Ok(mut m) = max_leverage.lock() {
@@ -473,6 +549,9 @@ pub fn regression_adjust(d: &Design, arm_labels: &[String]) -> Result<Fit> {
         };
         w * e * e
     })?;
+    for s in meat.s.iter_mut() {
+        *s = centre_sums(s, dz, w);
+    }
     if max_leverage.lock().map(|m| *m > 0.0).unwrap_or(false) {
         return Err(NeymanError::invalid(
             "cov_type",
@@ -538,6 +617,306 @@ pub fn regression_adjust(d: &Design, arm_labels: &[String]) -> Result<Fit> {
         var,
         p,
     })
+}
+
+/// Per-arm sums of Lin's model with numeric covariates and one categorical covariate, over
+/// `u = (1, x - xbar, y - ybar)`: the dense sums of `u u'` (upper triangle, width `k + 2`), and
+/// per level the sums of `u` (count, covariates, outcome).
+#[derive(Clone)]
+struct ArrowSums {
+    n: Vec<u64>,
+    incomplete: Vec<u64>,
+    inf: Vec<u64>,
+    dense: Vec<Vec<f64>>,
+    level: Vec<Vec<f64>>,
+}
+
+impl ArrowSums {
+    fn new(arms: usize, width: usize, levels: usize) -> Self {
+        ArrowSums {
+            n: vec![0; arms],
+            incomplete: vec![0; arms],
+            inf: vec![0; arms],
+            dense: vec![vec![0.0; width * width]; arms],
+            level: vec![vec![0.0; levels * width]; arms],
+        }
+    }
+
+    fn add(mut self, o: ArrowSums) -> Self {
+        for g in 0..self.n.len() {
+            self.n[g] += o.n[g];
+            self.incomplete[g] += o.incomplete[g];
+            self.inf[g] += o.inf[g];
+            for (a, b) in self.dense[g].iter_mut().zip(&o.dense[g]) {
+                *a += b;
+            }
+            for (a, b) in self.level[g].iter_mut().zip(&o.level[g]) {
+                *a += b;
+            }
+        }
+        self
+    }
+}
+
+/// Lin's model with one categorical covariate (levels `l = 1..L` as uncentred dummies `D_l`
+/// beside `w = (1, x - xbar)`) solved by its arrow structure: with `B = sum w w'`, `e_l = sum_l
+/// w`, `n_l` the level counts, `S = B - sum_l e_l e_l' / n_l` (the within-level cross-products),
+/// the coefficients are `b_w = S^-1 (sum w y - sum_l e_l ybar_l)` and `b_l = ybar_l - m_l' b_w`
+/// (`m_l = e_l / n_l`), the leverage of a unit of level `l` is `1/n_l + (w - m_l)' S^-1 (w - m_l)`
+/// (level 0: `w' S^-1 w`), and the variance of the adjusted mean `c'b` (`c = (1, 0, pooled
+/// shares)`) is `sum_i omega_i e_i^2 (q'v_i)^2` with `q = (V'V)^-1 c`. `O(rows k^2 + levels k^2 +
+/// k^3)` per arm instead of `O(levels^3)`. `None` (the caller then fits the dense model, which
+/// gives the error) when an arm has too few rows, a level is empty in an arm, `S` is not well
+/// conditioned, or HC2 meets a leverage of 1.
+fn one_categorical(d: &Design, center: &[f64], ybar: f64) -> Result<Option<Fit>> {
+    let (_, codes, levels) = d.categorical[0];
+    let (arms, k, dz) = (d.n_arms, d.numeric.len(), d.d());
+    let m = k + 1;
+    let width = k + 2;
+    let map = |r: std::ops::Range<usize>| -> ArrowSums {
+        let mut acc = ArrowSums::new(arms, width, levels);
+        let mut u = vec![0.0; width];
+        for i in r {
+            match d.row(i) {
+                Row::Skip => {}
+                Row::Inf(g) => acc.inf[g] += 1,
+                Row::Incomplete(g) => acc.incomplete[g] += 1,
+                Row::Complete(g) => {
+                    u[0] = 1.0;
+                    for (j, (_, x)) in d.numeric.iter().enumerate() {
+                        u[j + 1] = x[i] - center[j + 1];
+                    }
+                    u[m] = d.y[i] - ybar;
+                    acc.n[g] += 1;
+                    let s = &mut acc.dense[g];
+                    for a in 0..width {
+                        for b in a..width {
+                            s[a * width + b] += u[a] * u[b];
+                        }
+                    }
+                    let l = codes[i] as usize;
+                    for (t, v) in acc.level[g][l * width..(l + 1) * width].iter_mut().zip(&u) {
+                        *t += v;
+                    }
+                }
+            }
+        }
+        acc
+    };
+    let sums = reduce_blocks(d.y.len(), map, ArrowSums::add)?
+        .unwrap_or_else(|| ArrowSums::new(arms, width, levels));
+    if sums.n.iter().any(|&n| (n as usize) <= dz) {
+        return Ok(None);
+    }
+    let share = &center[1 + k..dz]; // pooled shares of levels 1..L
+    let dense = |g: usize, a: usize, b: usize| sums.dense[g][a.min(b) * width + a.max(b)];
+    // Per arm: S^-1, b_w, b_l, q_w, q_l.
+    struct ArmSolve {
+        s_inv: Vec<Vec<f64>>,
+        b_w: Vec<f64>,
+        b_l: Vec<f64>,
+        q_w: Vec<f64>,
+        q_l: Vec<f64>,
+    }
+    let mut solved = Vec::with_capacity(arms);
+    for g in 0..arms {
+        let lev = |l: usize| &sums.level[g][l * width..(l + 1) * width];
+        if (1..levels).any(|l| lev(l)[0] == 0.0) {
+            return Ok(None);
+        }
+        let mut s = vec![vec![0.0; m]; m];
+        let mut t = vec![0.0; m];
+        let mut t_c = vec![0.0; m];
+        for a in 0..m {
+            for b in 0..m {
+                s[a][b] = dense(g, a, b);
+            }
+            t[a] = dense(g, a, m);
+        }
+        t_c[0] = 1.0;
+        for l in 1..levels {
+            let e = lev(l);
+            let nl = e[0];
+            for a in 0..m {
+                for b in 0..m {
+                    s[a][b] -= e[a] * e[b] / nl;
+                }
+                t[a] -= e[a] * e[m] / nl;
+                t_c[a] -= e[a] * share[l - 1] / nl;
+            }
+        }
+        // Within-level variation left in every column, relative to its raw sum of squares.
+        if (0..m).any(|a| s[a][a].is_nan() || s[a][a] <= 1e-8 * dense(g, a, a)) {
+            return Ok(None);
+        }
+        let Ok(s_inv) = spd_inverse(&s) else {
+            return Ok(None);
+        };
+        let mul = |v: &[f64]| -> Vec<f64> {
+            (0..m)
+                .map(|a| (0..m).map(|b| s_inv[a][b] * v[b]).sum())
+                .collect()
+        };
+        let (b_w, q_w) = (mul(&t), mul(&t_c));
+        let dot = |e: &[f64], v: &[f64]| (0..m).map(|a| e[a] * v[a]).sum::<f64>();
+        let b_l: Vec<f64> = (0..levels)
+            .map(|l| {
+                let e = lev(l);
+                if l == 0 {
+                    0.0
+                } else {
+                    (e[m] - dot(e, &b_w)) / e[0]
+                }
+            })
+            .collect();
+        let q_l: Vec<f64> = (0..levels)
+            .map(|l| {
+                let e = lev(l);
+                if l == 0 {
+                    0.0
+                } else {
+                    (share[l - 1] - dot(e, &q_w)) / e[0]
+                }
+            })
+            .collect();
+        solved.push(ArmSolve {
+            s_inv,
+            b_w,
+            b_l,
+            q_w,
+            q_l,
+        });
+    }
+    // Pass 3: sum over units of omega e^2 (q'v)^2 per arm.
+    let cov_type = d.cov_type;
+    let counts: Vec<Vec<f64>> = (0..arms)
+        .map(|g| (0..levels).map(|l| sums.level[g][l * width]).collect())
+        .collect();
+    let means: Vec<Vec<f64>> = (0..arms)
+        .map(|g| {
+            (0..levels * m)
+                .map(|j| {
+                    let (l, a) = (j / m, j % m);
+                    sums.level[g][l * width + a] / counts[g][l].max(1.0)
+                })
+                .collect()
+        })
+        .collect();
+    let map = |r: std::ops::Range<usize>| -> (Vec<f64>, bool) {
+        let mut acc = vec![0.0; arms];
+        let mut leverage_one = false;
+        let mut w = vec![0.0; m];
+        let mut dev = vec![0.0; m];
+        for i in r {
+            let Row::Complete(g) = d.row(i) else {
+                continue;
+            };
+            let a = &solved[g];
+            w[0] = 1.0;
+            for (j, (_, x)) in d.numeric.iter().enumerate() {
+                w[j + 1] = x[i] - center[j + 1];
+            }
+            let l = codes[i] as usize;
+            let (bl, ql) = (a.b_l[l], a.q_l[l]);
+            let fit: f64 = a.b_w.iter().zip(&w).map(|(b, x)| b * x).sum();
+            let e = d.y[i] - ybar - fit - bl;
+            let t = a.q_w.iter().zip(&w).map(|(b, x)| b * x).sum::<f64>() + ql;
+            let omega = if cov_type == CovType::HC2 {
+                let base = if l == 0 {
+                    dev.copy_from_slice(&w);
+                    0.0
+                } else {
+                    for j in 0..m {
+                        dev[j] = w[j] - means[g][l * m + j];
+                    }
+                    1.0 / counts[g][l]
+                };
+                let quad: f64 = (0..m)
+                    .map(|p| dev[p] * (0..m).map(|q| a.s_inv[p][q] * dev[q]).sum::<f64>())
+                    .sum();
+                let h = base + quad;
+                if h > 1.0 - 1e-10 {
+                    leverage_one = true;
+                    0.0
+                } else {
+                    1.0 / (1.0 - h)
+                }
+            } else {
+                1.0
+            };
+            acc[g] += omega * e * e * t * t;
+        }
+        (acc, leverage_one)
+    };
+    let merge = |mut a: (Vec<f64>, bool), b: (Vec<f64>, bool)| {
+        for (x, y) in a.0.iter_mut().zip(&b.0) {
+            *x += y;
+        }
+        (a.0, a.1 || b.1)
+    };
+    let (meat, leverage_one) =
+        reduce_blocks(d.y.len(), map, merge)?.unwrap_or((vec![0.0; arms], false));
+    if leverage_one {
+        return Ok(None);
+    }
+    let p = d.n_params();
+    let n_total: u64 = sums.n.iter().sum();
+    let scale = if cov_type == CovType::HC1 {
+        n_total as f64 / (n_total as f64 - p as f64)
+    } else {
+        1.0
+    };
+    let vcov = (0..arms)
+        .map(|i| {
+            (0..arms)
+                .map(|j| if i == j { scale * meat[i] } else { 0.0 })
+                .collect()
+        })
+        .collect();
+    let adjusted = (0..arms)
+        .map(|g| {
+            let a = &solved[g];
+            ybar + a.b_w[0] + (1..levels).map(|l| share[l - 1] * a.b_l[l]).sum::<f64>()
+        })
+        .collect();
+    let mean = (0..arms)
+        .map(|g| ybar + dense(g, 0, m) / sums.n[g] as f64)
+        .collect();
+    let var = (0..arms)
+        .map(|g| {
+            let n = sums.n[g] as f64;
+            let (s1, s2) = (dense(g, 0, m), dense(g, m, m));
+            ((s2 - s1 * s1 / n) / (n - 1.0)).max(0.0)
+        })
+        .collect();
+    Ok(Some(Fit {
+        n: sums.n,
+        n_incomplete: sums.incomplete,
+        n_inf: sums.inf,
+        adjusted,
+        vcov,
+        mean,
+        var,
+        p,
+    }))
+}
+
+/// Pre-aggregated sums of one arm for regression adjustment from SQL: count, sums of the outcome
+/// and its square, sums of each covariate, of outcome times covariate, and of covariate products.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ArmSums {
+    /// Units.
+    pub n: u64,
+    /// Sum of y.
+    pub sum_y: f64,
+    /// Sum of y^2.
+    pub sum_y_sq: f64,
+    /// Sums of each covariate.
+    pub sum_x: Vec<f64>,
+    /// Sums of y times each covariate.
+    pub sum_xy: Vec<f64>,
+    /// Sums of products of covariates (k x k).
+    pub sum_xx: Vec<Vec<f64>>,
 }
 
 /// Lin's interacted adjustment from per-arm sums, with the classical per-arm variance:
@@ -654,53 +1033,6 @@ pub fn fit_from_sums(
     })
 }
 
-/// Compare arm `g` with the control (arm 0) from a fit: the adjusted effect `a_g - a_0` with its
-/// sandwich variance against the normal, the relative effect `a_g / a_0 - 1` by the delta method
-/// or Fieller with the covariance of the two adjusted means, and the unadjusted z-test beside it.
-pub fn compare_fit(fit: &Fit, g: usize, opts: &Options) -> Result<Adjusted> {
-    let (a0, ag) = (fit.adjusted[0], fit.adjusted[g]);
-    let (v00, vgg, v0g) = (fit.vcov[0][0], fit.vcov[g][g], fit.vcov[0][g]);
-    let var = (vgg + v00 - 2.0 * v0g).max(0.0);
-    let unadjusted_var = fit.var[0] / fit.n[0] as f64 + fit.var[g] / fit.n[g] as f64;
-    // An exact fit leaves only rounding in the adjusted variance.
-    if var <= 1e-12 * unadjusted_var {
-        return Err(NeymanError::ZeroVariance {
-            arg: "y".into(),
-            msg: "the adjusted standard error is zero (the covariates explain the outcome exactly)"
-                .into(),
-        });
-    }
-    let contrast = Contrast {
-        control: Arm {
-            value: a0,
-            var: v00,
-            n: fit.n[0],
-        },
-        treatment: Arm {
-            value: ag,
-            var: vgg,
-            n: fit.n[g],
-        },
-        cov: v0g,
-        var_effect: var,
-        se_test: var.sqrt(),
-        reference: Reference::Normal,
-    };
-    let adjusted = compare(&contrast, opts)?;
-    let moments = |k: usize| Moments {
-        n: fit.n[k],
-        mean: fit.mean[k],
-        m2: fit.var[k] * (fit.n[k] as f64 - 1.0),
-    };
-    let unadjusted = unpooled_difference(&moments(0), &moments(g), false, opts)?;
-    Ok(Adjusted {
-        adjusted,
-        unadjusted,
-        theta: f64::NAN,
-        variance_ratio: var / (unadjusted.se * unadjusted.se),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -787,5 +1119,70 @@ mod tests {
             let b = sxy / sxx;
             assert!((f.adjusted[g] - (my + b * (xbar - mx))).abs() < 1e-12);
         }
+    }
+
+    #[test]
+    fn one_categorical_by_its_structure_equals_the_dense_fit() {
+        // Two numeric covariates and a 9-level categorical in Lin's model (the arrow solve),
+        // against the same model with an extra one-level categorical (no columns: dense path).
+        let n = 3000;
+        let mut state = 12345u64;
+        let mut u = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let (mut y, mut x1, mut x2, mut c, mut arm) = (vec![], vec![], vec![], vec![], vec![]);
+        for _ in 0..n {
+            let g = (u() * 3.0) as i32;
+            let l = (u().powf(1.3) * 9.0) as i32;
+            let (a, b) = (u() * 4.0 + l as f64 * 0.3, u() - 0.5);
+            x1.push(a);
+            x2.push(b);
+            c.push(l);
+            arm.push(g);
+            let noise = (u() - 0.5) * (1.0 + a * 0.3);
+            y.push(2.0 + 0.5 * l as f64 + (1.0 + 0.2 * g as f64) * a - b + 0.3 * g as f64 + noise);
+        }
+        let one = vec![0i32; n];
+        for cov_type in [CovType::HC0, CovType::HC1, CovType::HC2] {
+            let design = |extra: bool| Design {
+                y: &y,
+                numeric: vec![("x1", &x1), ("x2", &x2)],
+                categorical: if extra {
+                    vec![("c", &c, 9), ("one", &one, 1)]
+                } else {
+                    vec![("c", &c, 9)]
+                },
+                level_names: vec![],
+                arms: &arm,
+                n_arms: 3,
+                interacted: true,
+                cov_type,
+            };
+            let arrow = regression_adjust(&design(false), &[]).unwrap();
+            let dense = regression_adjust(&design(true), &[]).unwrap();
+            assert_eq!(arrow.n, dense.n);
+            assert_eq!(arrow.p, dense.p);
+            for g in 0..3 {
+                let rel = |a: f64, b: f64| (a - b).abs() / b.abs();
+                assert!(rel(arrow.adjusted[g], dense.adjusted[g]) < 1e-12);
+                assert!(
+                    rel(arrow.vcov[g][g], dense.vcov[g][g]) < 1e-10,
+                    "{cov_type:?}"
+                );
+                assert!(rel(arrow.var[g], dense.var[g]) < 1e-12);
+            }
+        }
+    }
+
+    #[test]
+    fn inverse_of_spd() {
+        let m = vec![vec![4.0, 2.0], vec![2.0, 3.0]];
+        let inv = spd_inverse(&m).unwrap();
+        // det 8: inverse [[3, -2], [-2, 4]] / 8.
+        assert!((inv[0][0] - 0.375).abs() < 1e-15 && (inv[0][1] + 0.25).abs() < 1e-15);
+        assert!((inv[1][1] - 0.5).abs() < 1e-15);
     }
 }

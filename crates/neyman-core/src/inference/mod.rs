@@ -10,10 +10,12 @@
 //! | [`compare`] | `Comparison`, `Arm`, `Contrast`, `compare`, power-of-two rescaling |
 //! | [`means`] | arm checks, Welch-Satterthwaite df, the unpooled difference of means |
 //! | [`adjusted`] | `Adjusted` |
+//! | [`fit`] | `Fit` (adjusted means and their covariance), `CovType`, `compare_fit` |
 
 pub mod adjusted;
 pub mod compare;
 pub mod distributions;
+pub mod fit;
 pub mod means;
 pub mod options;
 pub mod relative;
@@ -21,5 +23,6 @@ pub mod relative;
 pub use adjusted::Adjusted;
 pub use compare::{compare, Arm, Comparison, Contrast};
 pub use distributions::{check_confidence_level, chi2_sf, interval, Reference};
+pub use fit::{compare_fit, CovType, Fit};
 pub use options::{Alternative, Options, RelativeCi};
 pub use relative::{relative, Quotient, Relative};
