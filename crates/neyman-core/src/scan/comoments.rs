@@ -2,7 +2,7 @@
 //! case K = 1).
 //!
 //! Rows are cut into parallel blocks ([`crate::parallel`]) and each block into cache-resident
-//! sub-blocks of [`INNER_BLOCK`] rows, reduced by the corrected two-pass algorithm (Chan, Golub
+//! sub-blocks of 4,096 rows, reduced by the corrected two-pass algorithm (Chan, Golub
 //! and LeVeque 1983, eq. 1.7), whose error does not grow with the mean's magnitude, or by one pass
 //! around a shift close to the mean (the shifted algorithm of the same paper); sub-blocks and
 //! blocks merge in order (Chan, Golub and LeVeque 1979), so the result is one pass over memory
