@@ -81,3 +81,18 @@ impl std::error::Error for NeymanError {}
 
 /// Result alias used throughout the core.
 pub type Result<T> = std::result::Result<T, NeymanError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn precision_loss_names_its_argument() {
+        let e = NeymanError::PrecisionLoss {
+            arg: "sum_sq".into(),
+            msg: "the sums have cancelled".into(),
+        };
+        assert_eq!(e.to_string(), "sum_sq: the sums have cancelled");
+        assert_eq!(e.arg(), "sum_sq");
+    }
+}

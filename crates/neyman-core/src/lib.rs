@@ -10,6 +10,7 @@
 //! | --- | --- |
 //! | [`error`] | `NeymanError`: each variant names the argument and the problem |
 //! | [`parallel`] | the dedicated thread pool, ordered block reduction, interrupt checks |
+//! | [`simd`] | lane primitives as one trait, scalar and AVX2 implementations chosen once; the only `unsafe` |
 //! | [`linalg`] | small dense algebra (Cholesky inverse) for regression |
 //! | [`stats`] | the statistics: `Moments`, `CoMoments<K>`, `BinaryCounts`, `RegressionSums` |
 //! | [`scan`] | one-pass kernels that fill statistics from columns, grouped by arm codes or not |
@@ -28,12 +29,15 @@
 //! assert!(r.pvalue > 0.05 && r.pvalue < 0.2);
 //! ```
 
+#![deny(unsafe_code)]
+
 pub mod error;
 pub mod estimators;
 pub mod inference;
 pub mod linalg;
 pub mod parallel;
 pub mod scan;
+pub mod simd;
 pub mod stats;
 
 pub use error::{NeymanError, Result};

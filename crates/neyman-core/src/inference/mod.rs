@@ -6,8 +6,8 @@
 //! | --- | --- |
 //! | [`options`] | `Alternative`, `RelativeCi`, `Options` |
 //! | [`distributions`] | `Reference` (normal, Student's t with Cornish-Fisher at large df), chi-square tail, intervals |
-//! | [`relative`] | `Relative`, the delta method and Fieller's interval |
-//! | [`compare`] | `Comparison`, `Arm`, `Contrast`, `compare`, power-of-two rescaling |
+//! | [`relative`](mod@relative) | `Relative`, the delta method and Fieller's interval |
+//! | [`compare`](mod@compare) | `Comparison`, `Arm`, `Contrast`, `compare`, power-of-two rescaling |
 //! | [`means`] | arm checks, Welch-Satterthwaite df, the unpooled difference of means |
 //! | [`adjusted`] | `Adjusted` |
 //! | [`fit`] | `Fit` (adjusted means and their covariance), `CovType`, `compare_fit` |

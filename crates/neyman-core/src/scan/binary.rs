@@ -4,8 +4,8 @@
 use crate::error::{NeymanError, Result};
 use crate::parallel::reduce_blocks;
 use crate::scan::codes::{out_of_range, out_of_range_error, Code};
-use crate::scan::comoments::weights;
-use crate::scan::{ScannedBinary, INNER_BLOCK, LANES};
+use crate::scan::{ScannedBinary, INNER_BLOCK};
+use crate::simd::{self, with_lanes, Lanes};
 use crate::stats::BinaryCounts;
 
 impl ScannedBinary {
@@ -35,6 +35,7 @@ pub fn binary_counts_of<C: Code>(
             });
         }
     }
+    let isa = simd::chosen()?;
     // Per block range: the tallies and the largest out-of-range code (each sub-block's codes are
     // checked while in cache; a bad sub-block is not tallied).
     let map = |r: std::ops::Range<usize>| -> (Vec<ScannedBinary>, Option<i64>) {
@@ -51,7 +52,7 @@ pub fn binary_counts_of<C: Code>(
                 continue;
             }
             let fast = if n_groups <= 8 {
-                binary_block_dispatch(xb, gb, n_groups)
+                with_lanes!(isa, l => binary_block(xb, gb, n_groups, l))
             } else {
                 None
             };
@@ -106,41 +107,15 @@ fn binary_block_scalar<C: Code>(
 /// weights `w`, trials are `sum w`, successes `sum w x`, and `sum w |x (x - 1)|` is zero exactly
 /// when every value is 0 or 1 (each term is non-negative and non-zero otherwise; NaN or infinity
 /// make it non-finite). `None` when some value is neither, so the caller takes the scalar path.
-#[inline(always)]
-fn binary_block<C: Code>(
+fn binary_block<C: Code, L: Lanes>(
     xs: &[f64],
     codes: Option<&[C]>,
     n_groups: usize,
+    lanes: L,
 ) -> Option<Vec<ScannedBinary>> {
     let mut out = Vec::with_capacity(n_groups);
-    let full = xs.len() / LANES * LANES;
     for k in 0..n_groups {
-        let code = k as i64;
-        let mut rows = [0.0f64; LANES];
-        let mut ones = [0.0f64; LANES];
-        let mut bad = [0.0f64; LANES];
-        let mut i = 0;
-        while i < full {
-            let xc = &xs[i..i + LANES];
-            let w = match codes {
-                Some(g) => weights(&g[i..i + LANES], code),
-                None => [1.0; LANES],
-            };
-            for l in 0..LANES {
-                rows[l] += w[l];
-                ones[l] += w[l] * xc[l];
-                bad[l] += w[l] * (xc[l] * (xc[l] - 1.0)).abs();
-            }
-            i += LANES;
-        }
-        for (l, row) in (full..xs.len()).enumerate() {
-            if codes.is_none_or(|g| g[row].index() == code) {
-                let x = xs[row];
-                rows[l] += 1.0;
-                ones[l] += x;
-                bad[l] += (x * (x - 1.0)).abs();
-            }
-        }
+        let [rows, ones, bad] = lanes.binary(xs, codes, k as i64);
         if bad.iter().sum::<f64>() != 0.0 {
             return None;
         }
@@ -154,31 +129,6 @@ fn binary_block<C: Code>(
         });
     }
     Some(out)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn binary_block_avx2<C: Code>(
-    xs: &[f64],
-    codes: Option<&[C]>,
-    n_groups: usize,
-) -> Option<Vec<ScannedBinary>> {
-    binary_block(xs, codes, n_groups)
-}
-
-fn binary_block_dispatch<C: Code>(
-    xs: &[f64],
-    codes: Option<&[C]>,
-    n_groups: usize,
-) -> Option<Vec<ScannedBinary>> {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2, checked just above.
-            return unsafe { binary_block_avx2(xs, codes, n_groups) };
-        }
-    }
-    binary_block(xs, codes, n_groups)
 }
 
 #[cfg(test)]
@@ -203,6 +153,15 @@ mod tests {
         );
         let fast1 = binary_counts_of(&xs, None::<&[i32]>, 1).unwrap();
         assert_eq!(fast1, binary_block_scalar(&xs, None::<&[i32]>, 1));
+        // Every implementation, block by block.
+        for isa in simd::available() {
+            let block = &xs[..4096];
+            let got = with_lanes!(isa, l => binary_block(block, Some(&codes[..4096]), 3, l));
+            assert_eq!(
+                got,
+                Some(binary_block_scalar(block, Some(&codes[..4096]), 3))
+            );
+        }
     }
 
     #[test]

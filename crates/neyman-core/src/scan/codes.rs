@@ -3,11 +3,10 @@
 
 use crate::error::{NeymanError, Result};
 use crate::parallel::reduce_blocks;
+pub use crate::simd::Int;
 
-/// An integer group code.
-pub trait Code: Copy + Send + Sync + Ord + 'static {
-    /// The code as `i64` (negative: no group).
-    fn index(self) -> i64;
+/// An integer group code (`i8` to `i64`); [`Int::index`] gives it as `i64`.
+pub trait Code: Int + Ord {
     /// The code of group `v` (small enough for every code type).
     fn of(v: u8) -> Self;
     /// How many of `codes` equal `code`: sums of 0/1 at the codes' own width over chunks short
@@ -18,11 +17,6 @@ pub trait Code: Copy + Send + Sync + Ord + 'static {
 macro_rules! impl_code {
     ($($t:ty => $u:ty),*) => {$(
         impl Code for $t {
-            #[inline(always)]
-            fn index(self) -> i64 {
-                self as i64
-            }
-
             #[inline(always)]
             fn of(v: u8) -> Self {
                 v as $t

@@ -2,7 +2,7 @@
 //! case K = 1).
 //!
 //! Rows are cut into parallel blocks ([`crate::parallel`]) and each block into cache-resident
-//! sub-blocks of [`INNER_BLOCK`] rows, reduced by the corrected two-pass algorithm (Chan, Golub
+//! sub-blocks of 4,096 rows, reduced by the corrected two-pass algorithm (Chan, Golub
 //! and LeVeque 1983, eq. 1.7), whose error does not grow with the mean's magnitude, or by one pass
 //! around a shift close to the mean (the shifted algorithm of the same paper); sub-blocks and
 //! blocks merge in order (Chan, Golub and LeVeque 1979), so the result is one pass over memory
@@ -11,7 +11,8 @@
 use crate::error::{NeymanError, Result};
 use crate::parallel::reduce_blocks;
 use crate::scan::codes::{out_of_range, out_of_range_error, Code};
-use crate::scan::{check_magnitudes, Scanned, INNER_BLOCK, LANES};
+use crate::scan::{check_magnitudes, Scanned, INNER_BLOCK};
+use crate::simd::{self, with_lanes, Isa, Lanes, LANES, PAIR_LANES};
 use crate::stats::CoMoments;
 
 fn check_lengths<const K: usize>(cols: &[&[f64]; K], names: &[&str; K]) -> Result<usize> {
@@ -59,6 +60,7 @@ pub fn grouped_comoments_counting<const K: usize, C: Code>(
         ));
     }
     let len = check_lengths(cols, names)?;
+    let isa = simd::chosen()?;
     if let Some(g) = codes {
         if g.len() != len {
             return Err(NeymanError::LengthMismatch {
@@ -98,11 +100,11 @@ pub fn grouped_comoments_counting<const K: usize, C: Code>(
             }
             match codes {
                 None => {
-                    let part = ungrouped_block(&block);
+                    let part = ungrouped_block(&block, isa);
                     acc[0] = acc[0].merge(part);
                 }
                 Some(g) => {
-                    let parts = grouped_block(&block, &g[start..end], n_groups, &mut shifts);
+                    let parts = grouped_block(&block, &g[start..end], n_groups, &mut shifts, isa);
                     for (a, p) in acc.iter_mut().zip(parts) {
                         *a = a.merge(p);
                     }
@@ -137,251 +139,8 @@ pub fn grouped_comoments_counting<const K: usize, C: Code>(
 /// vectorised passes (K = 1 or 2; other K take the scatter path). `None` if any value is not
 /// finite.
 #[inline(always)]
-fn finite_block<const K: usize>(cols: &[&[f64]; K], simd: bool) -> Option<CoMoments<K>> {
-    fused_block::<K, false, i8>(cols, &[], 0, simd)
-}
-
-/// Lane sums of pass one: counts, sums of x, sums of y.
-type Pass1 = [[f64; LANES]; 3];
-/// Lane sums of pass two: deviations of x and y, squares of each, cross-products.
-type Pass2 = [[f64; LANES]; 5];
-
-/// Whether row `i` is taken: every row if not `MASKED`, else the rows whose code is `code`.
-#[inline(always)]
-fn takes<const MASKED: bool, C: Code>(codes: &[C], code: i64, i: usize) -> bool {
-    !MASKED || codes[i].index() == code
-}
-
-/// `v` on a taken row, else `+0.0` (the bits an AND with a zero mask gives).
-#[inline(always)]
-fn keep(take: bool, v: f64) -> f64 {
-    if take {
-        v
-    } else {
-        0.0
-    }
-}
-
-/// Adds one row to lane `l` of pass one (count, x, y), or `+0.0` if it is not taken.
-#[inline(always)]
-fn pass1_row<const K: usize>(acc: &mut Pass1, l: usize, t: bool, (x, y): (f64, f64)) {
-    acc[0][l] += keep(t, 1.0);
-    acc[1][l] += keep(t, x);
-    if K == 2 {
-        acc[2][l] += keep(t, y);
-    }
-}
-
-/// Adds one row to lane `l` of pass two: its deviations from the shift, their squares and
-/// product, and its count; `+0.0` and no count if it is not taken.
-#[inline(always)]
-fn pass2_row<const K: usize>(
-    (acc, count): (&mut Pass2, &mut [u64; LANES]),
-    l: usize,
-    t: bool,
-    (x, y): (f64, f64),
-    (mx, my): (f64, f64),
-) {
-    count[l] += u64::from(t);
-    let a = keep(t, x - mx);
-    acc[0][l] += a;
-    acc[2][l] += a * a;
-    if K == 2 {
-        let b = keep(t, y - my);
-        acc[1][l] += b;
-        acc[3][l] += b * b;
-        acc[4][l] += a * b;
-    }
-}
-
-/// Pass one over the first `full` rows (a multiple of `LANES`), lane `l` taking rows `i % LANES == l`.
-#[inline(always)]
-fn pass1_scalar<const K: usize, const MASKED: bool, C: Code>(
-    x: &[f64],
-    y: &[f64],
-    (codes, code): (&[C], i64),
-    full: usize,
-) -> Pass1 {
-    let mut acc = [[0.0f64; LANES]; 3];
-    let mut i = 0;
-    while i < full {
-        let (xl, yl) = (&x[i..i + LANES], &y[i..i + LANES]);
-        for l in 0..LANES {
-            let t = takes::<MASKED, C>(codes, code, i + l);
-            pass1_row::<K>(&mut acc, l, t, (xl[l], yl[l]));
-        }
-        i += LANES;
-    }
-    acc
-}
-
-/// Pass two over the first `full` rows, same lanes as pass one: deviations from the shift
-/// `(mx, my)`, their squares and cross-products, and the count of taken rows per lane.
-#[inline(always)]
-fn pass2_scalar<const K: usize, const MASKED: bool, C: Code>(
-    x: &[f64],
-    y: &[f64],
-    (codes, code): (&[C], i64),
-    full: usize,
-    (mx, my): (f64, f64),
-) -> (Pass2, [u64; LANES]) {
-    let mut acc = [[0.0f64; LANES]; 5];
-    let mut count = [0u64; LANES];
-    let mut i = 0;
-    while i < full {
-        let (xl, yl) = (&x[i..i + LANES], &y[i..i + LANES]);
-        for l in 0..LANES {
-            let t = takes::<MASKED, C>(codes, code, i + l);
-            pass2_row::<K>((&mut acc, &mut count), l, t, (xl[l], yl[l]), (mx, my));
-        }
-        i += LANES;
-    }
-    (acc, count)
-}
-
-/// All-ones in the 64-bit lanes of rows `i..i + 4` whose code equals `code`, else zero: the codes
-/// are sign-extended to 64 bits and compared.
-///
-/// # Safety
-/// The CPU must support AVX2 and `codes` must hold rows `i..i + 4`.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-#[inline]
-unsafe fn code_mask<C: Code>(
-    codes: &[C],
-    i: usize,
-    code: std::arch::x86_64::__m256i,
-) -> std::arch::x86_64::__m256d {
-    use std::arch::x86_64::*;
-    let p = codes.as_ptr().add(i);
-    let wide = match std::mem::size_of::<C>() {
-        1 => _mm256_cvtepi8_epi64(_mm_cvtsi32_si128(std::ptr::read_unaligned(p.cast::<i32>()))),
-        2 => _mm256_cvtepi16_epi64(_mm_loadl_epi64(p.cast::<__m128i>())),
-        4 => _mm256_cvtepi32_epi64(_mm_loadu_si128(p.cast::<__m128i>())),
-        _ => _mm256_loadu_si256(p.cast::<__m256i>()),
-    };
-    _mm256_castsi256_pd(_mm256_cmpeq_epi64(wide, code))
-}
-
-/// Prefetches row `i + ahead` of x (and of y when K = 2), one cache line each; nothing when
-/// `ahead` is 0. Called once per eight rows, so the lines ahead are requested as the pass goes.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-#[inline]
-fn prefetch<const K: usize>((x, y): (&[f64], &[f64]), i: usize, ahead: usize) {
-    use std::arch::x86_64::*;
-    if ahead > 0 {
-        // A prefetch never faults, so the address may lie past the slice (wrapping_add keeps the
-        // pointer arithmetic defined).
-        _mm_prefetch::<_MM_HINT_T0>(x.as_ptr().wrapping_add(i + ahead).cast::<i8>());
-        if K == 2 {
-            _mm_prefetch::<_MM_HINT_T0>(y.as_ptr().wrapping_add(i + ahead).cast::<i8>());
-        }
-    }
-}
-
-/// Pass one with AVX2: the same operations on the same lanes as [`pass1_scalar`] (lanes 0-3 and
-/// 4-7 in two registers, multiply then add, no fused multiply-add; rows not taken become `+0.0`
-/// by an AND with the mask), so results are identical.
-///
-/// # Safety
-/// The CPU must support AVX2; `full <= x.len()`, `full <= y.len()`, and `full <= codes.len()` if
-/// `MASKED`.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn pass1_avx2<const K: usize, const MASKED: bool, C: Code>(
-    x: &[f64],
-    y: &[f64],
-    (codes, code): (&[C], i64),
-    full: usize,
-) -> Pass1 {
-    use std::arch::x86_64::*;
-    let one = _mm256_set1_pd(1.0);
-    let vcode = _mm256_set1_epi64x(code);
-    let mut v = [_mm256_setzero_pd(); 6];
-    let mut i = 0;
-    while i < full {
-        for h in 0..2 {
-            let at = i + 4 * h;
-            let m = if MASKED {
-                code_mask(codes, at, vcode)
-            } else {
-                _mm256_castsi256_pd(_mm256_set1_epi64x(-1))
-            };
-            let pick = |v: __m256d| if MASKED { _mm256_and_pd(m, v) } else { v };
-            v[h] = _mm256_add_pd(v[h], pick(one));
-            v[2 + h] = _mm256_add_pd(v[2 + h], pick(_mm256_loadu_pd(x.as_ptr().add(at))));
-            if K == 2 {
-                v[4 + h] = _mm256_add_pd(v[4 + h], pick(_mm256_loadu_pd(y.as_ptr().add(at))));
-            }
-        }
-        i += LANES;
-    }
-    let mut acc = [[0.0f64; LANES]; 3];
-    for (k, a) in acc.iter_mut().enumerate() {
-        _mm256_storeu_pd(a.as_mut_ptr(), v[2 * k]);
-        _mm256_storeu_pd(a.as_mut_ptr().add(4), v[2 * k + 1]);
-    }
-    acc
-}
-
-/// Pass two with AVX2, identical in results to [`pass2_scalar`] (the count of a lane goes up by
-/// one where its mask is all-ones, i.e. minus one as an integer).
-///
-/// # Safety
-/// As for [`pass1_avx2`].
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn pass2_avx2<const K: usize, const MASKED: bool, C: Code>(
-    x: &[f64],
-    y: &[f64],
-    (codes, code): (&[C], i64),
-    full: usize,
-    (mx, my): (f64, f64),
-    ahead: usize,
-) -> (Pass2, [u64; LANES]) {
-    use std::arch::x86_64::*;
-    let (vmx, vmy) = (_mm256_set1_pd(mx), _mm256_set1_pd(my));
-    let vcode = _mm256_set1_epi64x(code);
-    let mut v = [_mm256_setzero_pd(); 10];
-    let mut cnt = [_mm256_setzero_si256(); 2];
-    let mut i = 0;
-    while i < full {
-        prefetch::<K>((x, y), i, ahead);
-        for h in 0..2 {
-            let at = i + 4 * h;
-            let m = if MASKED {
-                code_mask(codes, at, vcode)
-            } else {
-                _mm256_castsi256_pd(_mm256_set1_epi64x(-1))
-            };
-            if MASKED {
-                cnt[h] = _mm256_sub_epi64(cnt[h], _mm256_castpd_si256(m));
-            }
-            let pick = |v: __m256d| if MASKED { _mm256_and_pd(m, v) } else { v };
-            let a = pick(_mm256_sub_pd(_mm256_loadu_pd(x.as_ptr().add(at)), vmx));
-            v[h] = _mm256_add_pd(v[h], a);
-            v[4 + h] = _mm256_add_pd(v[4 + h], _mm256_mul_pd(a, a));
-            if K == 2 {
-                let b = pick(_mm256_sub_pd(_mm256_loadu_pd(y.as_ptr().add(at)), vmy));
-                v[2 + h] = _mm256_add_pd(v[2 + h], b);
-                v[6 + h] = _mm256_add_pd(v[6 + h], _mm256_mul_pd(b, b));
-                v[8 + h] = _mm256_add_pd(v[8 + h], _mm256_mul_pd(a, b));
-            }
-        }
-        i += LANES;
-    }
-    let mut acc = [[0.0f64; LANES]; 5];
-    for (k, a) in acc.iter_mut().enumerate() {
-        _mm256_storeu_pd(a.as_mut_ptr(), v[2 * k]);
-        _mm256_storeu_pd(a.as_mut_ptr().add(4), v[2 * k + 1]);
-    }
-    let mut count = [(full / LANES) as u64; LANES];
-    if MASKED {
-        _mm256_storeu_si256(count.as_mut_ptr().cast::<__m256i>(), cnt[0]);
-        _mm256_storeu_si256(count.as_mut_ptr().add(4).cast::<__m256i>(), cnt[1]);
-    }
-    (acc, count)
+fn finite_block<const K: usize, L: Lanes>(cols: &[&[f64]; K], lanes: L) -> Option<CoMoments<K>> {
+    fused_block::<K, false, i8, L>(cols, &[], 0, lanes)
 }
 
 /// Count of the taken rows of a block and the sums of a shifted pass over them: deviations of x
@@ -436,34 +195,15 @@ impl ShiftedSums {
 /// One shifted pass over the taken rows of a block (pass two of the fused kernel, then the rows
 /// after the last full lane group), its lane sums added in lane order.
 #[inline(always)]
-fn shifted_sums<const K: usize, const MASKED: bool, C: Code>(
+fn shifted_sums<const K: usize, const MASKED: bool, C: Code, L: Lanes>(
     x: &[f64],
     y: &[f64],
-    (codes, code): (&[C], i64),
+    rows: (&[C], i64),
     shift: (f64, f64),
-    simd: bool,
+    lanes: L,
     ahead: usize,
 ) -> ShiftedSums {
-    let n = x.len();
-    let full = n / LANES * LANES;
-    let rows = (codes, code);
-    #[cfg(target_arch = "x86_64")]
-    let (p2, mut count) = if simd {
-        // SAFETY: `simd` is true only after AVX2 was detected; the caller checked the lengths.
-        unsafe { pass2_avx2::<K, MASKED, C>(x, y, rows, full, shift, ahead) }
-    } else {
-        pass2_scalar::<K, MASKED, C>(x, y, rows, full, shift)
-    };
-    #[cfg(not(target_arch = "x86_64"))]
-    let (p2, mut count) = {
-        let _ = (simd, ahead);
-        pass2_scalar::<K, MASKED, C>(x, y, rows, full, shift)
-    };
-    let mut p2 = p2;
-    for (l, r) in (full..n).enumerate() {
-        let t = takes::<MASKED, C>(codes, code, r);
-        pass2_row::<K>((&mut p2, &mut count), l, t, (x[r], y[r]), shift);
-    }
+    let (p2, count) = lanes.pass2::<K, MASKED, C>(x, y, rows, shift, ahead);
     let [dx, dy, dxx, dyy, dxy] = p2;
     let sum = |v: [f64; LANES]| -> f64 { v.iter().sum() };
     ShiftedSums {
@@ -474,130 +214,18 @@ fn shifted_sums<const K: usize, const MASKED: bool, C: Code>(
     }
 }
 
-/// Lanes of the two-group pass: one AVX2 register of each accumulator.
-const PAIR_LANES: usize = 4;
-
-/// The two-group pass's lane sums, per group: sums of `a`, `b`, `a a`, `b b`, `a b` (deviations
-/// from the common shift).
-type PairSums = [[[f64; PAIR_LANES]; 5]; 2];
-
-/// Adds row `(x, y)` with code `code` to lane `l` of the two-group sums: its deviations from the
-/// common shift, kept for its group and `+0.0` for the other (as in [`pass2_scalar`]).
-#[inline(always)]
-fn pair_row<const K: usize>(
-    acc: &mut PairSums,
-    l: usize,
-    code: i64,
-    (x, y): (f64, f64),
-    shift: (f64, f64),
-) {
-    let (a, b) = (x - shift.0, y - shift.1);
-    for (g, sums) in acc.iter_mut().enumerate() {
-        let t = code == g as i64;
-        let (ag, bg) = (keep(t, a), keep(t, b));
-        sums[0][l] += ag;
-        sums[2][l] += ag * ag;
-        if K == 2 {
-            sums[1][l] += bg;
-            sums[3][l] += bg * bg;
-            sums[4][l] += ag * bg;
-        }
-    }
-}
-
-/// The two-group pass with AVX2 over the first `full` rows (a multiple of 8), identical in
-/// results to [`pair_row`] on each row: the codes and values are read once, each row's deviation
-/// from the common shift is taken once, then masked into each group's accumulators (ten
-/// registers; the counts come from the codes alone). Prefetches the rows `ahead` further on
-/// (0: none), one cache line of each column per eight rows.
-///
-/// # Safety
-/// The CPU must support AVX2; `full <= x.len()`, `full <= y.len()`, `full <= codes.len()`.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn pair_avx2<const K: usize, C: Code>(
-    (x, y): (&[f64], &[f64]),
-    codes: &[C],
-    shift: (f64, f64),
-    full: usize,
-    ahead: usize,
-) -> PairSums {
-    use std::arch::x86_64::*;
-    let (sx, sy) = (_mm256_set1_pd(shift.0), _mm256_set1_pd(shift.1));
-    let code1 = _mm256_set1_epi64x(1);
-    let mut v = [[_mm256_setzero_pd(); 5]; 2];
-    let mut i = 0;
-    while i < full {
-        prefetch::<K>((x, y), i, ahead);
-        for h in 0..2 {
-            let at = i + 4 * h;
-            let m = [
-                code_mask(codes, at, _mm256_setzero_si256()),
-                code_mask(codes, at, code1),
-            ];
-            let a = _mm256_sub_pd(_mm256_loadu_pd(x.as_ptr().add(at)), sx);
-            let b = if K == 2 {
-                _mm256_sub_pd(_mm256_loadu_pd(y.as_ptr().add(at)), sy)
-            } else {
-                a
-            };
-            for g in 0..2 {
-                let ag = _mm256_and_pd(m[g], a);
-                v[g][0] = _mm256_add_pd(v[g][0], ag);
-                v[g][2] = _mm256_add_pd(v[g][2], _mm256_mul_pd(ag, ag));
-                if K == 2 {
-                    let bg = _mm256_and_pd(m[g], b);
-                    v[g][1] = _mm256_add_pd(v[g][1], bg);
-                    v[g][3] = _mm256_add_pd(v[g][3], _mm256_mul_pd(bg, bg));
-                    v[g][4] = _mm256_add_pd(v[g][4], _mm256_mul_pd(ag, bg));
-                }
-            }
-        }
-        i += 8;
-    }
-    let mut acc: PairSums = [[[0.0; PAIR_LANES]; 5]; 2];
-    for g in 0..2 {
-        for k in 0..5 {
-            _mm256_storeu_pd(acc[g][k].as_mut_ptr(), v[g][k]);
-        }
-    }
-    acc
-}
-
 /// Both groups of a two-group block in one pass around a common shift (rows with other codes are
 /// in neither): the codes and values are read once for both groups. Each group's count is taken
 /// from the codes.
 #[inline(always)]
-fn pair_sums<const K: usize, C: Code>(
-    (x, y): (&[f64], &[f64]),
+fn pair_sums<const K: usize, C: Code, L: Lanes>(
+    xy: (&[f64], &[f64]),
     codes: &[C],
     shift: (f64, f64),
-    simd: bool,
+    lanes: L,
     ahead: usize,
 ) -> [ShiftedSums; 2] {
-    let n = x.len();
-    let full = if simd { n / 8 * 8 } else { 0 };
-    #[cfg(target_arch = "x86_64")]
-    let mut acc = if simd {
-        // SAFETY: `simd` is true only after AVX2 was detected; the caller checked the lengths.
-        unsafe { pair_avx2::<K, C>((x, y), codes, shift, full, ahead) }
-    } else {
-        [[[0.0; PAIR_LANES]; 5]; 2]
-    };
-    #[cfg(not(target_arch = "x86_64"))]
-    let mut acc: PairSums = {
-        let _ = ahead;
-        [[[0.0; PAIR_LANES]; 5]; 2]
-    };
-    for r in full..n {
-        pair_row::<K>(
-            &mut acc,
-            r % PAIR_LANES,
-            codes[r].index(),
-            (x[r], y[r]),
-            shift,
-        );
-    }
+    let acc = lanes.pair::<K, C>(xy, codes, shift, ahead);
     let sum = |v: [f64; PAIR_LANES]| -> f64 { v.iter().sum() };
     [0u8, 1].map(|g| {
         let s = acc[usize::from(g)];
@@ -626,16 +254,16 @@ fn pair<'a, const K: usize, const MASKED: bool, C: Code>(
 /// is too far from this block's mean for the one-pass formula (see
 /// [`ShiftedSums::shift_is_close`]); the caller then runs the two-pass [`fused_block`].
 #[inline(always)]
-fn shifted_block<const K: usize, C: Code>(
+fn shifted_block<const K: usize, C: Code, L: Lanes>(
     cols: &[&[f64]; K],
     codes: &[C],
     code: i64,
-    simd: bool,
+    lanes: L,
     shift: (f64, f64),
     ahead: usize,
 ) -> Option<CoMoments<K>> {
     let (x, y) = pair::<K, true, C>(cols, codes)?;
-    let sums = shifted_sums::<K, true, C>(x, y, (codes, code), shift, simd, ahead);
+    let sums = shifted_sums::<K, true, C, L>(x, y, (codes, code), shift, lanes, ahead);
     (sums.finite() && sums.shift_is_close::<K>()).then(|| sums.comoments())
 }
 
@@ -643,37 +271,20 @@ fn shifted_block<const K: usize, C: Code>(
 /// rows whose code is `code` (the mask is computed from the codes inside the passes, so nothing
 /// is gathered or copied). Pass one gives the count and sums; pass two the sums of deviations and
 /// of their products around the first-pass means, corrected as in Chan, Golub and LeVeque (1983,
-/// eq. 1.7). Rows not taken add exact zeros whatever their values. `simd` selects the AVX2
-/// passes (the caller has checked the CPU); they give the same bits. `None` when a taken value
-/// is not finite, or K > 2.
+/// eq. 1.7). Rows not taken add exact zeros whatever their values. `lanes` runs the passes
+/// (every implementation gives the same bits). `None` when a taken value is not finite, or
+/// K > 2.
 #[inline(always)]
-fn fused_block<const K: usize, const MASKED: bool, C: Code>(
+fn fused_block<const K: usize, const MASKED: bool, C: Code, L: Lanes>(
     cols: &[&[f64]; K],
     codes: &[C],
     code: i64,
-    simd: bool,
+    lanes: L,
 ) -> Option<CoMoments<K>> {
     let (x, y) = pair::<K, MASKED, C>(cols, codes)?;
-    let n = x.len();
     let rows = (codes, code);
-    let full = n / LANES * LANES;
     // Pass one: count and sums.
-    #[cfg(target_arch = "x86_64")]
-    let p1 = if simd {
-        // SAFETY: `simd` is true only after AVX2 was detected; `pair` checked the lengths.
-        unsafe { pass1_avx2::<K, MASKED, C>(x, y, rows, full) }
-    } else {
-        pass1_scalar::<K, MASKED, C>(x, y, rows, full)
-    };
-    #[cfg(not(target_arch = "x86_64"))]
-    let p1 = {
-        let _ = simd;
-        pass1_scalar::<K, MASKED, C>(x, y, rows, full)
-    };
-    let mut p1 = p1;
-    for (l, r) in (full..n).enumerate() {
-        pass1_row::<K>(&mut p1, l, takes::<MASKED, C>(codes, code, r), (x[r], y[r]));
-    }
+    let p1 = lanes.pass1::<K, MASKED, C>(x, y, rows);
     let [c, sx, sy] = p1;
     let count: f64 = c.iter().sum();
     let (tx, ty): (f64, f64) = (sx.iter().sum(), sy.iter().sum());
@@ -686,26 +297,18 @@ fn fused_block<const K: usize, const MASKED: bool, C: Code>(
     }
     let shift = (tx / count, if K == 2 { ty / count } else { tx / count });
     // Pass two: deviations from the pass-one means and their products, then the correction.
-    let sums = shifted_sums::<K, MASKED, C>(x, y, rows, shift, simd, 0);
+    let sums = shifted_sums::<K, MASKED, C, L>(x, y, rows, shift, lanes, 0);
     sums.finite().then(|| sums.comoments())
-}
-
-/// Whether the AVX2 passes can run on this CPU (detected once, then cached by std).
-fn has_avx2() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("avx2")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
 }
 
 /// One ungrouped block: the fused all-finite path (AVX2 when the CPU has it; identical
 /// results), else the masked path.
-pub(crate) fn ungrouped_block<const K: usize>(cols: &[&[f64]; K]) -> Scanned<CoMoments<K>> {
-    match finite_block(cols, has_avx2()) {
+pub(crate) fn ungrouped_block<const K: usize>(
+    cols: &[&[f64]; K],
+    isa: Isa,
+) -> Scanned<CoMoments<K>> {
+    let fast = with_lanes!(isa, l => finite_block(cols, l));
+    match fast {
         Some(comoments) => Scanned {
             stats: comoments,
             n_nan: 0,
@@ -796,9 +399,11 @@ fn grouped_block<const K: usize, C: Code>(
     g: &[C],
     n_groups: usize,
     shifts: &mut [Option<(f64, f64)>],
+    isa: Isa,
 ) -> Vec<Scanned<CoMoments<K>>> {
     if n_groups <= MAX_FUSED_GROUPS && K <= 2 {
-        if let Some(parts) = fused_groups(cols, g, n_groups, shifts, has_avx2()) {
+        let fused = with_lanes!(isa, l => fused_groups(cols, g, n_groups, shifts, l));
+        if let Some(parts) = fused {
             return parts;
         }
     }
@@ -816,12 +421,12 @@ const MAX_FUSED_GROUPS: usize = 16;
 /// Each group of a block by the masked kernels (K <= 2), updating each group's shift to its mean
 /// in this block. `None` if a value of some group's rows is not finite, so the caller takes the
 /// scatter path.
-fn fused_groups<const K: usize, C: Code>(
+fn fused_groups<const K: usize, C: Code, L: Lanes>(
     cols: &[&[f64]; K],
     g: &[C],
     n_groups: usize,
     shifts: &mut [Option<(f64, f64)>],
-    simd: bool,
+    lanes: L,
 ) -> Option<Vec<Scanned<CoMoments<K>>>> {
     // A group with no shift yet (the first sub-block of a block) starts from its first row here,
     // if that row is finite; the closeness check then decides whether one pass suffices.
@@ -840,7 +445,7 @@ fn fused_groups<const K: usize, C: Code>(
     let mut paired = [None, None];
     if let ([Some(s0), Some(s1)], Some(xy)) = (&shifts[..], pair::<K, true, C>(cols, g)) {
         let mid = (0.5 * (s0.0 + s1.0), 0.5 * (s0.1 + s1.1));
-        let sums = pair_sums::<K, C>(xy, g, mid, simd, PREFETCH_ROWS);
+        let sums = pair_sums::<K, C, L>(xy, g, mid, lanes, PREFETCH_ROWS);
         paired = sums.map(|s| (s.finite() && s.shift_is_close::<K>()).then(|| s.comoments()));
     }
     for (k, shift) in shifts.iter_mut().enumerate().take(n_groups) {
@@ -849,8 +454,8 @@ fn fused_groups<const K: usize, C: Code>(
         let comoments = match paired.get(k).copied().flatten() {
             Some(c) => c,
             None => shift
-                .and_then(|s| shifted_block::<K, C>(cols, g, code, simd, s, ahead))
-                .or_else(|| fused_block::<K, true, C>(cols, g, code, simd))?,
+                .and_then(|s| shifted_block::<K, C, L>(cols, g, code, lanes, s, ahead))
+                .or_else(|| fused_block::<K, true, C, L>(cols, g, code, lanes))?,
         };
         if comoments.n > 0 {
             *shift = Some((comoments.mean[0], comoments.mean[K - 1]));
@@ -862,16 +467,6 @@ fn fused_groups<const K: usize, C: Code>(
         });
     }
     Some(out)
-}
-
-/// 1.0 where the code equals `code`, else 0.0.
-#[inline(always)]
-pub(crate) fn weights<C: Code>(codes: &[C], code: i64) -> [f64; LANES] {
-    let mut w = [0.0f64; LANES];
-    for (wl, &c) in w.iter_mut().zip(codes) {
-        *wl = f64::from(u8::from(c.index() == code));
-    }
-    w
 }
 
 const ILP: usize = 4;
@@ -979,6 +574,7 @@ pub fn comoments_of<const K: usize>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::simd::{Int, Scalar};
     use proptest::prelude::*;
 
     #[test]
@@ -1021,7 +617,7 @@ mod tests {
             &zeros[..4096],
             1,
             &mut [None],
-            false,
+            Scalar,
         )
         .unwrap()[0]
             .stats;
@@ -1051,7 +647,7 @@ mod tests {
             .collect();
         let g: Vec<i8> = (0..4096).map(|i| (((i * 31) >> 2) % 3) as i8 - 1).collect();
         let cols = [&x[..], &y[..]];
-        let fast = fused_groups(&cols, &g, 2, &mut [None, None], false).unwrap();
+        let fast = fused_groups(&cols, &g, 2, &mut [None, None], Scalar).unwrap();
         let slow = masked_block(&cols, |i| g[i].index(), 2);
         for k in 0..2 {
             assert_eq!(fast[k].stats.n, slow[k].stats.n);
@@ -1064,10 +660,7 @@ mod tests {
     }
 
     #[test]
-    fn simd_and_scalar_passes_give_identical_bits() {
-        if !has_avx2() {
-            return;
-        }
+    fn every_implementation_gives_identical_bits() {
         let x: Vec<f64> = (0..4093)
             .map(|i| ((i * 7919) % 997) as f64 * 0.37 - 50.0)
             .collect();
@@ -1080,22 +673,35 @@ mod tests {
         let g32: Vec<i32> = g8.iter().map(|&c| i32::from(c)).collect();
         let g64: Vec<i64> = g8.iter().map(|&c| i64::from(c)).collect();
         let cols = [&x[..], &y[..]];
-        for code in [0i64, 1] {
-            let scalar = fused_block::<2, true, i8>(&cols, &g8, code, false);
-            assert!(scalar.is_some());
-            assert_eq!(fused_block::<2, true, i8>(&cols, &g8, code, true), scalar);
-            assert_eq!(fused_block::<2, true, i16>(&cols, &g16, code, true), scalar);
-            assert_eq!(fused_block::<2, true, i32>(&cols, &g32, code, true), scalar);
-            assert_eq!(fused_block::<2, true, i64>(&cols, &g64, code, true), scalar);
-            assert_eq!(
-                fused_block::<1, true, i32>(&[&x[..]], &g32, code, true),
-                fused_block::<1, true, i32>(&[&x[..]], &g32, code, false)
-            );
+        for isa in simd::available() {
+            with_lanes!(isa, l => {
+                for code in [0i64, 1] {
+                    let scalar = fused_block::<2, true, i8, _>(&cols, &g8, code, Scalar);
+                    assert!(scalar.is_some());
+                    assert_eq!(fused_block::<2, true, i8, _>(&cols, &g8, code, l), scalar);
+                    assert_eq!(fused_block::<2, true, i16, _>(&cols, &g16, code, l), scalar);
+                    assert_eq!(fused_block::<2, true, i32, _>(&cols, &g32, code, l), scalar);
+                    assert_eq!(fused_block::<2, true, i64, _>(&cols, &g64, code, l), scalar);
+                    assert_eq!(
+                        fused_block::<1, true, i32, _>(&[&x[..]], &g32, code, l),
+                        fused_block::<1, true, i32, _>(&[&x[..]], &g32, code, Scalar)
+                    );
+                }
+                assert_eq!(
+                    fused_block::<2, false, i8, _>(&cols, &[], 0, l),
+                    fused_block::<2, false, i8, _>(&cols, &[], 0, Scalar)
+                );
+                // Whole kernels: the ungrouped and grouped blocks.
+                assert_eq!(ungrouped_block(&cols, isa), ungrouped_block(&cols, Isa::Scalar));
+                let mut shifts = [None, None];
+                let mut scalar_shifts = [None, None];
+                assert_eq!(
+                    grouped_block(&cols, &g16, 2, &mut shifts, isa),
+                    grouped_block(&cols, &g16, 2, &mut scalar_shifts, Isa::Scalar)
+                );
+                assert_eq!(shifts, scalar_shifts);
+            });
         }
-        assert_eq!(
-            fused_block::<2, false, i8>(&cols, &[], 0, true),
-            fused_block::<2, false, i8>(&cols, &[], 0, false)
-        );
     }
 
     #[test]
@@ -1109,17 +715,17 @@ mod tests {
             .collect();
         let g: Vec<i16> = (0..4093).map(|i| ((i * 13) % 5) as i16 % 3 - 1).collect();
         let shift = (-40.0, 50.0);
-        let scalar = pair_sums::<2, i16>((&x, &y), &g, shift, false, 0);
-        if has_avx2() {
-            let simd = pair_sums::<2, i16>((&x, &y), &g, shift, true, 64);
+        let scalar = pair_sums::<2, i16, _>((&x, &y), &g, shift, Scalar, 0);
+        for isa in simd::available() {
+            let other = with_lanes!(isa, l => pair_sums::<2, i16, _>((&x, &y), &g, shift, l, 64));
             for k in 0..2 {
-                assert_eq!(simd[k].count, scalar[k].count);
-                assert_eq!(simd[k].s1, scalar[k].s1);
-                assert_eq!(simd[k].s2, scalar[k].s2);
+                assert_eq!(other[k].count, scalar[k].count);
+                assert_eq!(other[k].s1, scalar[k].s1);
+                assert_eq!(other[k].s2, scalar[k].s2);
             }
         }
         for (k, pair) in scalar.iter().enumerate() {
-            let one = shifted_sums::<2, true, i16>(&x, &y, (&g, k as i64), shift, false, 0);
+            let one = shifted_sums::<2, true, i16, _>(&x, &y, (&g, k as i64), shift, Scalar, 0);
             assert_eq!(pair.count, one.count);
             let (a, b) = (pair.comoments::<2>(), one.comoments::<2>());
             for i in 0..2 {
@@ -1261,13 +867,13 @@ mod tests {
         // A shift far from this block's mean is refused; the grouped result does not change.
         let x: Vec<f64> = (0..3000).map(|i| 1e6 + f64::from(i % 7)).collect();
         let g = vec![0i8; 3000];
-        let near = shifted_block::<1, i8>(&[&x[..]], &g, 0, false, (1e6 + 3.0, 0.0), 0);
-        let far = shifted_block::<1, i8>(&[&x[..]], &g, 0, false, (0.0, 0.0), 0);
+        let near = shifted_block::<1, i8, _>(&[&x[..]], &g, 0, Scalar, (1e6 + 3.0, 0.0), 0);
+        let far = shifted_block::<1, i8, _>(&[&x[..]], &g, 0, Scalar, (0.0, 0.0), 0);
         assert!(near.is_some());
         assert!(far.is_none());
         let mut shifts = [Some((0.0, 0.0))];
-        let got = fused_groups(&[&x[..]], &g, 1, &mut shifts, false).unwrap()[0].stats;
-        let two_pass = fused_block::<1, true, i8>(&[&x[..]], &g, 0, false).unwrap();
+        let got = fused_groups(&[&x[..]], &g, 1, &mut shifts, Scalar).unwrap()[0].stats;
+        let two_pass = fused_block::<1, true, i8, _>(&[&x[..]], &g, 0, Scalar).unwrap();
         assert_eq!(got, two_pass);
         assert_eq!(shifts[0], Some((two_pass.mean[0], two_pass.mean[0])));
     }
@@ -1277,12 +883,14 @@ mod tests {
         // A NaN or infinity on a row of another group, or of no group, is masked out exactly.
         let mut x: Vec<f64> = (0..1000).map(|i| f64::from(i) * 0.5).collect();
         let g: Vec<i32> = (0..1000).map(|i| i % 3 - 1).collect();
-        let clean = fused_block::<1, true, i32>(&[&x[..]], &g, 0, has_avx2());
+        let clean = fused_block::<1, true, i32, _>(&[&x[..]], &g, 0, Scalar);
         x[0] = f64::NAN; // code -1
         x[2] = f64::INFINITY; // code 1
-        for simd in [false, has_avx2()] {
-            assert_eq!(fused_block::<1, true, i32>(&[&x[..]], &g, 0, simd), clean);
-            assert_eq!(fused_block::<1, true, i32>(&[&x[..]], &g, 1, simd), None);
+        for isa in simd::available() {
+            with_lanes!(isa, l => {
+                assert_eq!(fused_block::<1, true, i32, _>(&[&x[..]], &g, 0, l), clean);
+                assert_eq!(fused_block::<1, true, i32, _>(&[&x[..]], &g, 1, l), None);
+            });
         }
     }
 

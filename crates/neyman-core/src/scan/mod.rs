@@ -27,8 +27,6 @@ use crate::stats::{BinaryCounts, CoMoments, Moments};
 
 /// Rows reduced at once by the block kernels (32 KiB of float64, resident in L1/L2).
 pub(crate) const INNER_BLOCK: usize = 4096;
-/// Independent accumulator lanes of the hot loops.
-pub(crate) const LANES: usize = 8;
 
 /// A statistic over the usable rows, and how many rows were skipped as NaN or infinite.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]

@@ -72,7 +72,11 @@ mod tests {
         let xs: Vec<f64> = (0..5000)
             .map(|i| ((i * 7919) % 997) as f64 * 0.37 - 50.0)
             .collect();
-        let fast = as_moments(&crate::scan::comoments::ungrouped_block(&[&xs[..]])).stats;
+        let fast = as_moments(&crate::scan::comoments::ungrouped_block(
+            &[&xs[..]],
+            crate::simd::chosen().unwrap(),
+        ))
+        .stats;
         let slow = as_moments(&crate::scan::comoments::masked_lanes(&[&xs[..]])).stats;
         assert_eq!(fast.n, slow.n);
         assert!((fast.mean - slow.mean).abs() < 1e-12);
@@ -140,5 +144,50 @@ mod tests {
             prop_assert!((m.mean - whole.mean).abs() <= 1e-9 * (1.0 + whole.mean.abs()));
             prop_assert!((m.m2 - whole.m2).abs() <= 1e-9 * (1.0 + whole.m2));
         }
+    }
+
+    #[test]
+    fn values_beyond_float64_squares_are_named() {
+        let base: Vec<f64> = (0..1000).map(|i| f64::from(i % 17) - 8.0).collect();
+        // 1e+80 and 1e-80 are fine: moments scale exactly with the data (up to rounding).
+        let one = moments_of(&base).unwrap().stats;
+        for s in [1e80, 1e-80] {
+            let xs: Vec<f64> = base.iter().map(|x| x * s).collect();
+            let m = moments_of(&xs).unwrap().stats;
+            assert!((m.m2 / (s * s) - one.m2).abs() <= 1e-12 * one.m2);
+        }
+        let big: Vec<f64> = base.iter().map(|x| (x + 100.0) * 1e160).collect();
+        let e = moments_of(&big).unwrap_err();
+        assert_eq!(e.arg(), "values");
+        assert!(
+            e.to_string().contains("~1e+162") && e.to_string().contains("overflow"),
+            "{e}"
+        );
+        let spread: Vec<f64> = base.iter().map(|x| x * 1e160).collect();
+        let e = moments_of(&spread).unwrap_err();
+        assert!(e.to_string().contains("overflow"), "{e}");
+        let tiny: Vec<f64> = base.iter().map(|x| x * 1e-160).collect();
+        let e = moments_of(&tiny).unwrap_err();
+        assert!(
+            e.to_string().contains("~1e-159") && e.to_string().contains("subnormal"),
+            "{e}"
+        );
+        // Named by column, grouped or not.
+        let den: Vec<f64> = base.iter().map(|x| (x + 9.0) * 1e-200).collect();
+        let codes: Vec<i8> = (0..1000).map(|i| (i % 2) as i8).collect();
+        for g in [None, Some(&codes[..])] {
+            let n_groups = if g.is_some() { 2 } else { 1 };
+            let e = crate::scan::grouped_comoments_counting(
+                &[&base, &den],
+                &["clicks", "impressions"],
+                g,
+                n_groups,
+                &[],
+            )
+            .unwrap_err();
+            assert_eq!(e.arg(), "impressions");
+        }
+        // Exact zeros are not tiny values.
+        assert_eq!(moments_of(&[0.0; 10]).unwrap().stats.m2, 0.0);
     }
 }

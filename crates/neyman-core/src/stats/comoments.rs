@@ -9,7 +9,7 @@ use crate::error::{NeymanError, Result};
 use crate::stats::checked_cancellation;
 
 /// What a caller passes instead of sums that have cancelled.
-const CENTRED: &str = "(n, means, co-moments)";
+const CENTRED: &str = "(n, means, co-moment matrix)";
 
 /// Count, means and co-moment matrix of K jointly observed variables.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -50,18 +50,18 @@ pub(crate) fn checked_cancellation(arg: &str, m2: f64, sum_sq: f64, centred: &st
     }
     let lost = if m2 > 0.0 {
         format!(
-            "about {:.0} of 16 significant digits are lost",
-            (sum_sq.abs() / m2).log10().clamp(0.0, 16.0)
+            "loses about {:.0} of its 16 significant digits",
+            (sum_sq.abs() / m2).log10().clamp(1.0, 16.0)
         )
     } else {
-        "every significant digit is lost".to_string()
+        "loses all 16 significant digits".to_string()
     };
     Err(NeymanError::PrecisionLoss {
         arg: arg.into(),
         msg: format!(
-            "the sums have cancelled: in sum of squares - sum^2 / n {lost} (the mean is large \
+            "the sums have cancelled: sum of squares - sum^2 / n {lost} (the mean is large \
              against the spread, so these sums cannot carry the variance); pass the centred \
-             statistics {centred} instead"
+             statistics instead: {centred}"
         ),
     })
 }

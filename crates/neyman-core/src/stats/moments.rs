@@ -80,7 +80,7 @@ impl Moments {
             "sum_sq",
             m2.max(0.0),
             sum_sq,
-            "(n, mean, m2), e.g. MeanStats(n, mean, m2)",
+            "(n, mean, m2), as in MeanStats(n, mean, m2)",
         )?;
         Ok(Self { n, mean, m2 })
     }
