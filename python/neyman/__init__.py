@@ -7,7 +7,6 @@ frozen objects backed by the Rust core's structs, filled in one parallel pass, t
 chunks and processes and pickle.
 """
 
-from neyman._adjust import regression_adjust
 from neyman._config import get_num_threads, set_num_threads
 from neyman._results import (
     AdjustedResult,
@@ -26,6 +25,7 @@ from neyman._stats import (
     RegressionStats,
     merge_arms,
 )
+from neyman.adjustment import regression_adjust
 from neyman.comparisons import cuped, proportions, ratio, ttest, ztest
 from neyman.errors import (
     InputError,

@@ -83,3 +83,16 @@ def check_bool(name: str, value: object) -> bool:
     if isinstance(value, bool | np.bool_):
         return bool(value)
     raise InputTypeError(f"{name} must be True or False, got {value!r}")
+
+
+def column_list(name: str, value: object) -> list[str]:
+    """A column name or a sequence of column names, as a list."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, Sequence) or not all(isinstance(v, str) for v in value):
+        raise InputTypeError(
+            f"{name} must be a column name or a list of column names, got {value!r}"
+        )
+    return list(value)

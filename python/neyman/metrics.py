@@ -28,7 +28,6 @@ from typing import Any, cast
 
 import numpy as np
 
-from neyman._adjust import _as_list, adjusted_results, check_adjust_options
 from neyman._convert import FloatArray, VariantCodes, frame_column, variant_codes
 from neyman._engine import Options, arm_names, check_two_arms, compare_arms, plural
 from neyman._estimators import (
@@ -39,7 +38,8 @@ from neyman._estimators import (
     RatioEstimator,
 )
 from neyman._results import AnalysisResult, TestResult
-from neyman._validate import check_bool, check_choice
+from neyman._validate import check_bool, check_choice, column_list
+from neyman.adjustment import adjusted_results, check_adjust_options
 from neyman.errors import InputError, InputTypeError
 
 __all__ = ["Mean", "Metric", "Proportion", "Ratio"]
@@ -233,9 +233,9 @@ class Mean(Metric):
 
     def _regression(self) -> bool:
         check_adjust_options(self.cov_type, self.interaction, self.missing_covariate)
-        covariates = _as_list("covariate", self.covariate)
-        _as_list("categorical", self.categorical)
-        _as_list("strata", self.strata)
+        covariates = column_list("covariate", self.covariate)
+        column_list("categorical", self.categorical)
+        column_list("strata", self.strata)
         if isinstance(self.covariate, str) and len(covariates) != 1:
             raise InputError("covariate must name one column")
         return (
@@ -254,9 +254,9 @@ class Mean(Metric):
         if self._regression():
             return (
                 self.column,
-                *_as_list("covariate", self.covariate),
-                *_as_list("categorical", self.categorical),
-                *_as_list("strata", self.strata),
+                *column_list("covariate", self.covariate),
+                *column_list("categorical", self.categorical),
+                *column_list("strata", self.strata),
             )
         return (self.column,)
 
@@ -284,8 +284,8 @@ class Mean(Metric):
     ) -> list[TestResult]:
         if not self._regression():
             return super()._analyze(data, codes, opts, args)
-        covs = _as_list("covariate", self.covariate)
-        cats = _as_list("categorical", self.categorical) + _as_list("strata", self.strata)
+        covs = column_list("covariate", self.covariate)
+        cats = column_list("categorical", self.categorical) + column_list("strata", self.strata)
         only_strata = bool(self.strata) and not covs and not self.categorical
         method = "post-stratified" if only_strata else ("lin" if self.interaction else "ancova")
         return adjusted_results(

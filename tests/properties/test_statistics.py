@@ -165,3 +165,41 @@ def test_merge_arms_unions_arms() -> None:
     assert list(out) == ["c", "t"]
     assert out["c"].n == 4
     assert out["t"].n == 3
+
+
+@pytest.mark.parametrize("scale", [1e80, 1e-80, 2.0**200, 3e-70])
+def test_scale_equivariance(scale: float) -> None:
+    # Moments are scale-equivariant: t, p, df and relative effects do not change with the unit of
+    # the data, and effects, standard errors and intervals scale with it (issue #8: data at 1e80
+    # used to give "degrees of freedom are NaN").
+    rng = np.random.default_rng(12)
+    x_c, x_t = rng.normal(10, 2, 500), rng.normal(10, 2, 600)
+    y_c = x_c + rng.normal(0, 1, 500)
+    y_t = x_t + 0.3 + rng.normal(0, 1, 600)
+    den_c, den_t = rng.poisson(8, 500) + 1.0, rng.poisson(8, 600) + 1.0
+    # (function, arguments, which arguments carry the unit, options); a ratio's denominators keep
+    # theirs so that the ratio scales.
+    cases = [
+        (neyman.ttest, (y_c, y_t), (0, 1), {}),
+        (neyman.ttest, (y_c, y_t), (0, 1), {"relative_ci": "fieller"}),
+        (neyman.ztest, (y_c, y_t), (0, 1), {}),
+        (neyman.cuped, (y_c, x_c, y_t, x_t), (0, 1, 2, 3), {}),
+        (neyman.ratio, (y_c, den_c, y_t, den_t), (0, 2), {"relative_ci": "fieller"}),
+    ]
+    for func, args, unit, kw in cases:
+        base = func(*args, **kw)
+        scaled = func(*(a * scale if i in unit else a for i, a in enumerate(args)), **kw)
+        for f in ("statistic", "pvalue", "df", "rel_effect", "rel_ci_low", "rel_ci_high"):
+            b, s = getattr(base, f), getattr(scaled, f)
+            assert math.isclose(b, s, rel_tol=1e-10, abs_tol=1e-300) or b == s, (func, f, b, s)
+        for f in ("effect", "se", "ci_low", "ci_high", "control_value"):
+            b, s = getattr(base, f) * scale, getattr(scaled, f)
+            assert math.isclose(b, s, rel_tol=1e-10), (func, f, b, s)
+
+
+@pytest.mark.parametrize("scale", [1e160, 1e-165])
+def test_beyond_float64_squares_is_named(scale: float) -> None:
+    rng = np.random.default_rng(13)
+    a, b = rng.normal(10, 2, 100) * scale, rng.normal(10, 2, 100) * scale
+    with pytest.raises(neyman.InputError, match=r"control.*(overflow|rescale)|rescale"):
+        neyman.ttest(a, b)

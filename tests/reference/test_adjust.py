@@ -1567,7 +1567,7 @@ def _encoder_cases() -> dict[str, Any]:
 def test_category_codes_match_per_level_loop(case: str) -> None:
     """Same codes (missing -1) and the same sorted level names as the per-level loop, for the
     dtypes and libraries a categorical column comes in."""
-    from neyman._adjust import category_codes
+    from neyman.adjustment import category_codes
 
     df = _encoder_cases()[case]
     codes, names = category_codes(df, "c")

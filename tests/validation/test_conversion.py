@@ -451,8 +451,8 @@ def test_encode_labels_sorted_levels_missing_minus_one(case: str) -> None:
 
 
 def test_encode_labels_matches_category_codes() -> None:
-    """Drop-in for ``_adjust.category_codes`` (same codes; its names are ``str`` of the labels)."""
-    from neyman._adjust import category_codes
+    """Drop-in for ``adjustment.category_codes`` (same codes; names are ``str`` of the labels)."""
+    from neyman.adjustment import category_codes
 
     rng = np.random.default_rng(1)
     g = rng.choice(np.array(["us", "de", "fr", "jp"], dtype=object), 500)

@@ -1,6 +1,7 @@
-"""Regression adjustment and post-stratification for frames: several covariates, categorical ones
-one-hot encoded inside the Rust kernel, units with missing pre-period data kept by an indicator.
-One categorical column in Lin's model (post-stratification) goes to its own O(rows) kernel.
+"""Regression adjustment and post-stratification (``regression_adjust``) for frames: several
+covariates, categorical ones one-hot encoded inside the Rust kernel, units with missing pre-period
+data kept by an indicator. One categorical column in Lin's model (post-stratification) goes to its
+own O(rows) kernel.
 """
 
 from __future__ import annotations
@@ -11,14 +12,16 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import narwhals.stable.v2 as nw
 import numpy as np
 import numpy.typing as npt
 
 from neyman import _neyman
 from neyman._convert import (
     VariantCodes,
+    as_frame,
+    encode_labels,
     frame_column,
+    get_column,
     variant_codes,
 )
 from neyman._engine import NAN_FIELDS as _FIELDS
@@ -27,6 +30,7 @@ from neyman._results import AdjustedResult, AnalysisResult, TestResult
 from neyman._stats import RegressionStats
 from neyman._validate import (
     check_choice,
+    column_list,
 )
 from neyman.errors import InputError, InputTypeError, NeymanError
 
@@ -58,110 +62,13 @@ def _from_stats(stats: Mapping[Any, Any], control: Any, opts: Options) -> Analys
 
 
 def category_codes(df: Any, column: str) -> tuple[npt.NDArray[np.int32], list[str]]:
-    """Level codes and level names of a categorical column (sorted levels; missing is -1).
-
-    O(rows): numbers and booleans are encoded by numpy (integers of a moderate range through a
-    lookup table, others by a sort); other types by one hashing pass of the frame's library
-    (``pandas.factorize``, or the distinct values mapped back by ``replace_strict``), with only the
-    distinct values sorted in Python.
-    """
-    frame = nw.from_native(df, eager_only=True)
+    """Level codes and level names of a categorical column (sorted levels; missing is -1), by the
+    one label encoder of the package (``_convert.encode_labels``, one vectorised pass)."""
+    frame = as_frame(df)
     if column not in frame.columns:
         raise InputError(f"categorical column {column!r} is not a column of the data")
-    col = frame.get_column(column)
-    dtype = col.dtype
-    native = nw.to_native(col)
-    numeric = dtype.is_numeric() or dtype == nw.Boolean
-    if not numeric and type(native).__module__.startswith("pandas."):
-        return _pandas_levels(native)
-    native_dtype = getattr(native, "dtype", None)
-    missing = None  # a numpy-backed integer or boolean pandas column holds no nulls
-    present = col
-    if not (isinstance(native_dtype, np.dtype) and native_dtype.kind in "biu"):
-        is_missing = col.is_null()
-        if dtype.is_float():
-            is_missing = is_missing | col.is_nan().fill_null(value=True)
-        mask = is_missing.to_numpy().astype(bool, copy=False)
-        if mask.any():
-            missing, present = mask, col.filter(~is_missing)
-    encoded = None
-    if numeric:
-        values = np.asarray(present.to_numpy())
-        if values.dtype.kind in "biuf":
-            encoded = _numeric_levels(values)
-    if encoded is None:
-        encoded = _other_levels(present)
-    inverse, names = encoded
-    if missing is None:
-        return inverse, names
-    codes = np.full(len(col), -1, dtype=np.int32)
-    codes[~missing] = inverse
-    return codes, names
-
-
-def _numeric_levels(values: npt.NDArray[Any]) -> tuple[npt.NDArray[np.int32], list[str]]:
-    """Codes (0.. in sorted order of the distinct values) and level names of numbers."""
-    if values.dtype.kind in "iu" and len(values):
-        lo, hi = int(values.min()), int(values.max())
-        if hi - lo <= max(4 * len(values), 1 << 16):
-            offset = values.astype(np.int64) - lo if lo else values.astype(np.intp, copy=False)
-            seen = np.bincount(offset, minlength=hi - lo + 1) > 0
-            lookup = (np.cumsum(seen, dtype=np.int32) - 1).astype(np.int32, copy=False)
-            levels = np.flatnonzero(seen) + lo
-            return lookup[offset], [str(v) for v in levels.tolist()]
-    levels, inverse = np.unique(values, return_inverse=True)
-    return inverse.astype(np.int32, copy=False).reshape(-1), [str(v) for v in levels.tolist()]
-
-
-def _pandas_levels(series: Any) -> tuple[npt.NDArray[np.int32], list[str]]:
-    """Codes and level names of a non-numeric pandas column: one hashing pass
-    (``pandas.factorize``, missing values -1), then the few distinct values sorted by (type name,
-    value) and the codes renumbered through a lookup table."""
-    import pandas as pd
-
-    codes, uniques = pd.factorize(series, sort=False, use_na_sentinel=True)
-    values = uniques.tolist()
-    order = sorted(
-        (k for k, v in enumerate(values) if not _is_nan(v)),
-        key=lambda k: (str(type(values[k])), values[k]),
-    )
-    rank = np.full(len(values) + 1, -1, dtype=np.int32)  # rank[-1]: missing stays -1
-    rank[np.asarray(order, dtype=np.intp)] = np.arange(len(order), dtype=np.int32)
-    return rank[codes], [str(values[k]) for k in order]
-
-
-def _other_levels(present: Any) -> tuple[npt.NDArray[np.int32], list[str]]:
-    """Codes and level names of non-numeric values (no missing ones): distinct values sorted by
-    (type name, value), as Python orders them."""
-    levels = [v for v in present.unique().to_list() if not _is_nan(v)]
-    levels.sort(key=lambda v: (str(type(v)), v))
-    try:
-        mapped = present.replace_strict(
-            levels, list(range(len(levels))), return_dtype=nw.Int32
-        ).to_numpy()
-        codes = np.asarray(mapped, dtype=np.int32)
-    except Exception:  # a type the library cannot map natively (or a NaN value): map in Python
-        lookup = {v: k for k, v in enumerate(levels)}
-        values = present.to_list()
-        codes = np.fromiter((lookup.get(v, -1) for v in values), dtype=np.int32, count=len(values))
+    codes, levels = encode_labels(get_column(frame, column), name=f"categorical column {column!r}")
     return codes, [str(v) for v in levels]
-
-
-def _is_nan(v: Any) -> bool:
-    return isinstance(v, float) and math.isnan(v)
-
-
-def _as_list(name: str, value: object) -> list[str]:
-    """A column name or a sequence of column names, as a list."""
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [value]
-    if not isinstance(value, Sequence) or not all(isinstance(v, str) for v in value):
-        raise InputTypeError(
-            f"{name} must be a column name or a list of column names, got {value!r}"
-        )
-    return list(value)
 
 
 def check_adjust_options(cov_type: object, interaction: object, missing: object) -> None:
@@ -424,8 +331,8 @@ def regression_adjust(
         codes,
         metric=metric,
         label=metric,
-        covariates=_as_list("covariates", covariates),
-        categorical=_as_list("categorical", categorical),
+        covariates=column_list("covariates", covariates),
+        categorical=column_list("categorical", categorical),
         interaction=interaction,
         cov_type=cov_type,
         missing=missing_covariate,
