@@ -25,11 +25,17 @@ pub fn comparison_dict<'py>(py: Python<'py>, r: &Comparison) -> PyResult<Bound<'
     Ok(d)
 }
 
-/// An adjusted comparison: its fields, `variance_ratio`, `theta` (CUPED; NaN for regression) and
-/// `unadjusted` (a comparison dict).
-pub fn adjusted_dict<'py>(py: Python<'py>, r: &Adjusted) -> PyResult<Bound<'py, PyDict>> {
+/// An adjusted comparison: its fields, `variance_ratio`, `unadjusted` (a comparison dict), and
+/// with `theta` CUPED's pooled coefficient (a regression has a vector of them, so none here).
+pub fn adjusted_dict<'py>(
+    py: Python<'py>,
+    r: &Adjusted,
+    theta: bool,
+) -> PyResult<Bound<'py, PyDict>> {
     let d = comparison_dict(py, &r.adjusted)?;
-    d.set_item("theta", r.theta)?;
+    if theta {
+        d.set_item("theta", r.theta)?;
+    }
     d.set_item("variance_ratio", r.variance_ratio)?;
     d.set_item("unadjusted", comparison_dict(py, &r.unadjusted)?)?;
     Ok(d)

@@ -245,7 +245,7 @@ pub fn cuped_test<'py>(
     let r = run_detached(py, || {
         core_cuped_test(&c, &t, AdjustedTest::parse(test)?, &opts)
     })?;
-    adjusted_dict(py, &r)
+    adjusted_dict(py, &r, true)
 }
 
 /// CUPED test of a ratio metric by its pre-period ratio (normal reference).
@@ -259,5 +259,5 @@ pub fn ratio_cuped_test<'py>(
     let (c, t) = (control.get().inner, treatment.get().inner);
     let opts = options(opts)?;
     let r = run_detached(py, || core_ratio_cuped_test(&c, &t, AdjustedTest::Z, &opts))?;
-    adjusted_dict(py, &r)
+    adjusted_dict(py, &r, true)
 }

@@ -319,7 +319,7 @@ pub fn fit_dict<'py>(
     let out = PyDict::new(py);
     let comparisons = PyList::empty(py);
     for r in results {
-        comparisons.append(adjusted_dict(py, r)?)?;
+        comparisons.append(adjusted_dict(py, r, false)?)?;
     }
     out.set_item("comparisons", comparisons)?;
     out.set_item("n", fit.n.clone())?;

@@ -200,7 +200,6 @@ def _results_from(
     for k, comp in enumerate(out["comparisons"], start=1):
         unadjusted = comp.pop("unadjusted")
         variance_ratio = comp.pop("variance_ratio")
-        comp.pop("theta", None)  # CUPED's coefficient; a regression has a vector of them
         common: dict[str, Any] = {
             "metric": label,
             "control": labels[0],

@@ -1326,9 +1326,9 @@ def _kernels(
             return exc
 
     dense = run(
-        lambda: _neyman.regression_test(y, [], [("s", s, names)], arms, labels, True, cov, *opts)
+        lambda: _neyman.regression_test(y, [], [("s", s, names)], (arms, labels), (True, cov), opts)
     )
-    fast = run(lambda: _neyman.post_stratified_test(y, "s", s, names, arms, labels, cov, *opts))
+    fast = run(lambda: _neyman.post_stratified_test(y, "s", (s, names), (arms, labels), cov, opts))
     return dense, fast
 
 
