@@ -83,8 +83,7 @@ macro_rules! two_variable_stats {
             }
         }
 
-        #[pymethods]
-        impl $ty {
+        $crate::statistic_methods!($ty, $name, {
             #[new]
             #[pyo3(signature = (n, $ma, $mb, $caa, $cbb, $cab, n_nan = None))]
             fn new(
@@ -193,22 +192,6 @@ macro_rules! two_variable_stats {
             fn n_nan(&self) -> u64 {
                 self.n_nan
             }
-
-            /// The numbers as a dict.
-            fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
-                $crate::statistic::dict_of(py, self.fields(py)?)
-            }
-
-            fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-                $crate::statistic::repr_of($name, self.fields(py)?)
-            }
-
-            fn __reduce__<'py>(
-                slf: &Bound<'py, Self>,
-            ) -> PyResult<(Bound<'py, pyo3::types::PyType>, Bound<'py, pyo3::types::PyTuple>)> {
-                let fields = slf.get().fields(slf.py())?;
-                $crate::statistic::reduce_of(slf, fields)
-            }
-        }
+        });
     };
 }

@@ -14,7 +14,8 @@ use pyo3::types::{PyDict, PyTuple, PyType};
 use crate::comparison::adjusted_dict;
 use crate::convert::{count, finite_matrix, finite_vec, options, Codes};
 use crate::errors::{run, run_detached};
-use crate::statistic::{dict_of, reduce_of, repr_of, same_type, Fields};
+use crate::statistic::{same_type, Fields};
+use crate::statistic_methods;
 use crate::two_variable_stats;
 
 two_variable_stats! {
@@ -104,8 +105,7 @@ fn matrix4(m: Vec<Vec<f64>>) -> [[f64; 4]; 4] {
     std::array::from_fn(|a| std::array::from_fn(|b| m[a][b]))
 }
 
-#[pymethods]
-impl RatioCupedStats {
+statistic_methods!(RatioCupedStats, "RatioCupedStats", {
     #[new]
     #[pyo3(signature = (n, means, comoments, n_nan = None))]
     fn new(
@@ -174,23 +174,7 @@ impl RatioCupedStats {
     fn n_nan(&self) -> u64 {
         self.n_nan
     }
-
-    /// The numbers as a dict.
-    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        dict_of(py, self.fields(py)?)
-    }
-
-    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-        repr_of("RatioCupedStats", self.fields(py)?)
-    }
-
-    fn __reduce__<'py>(
-        slf: &Bound<'py, Self>,
-    ) -> PyResult<(Bound<'py, PyType>, Bound<'py, PyTuple>)> {
-        let fields = slf.get().fields(slf.py())?;
-        reduce_of(slf, fields)
-    }
-}
+});
 
 /// Per group: the CUPED statistics of (y, x) and the infinite rows.
 #[pyfunction]

@@ -6,12 +6,13 @@ use neyman_core::scan::{grouped_moments_of, moments_of, Scanned};
 use neyman_core::stats::Moments;
 use numpy::PyReadonlyArray1;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyTuple, PyType};
+use pyo3::types::{PyDict, PyType};
 
 use crate::comparison::comparison_dict;
 use crate::convert::{count, finite, nonnegative, options, slice, Codes};
 use crate::errors::{run, run_detached};
-use crate::statistic::{dict_of, reduce_of, repr_of, same_type, Fields};
+use crate::statistic::{same_type, Fields};
+use crate::statistic_methods;
 use crate::with_codes;
 
 /// Moments of one arm for a difference in means: count, mean and M2 (sum of squared deviations
@@ -56,8 +57,7 @@ impl MeanStats {
     }
 }
 
-#[pymethods]
-impl MeanStats {
+statistic_methods!(MeanStats, "MeanStats", {
     #[new]
     #[pyo3(signature = (n, mean, m2, n_nan = None))]
     fn new(
@@ -149,23 +149,7 @@ impl MeanStats {
     fn variance(&self) -> f64 {
         self.inner.variance()
     }
-
-    /// The numbers as a dict.
-    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        dict_of(py, self.fields(py)?)
-    }
-
-    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-        repr_of("MeanStats", self.fields(py)?)
-    }
-
-    fn __reduce__<'py>(
-        slf: &Bound<'py, Self>,
-    ) -> PyResult<(Bound<'py, PyType>, Bound<'py, PyTuple>)> {
-        let fields = slf.get().fields(slf.py())?;
-        reduce_of(slf, fields)
-    }
-}
+});
 
 /// Moments per group of `x` (`codes = None`: one group), and the infinite values of each group.
 #[pyfunction]

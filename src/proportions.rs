@@ -6,12 +6,13 @@ use neyman_core::scan::{binary_counts_of, ScannedBinary};
 use neyman_core::stats::BinaryCounts;
 use numpy::PyReadonlyArray1;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyTuple, PyType};
+use pyo3::types::{PyDict, PyType};
 
 use crate::comparison::comparison_dict;
 use crate::convert::{count, options, slice, Codes};
 use crate::errors::{run, run_detached};
-use crate::statistic::{dict_of, reduce_of, repr_of, same_type, Fields};
+use crate::statistic::{same_type, Fields};
+use crate::statistic_methods;
 use crate::with_codes;
 
 /// Counts of one arm for a test of proportions: successes and trials (integers, so nothing is lost
@@ -48,8 +49,7 @@ impl ProportionStats {
     }
 }
 
-#[pymethods]
-impl ProportionStats {
+statistic_methods!(ProportionStats, "ProportionStats", {
     #[new]
     #[pyo3(signature = (successes, trials, n_nan = None))]
     fn new(
@@ -124,23 +124,7 @@ impl ProportionStats {
             self.inner.successes as f64 / self.inner.trials as f64
         }
     }
-
-    /// The numbers as a dict.
-    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        dict_of(py, self.fields(py)?)
-    }
-
-    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-        repr_of("ProportionStats", self.fields(py)?)
-    }
-
-    fn __reduce__<'py>(
-        slf: &Bound<'py, Self>,
-    ) -> PyResult<(Bound<'py, PyType>, Bound<'py, PyTuple>)> {
-        let fields = slf.get().fields(slf.py())?;
-        reduce_of(slf, fields)
-    }
-}
+});
 
 /// Counts per group of a 0/1 column, and per group the infinite values and the finite values that
 /// are neither 0 nor 1.

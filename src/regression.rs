@@ -7,12 +7,13 @@ use neyman_core::stats::RegressionSums;
 use neyman_core::NeymanError;
 use numpy::PyReadonlyArray1;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PyTuple, PyType};
+use pyo3::types::{PyDict, PyList, PyTuple};
 
 use crate::comparison::adjusted_dict;
 use crate::convert::{count, finite, finite_vec, nonnegative, options, slice};
 use crate::errors::{input_error, run, run_detached, InputError, InputTypeError};
-use crate::statistic::{dict_of, reduce_of, repr_of, same_type, Fields};
+use crate::statistic::{same_type, Fields};
+use crate::statistic_methods;
 
 /// Pre-aggregated sums of one arm for regression adjustment, e.g. from SQL.
 ///
@@ -108,8 +109,7 @@ fn plural(n: usize, noun: &str) -> String {
     }
 }
 
-#[pymethods]
-impl RegressionStats {
+statistic_methods!(RegressionStats, "RegressionStats", {
     #[new]
     #[pyo3(signature = (n, sum_y, sum_y_sq, sum_x, sum_xy, sum_xx, covariates))]
     fn new(
@@ -216,23 +216,7 @@ impl RegressionStats {
     fn covariates(&self) -> Vec<String> {
         self.covariates.clone()
     }
-
-    /// The numbers as a dict.
-    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        dict_of(py, self.fields(py)?)
-    }
-
-    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-        repr_of("RegressionStats", self.fields(py)?)
-    }
-
-    fn __reduce__<'py>(
-        slf: &Bound<'py, Self>,
-    ) -> PyResult<(Bound<'py, PyType>, Bound<'py, PyTuple>)> {
-        let fields = slf.get().fields(slf.py())?;
-        reduce_of(slf, fields)
-    }
-}
+});
 
 /// Regression adjustment of `y` by numeric and categorical covariates; one dict per treatment arm
 /// (codes `1..n_arms`) against the control (code 0), with the fit's counts. `arms` is the arm code

@@ -56,3 +56,37 @@ pub fn same_type<'a, 'py, T: PyClass>(
         ))
     })
 }
+
+/// The `#[pymethods]` of a statistic class: its own methods, then `to_dict`, `__repr__` and
+/// `__reduce__` built from its `fields()` (the constructor's arguments in order).
+#[macro_export]
+macro_rules! statistic_methods {
+    ($ty:ident, $name:expr, { $($body:tt)* }) => {
+        #[pyo3::pymethods]
+        impl $ty {
+            $($body)*
+
+            /// The numbers as a dict.
+            fn to_dict<'py>(
+                &self,
+                py: pyo3::Python<'py>,
+            ) -> pyo3::PyResult<pyo3::Bound<'py, pyo3::types::PyDict>> {
+                $crate::statistic::dict_of(py, self.fields(py)?)
+            }
+
+            fn __repr__(&self, py: pyo3::Python<'_>) -> pyo3::PyResult<String> {
+                $crate::statistic::repr_of($name, self.fields(py)?)
+            }
+
+            fn __reduce__<'py>(
+                slf: &pyo3::Bound<'py, Self>,
+            ) -> pyo3::PyResult<(
+                pyo3::Bound<'py, pyo3::types::PyType>,
+                pyo3::Bound<'py, pyo3::types::PyTuple>,
+            )> {
+                let fields = slf.get().fields(slf.py())?;
+                $crate::statistic::reduce_of(slf, fields)
+            }
+        }
+    };
+}
