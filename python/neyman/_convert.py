@@ -79,6 +79,8 @@ def as_frame(df: Any, *, arg: str = "data") -> nw.DataFrame[Any]:
     InputError
         If ``df`` has duplicated column names (pandas and pyarrow allow them).
     """
+    if isinstance(df, nw.DataFrame):
+        return df
     try:
         return nw.from_native(df, eager_only=True)
     except TypeError:
@@ -99,10 +101,28 @@ def as_frame(df: Any, *, arg: str = "data") -> nw.DataFrame[Any]:
         ) from exc
 
 
+def frame_of(obj: Any) -> nw.DataFrame[Any] | None:
+    """The narwhals frame of ``obj`` if it is a data frame (one conversion), else ``None``; a frame
+    narwhals refuses (duplicated column names, ...) raises as :func:`as_frame` says."""
+    if isinstance(obj, np.ndarray | list | tuple):
+        return None
+    if isinstance(obj, nw.DataFrame):
+        return obj
+    try:
+        frame: nw.DataFrame[Any] = nw.from_native(obj, eager_only=True)
+    except TypeError:
+        return None
+    except Exception:
+        return as_frame(obj)
+    return frame
+
+
 def is_frame(obj: Any) -> bool:
     """True for a pandas, polars, pyarrow (or other narwhals-supported) data frame."""
     if isinstance(obj, np.ndarray | list | tuple):
         return False
+    if isinstance(obj, nw.DataFrame):
+        return True
     try:
         nw.from_native(obj, eager_only=True)
     except TypeError:

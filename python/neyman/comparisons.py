@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, cast, overload
 
-from neyman._convert import as_float_array, check_aligned, is_frame, variant_codes
+from neyman._convert import as_float_array, check_aligned, frame_of, is_frame, variant_codes
 from neyman._engine import Options, check_two_arms, compare_arms
 from neyman._estimators import (
     CupedEstimator,
@@ -96,7 +96,8 @@ def _dispatch(
 ) -> TestResult | AnalysisResult:
     """Frame input (through the metric), or arrays and stats (through the estimator)."""
     opts = Options.checked(**options)
-    if is_frame(a):
+    frame = frame_of(a)
+    if frame is not None:
         if b is not None:
             raise InputError("with a data frame, pass columns by name, not a second array")
         if variant is None or control is None:
@@ -106,9 +107,9 @@ def _dispatch(
                 raise InputError(f"with a data frame, pass {arg}=<column>")
             if not isinstance(col, str):
                 raise InputTypeError(f"{arg} must be a column name (str), got {type(col).__name__}")
-        codes = variant_codes(a, variant, control)
+        codes = variant_codes(frame, variant, control)
         check_two_arms(codes.labels, variant, control)
-        return AnalysisResult(tuple(metric()._analyze(a, codes, opts, list(columns))))
+        return AnalysisResult(tuple(metric()._analyze(frame, codes, opts, list(columns))))
     if any(c is not None for c in columns.values()) or variant is not None:
         raise InputError(f"{', '.join(columns)} and variant are for data-frame input")
     return _array_mode(est, array_metric, a, b, opts, parts)

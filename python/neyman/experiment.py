@@ -138,6 +138,7 @@ class Experiment:
     ) -> None:
         frame = as_frame(data)
         self._native = data
+        self._frame = frame
         self.variant = variant
         self.control = control
         self._planned_split = planned_split
@@ -157,7 +158,7 @@ class Experiment:
 
     def _codes(self) -> VariantCodes:
         """The arms of the frame as it is now (control first), at least two of them."""
-        codes = variant_codes(self._native, self.variant, self.control)
+        codes = variant_codes(self._frame, self.variant, self.control)
         check_two_arms(codes.labels, self.variant, self.control)
         return codes
 
@@ -208,7 +209,7 @@ class Experiment:
         codes = self._codes()
         out = []
         for m in checked:
-            out.extend(m._analyze(self._native, codes, opts))
+            out.extend(m._analyze(self._frame, codes, opts))
         return AnalysisResult(tuple(out), srm=self._srm(codes))
 
     def _display(self) -> dict[str, Any]:
