@@ -95,14 +95,25 @@ def check_two_arms(labels: Sequence[Any], variant: str, control: Any) -> None:
         )
 
 
-def _check_arm(arm: str, s: Any, nan_policy: str, describe_nan: Callable[[], str] | None) -> bool:
-    """Apply ``nan_policy`` and the size rules; True when the result must propagate NaN."""
-    if s.n_nan:
+def apply_nan_policy(
+    arm: str, n_nan: int, nan_policy: str, describe_nan: Callable[[], str] | None = None
+) -> bool:
+    """``nan_policy`` for an arm with ``n_nan`` missing values (or rows), the one place where it
+    is applied: raise (naming the arm, and what is missing by ``describe_nan``), or say whether the
+    result must propagate NaN (``'propagate'``; ``'omit'`` goes on without them)."""
+    if n_nan:
         if nan_policy == "raise":
-            what = describe_nan() if describe_nan is not None else plural(s.n_nan, "NaN value")
+            what = describe_nan() if describe_nan is not None else plural(n_nan, "NaN value")
             raise InputError(f"{arm} has {what} (nan_policy='raise')")
         if nan_policy == "propagate":
             return True
+    return False
+
+
+def _check_arm(arm: str, s: Any, nan_policy: str, describe_nan: Callable[[], str] | None) -> bool:
+    """Apply ``nan_policy`` and the size rules; True when the result must propagate NaN."""
+    if apply_nan_policy(arm, s.n_nan, nan_policy, describe_nan):
+        return True
     if s.n < 2:
         word = "observation" if s.n == 1 else "observations"
         extra = " after omitting NaN" if s.n_nan else ""

@@ -25,7 +25,7 @@ from neyman._convert import (
     variant_codes,
 )
 from neyman._engine import NAN_FIELDS as _FIELDS
-from neyman._engine import Options, plural
+from neyman._engine import Options, apply_nan_policy, plural
 from neyman._results import AdjustedResult, AnalysisResult, TestResult
 from neyman._stats import RegressionStats
 from neyman._validate import (
@@ -158,16 +158,15 @@ def _fit_results(
         incomplete |= level_codes < 0
     inf_per_arm = np.bincount(codes.codes[np.isinf(y)], minlength=len(labels))
     per_arm = np.bincount(codes.codes[incomplete], minlength=len(labels))
+    propagate = False
     for k, lab in enumerate(labels):
         arm = f"arm {lab!r} of metric {label!r}"
         if inf_per_arm[k]:
             raise InputError(f"{arm} has {plural(int(inf_per_arm[k]), 'infinite value')}")
-        if per_arm[k] and opts.nan_policy == "raise":
-            raise InputError(
-                f"{arm} has {plural(int(per_arm[k]), 'row')} with NaN in the metric or a "
-                "covariate (nan_policy='raise')"
-            )
-    if per_arm.any() and opts.nan_policy == "propagate":
+        rows = int(per_arm[k])
+        what = f"{plural(rows, 'row')} with NaN in the metric or a covariate"
+        propagate |= apply_nan_policy(arm, rows, opts.nan_policy, functools.partial(str, what))
+    if propagate:
         return _nan_results(label, labels, codes, covariates, categorical, opts, method)
     arms = codes.codes.astype(np.int32, copy=False)
     try:
