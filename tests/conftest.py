@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import neyman
@@ -32,6 +33,21 @@ FLOAT_FIELDS = (
     "pvalue",
     "df",
 )
+# Every field of the base TestResult, in order (DESIGN.md section 3).
+BASE_FIELDS = [
+    "metric",
+    "method",
+    "control",
+    "treatment",
+    *FLOAT_FIELDS,
+    "n_control",
+    "n_treatment",
+    "alternative",
+    "confidence_level",
+    "relative_ci",
+]
+# The bundled example experiment.
+DATA = Path(__file__).resolve().parents[1] / "data" / "example_experiment.parquet"
 # Adjusted (CUPED, regression) results also carry the variance ratio.
 ADJUSTED_FLOAT_FIELDS = (*FLOAT_FIELDS, "variance_ratio")
 # Fields that become NaN under nan_policy='propagate'.

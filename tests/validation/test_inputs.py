@@ -40,7 +40,6 @@ import copy
 import dataclasses
 import math
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import matplotlib
@@ -58,23 +57,10 @@ import pyarrow as pa
 import pytest
 import scipy.stats
 
-from tests.conftest import FLOAT_FIELDS, assert_close_results
-
-DATA = Path(__file__).resolve().parents[2] / "data" / "example_experiment.parquet"
+from tests.conftest import BASE_FIELDS, DATA, FLOAT_FIELDS, assert_close_results
 
 # The result fields documented in DESIGN.md section 3 (TestResult may carry more).
-FIELDS = [
-    "metric",
-    "method",
-    "control",
-    "treatment",
-    *FLOAT_FIELDS,
-    "n_control",
-    "n_treatment",
-    "alternative",
-    "confidence_level",
-    "relative_ci",
-]
+FIELDS = BASE_FIELDS
 
 
 @pytest.fixture(autouse=True)

@@ -37,7 +37,6 @@ import functools
 import math
 import pickle
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 from typing import Any
 
 import matplotlib
@@ -60,23 +59,10 @@ from neyman._results import (
     format_percent,
 )
 
-from tests.conftest import FLOAT_FIELDS, check_raises
+from tests.conftest import BASE_FIELDS, DATA, check_raises
 
-DATA = Path(__file__).resolve().parents[2] / "data" / "example_experiment.parquet"
 RTOL = 1e-10
 
-BASE_FIELDS = [
-    "metric",
-    "method",
-    "control",
-    "treatment",
-    *FLOAT_FIELDS,
-    "n_control",
-    "n_treatment",
-    "alternative",
-    "confidence_level",
-    "relative_ci",
-]
 ADJUSTED_ONLY = ["covariate", "variance_ratio", "unadjusted"]
 
 
