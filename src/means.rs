@@ -106,8 +106,7 @@ statistic_methods!(MeanStats, "MeanStats", {
             finite("mean", mean)?,
             nonnegative("std", std)?,
         );
-        let m2 = sd * sd * n.saturating_sub(1) as f64;
-        let inner = run(|| Moments::from_parts(n, mean, m2))?;
+        let inner = run(|| Moments::from_mean_std(n, mean, sd))?;
         Ok(MeanStats { inner, n_nan: 0 })
     }
 

@@ -43,6 +43,18 @@ impl Moments {
         Ok(Self { n, mean, m2 })
     }
 
+    /// Build from a count, a mean and a sample standard deviation (`ddof = 1`), as reports give
+    /// them: `M2 = sd^2 (n - 1)`.
+    pub fn from_mean_std(n: u64, mean: f64, sd: f64) -> Result<Self> {
+        if !sd.is_finite() || sd < 0.0 {
+            return Err(NeymanError::invalid(
+                "std",
+                format!("{sd} must be finite and non-negative"),
+            ));
+        }
+        Self::from_parts(n, mean, sd * sd * n.saturating_sub(1) as f64)
+    }
+
     /// Build from pre-aggregated sums (count, sum, sum of squares), e.g. computed in SQL.
     ///
     /// `M2 = sum_sq - sum^2 / n` cancels badly when the mean is large relative to the standard
@@ -142,6 +154,15 @@ impl Moments {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn from_mean_std_is_the_centred_form() {
+        // 1, 2, 3, 4: mean 2.5, sd sqrt(5/3), M2 = 5.
+        let m = Moments::from_mean_std(4, 2.5, (5.0f64 / 3.0).sqrt()).unwrap();
+        assert!((m.m2 - 5.0).abs() < 1e-12);
+        assert_eq!(Moments::from_mean_std(1, 3.0, 0.0).unwrap().m2, 0.0);
+        assert!(Moments::from_mean_std(4, 2.5, -1.0).is_err());
+    }
+
     use super::*;
 
     fn sums(xs: &[f64]) -> (f64, f64) {
