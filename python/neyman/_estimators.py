@@ -10,7 +10,8 @@ call it and name the arms and columns in errors.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -19,7 +20,7 @@ from neyman._convert import FloatArray, VariantCodes
 from neyman._engine import Options, plural, raise_counted
 from neyman._results import CupedResult, TestResult
 from neyman._stats import CupedStats, MeanStats, ProportionStats, RatioCupedStats, RatioStats
-from neyman.errors import InputError
+from neyman.errors import InputError, NeymanError
 
 __all__ = [
     "CupedEstimator",
@@ -28,6 +29,18 @@ __all__ = [
     "RatioCupedEstimator",
     "RatioEstimator",
 ]
+
+
+@contextlib.contextmanager
+def _column_named(column: str) -> Iterator[None]:
+    """The one-column kernels call their column ``values`` in errors; name it as the caller did."""
+    try:
+        yield
+    except NeymanError as exc:
+        msg = str(exc)
+        if msg.startswith("values:"):
+            raise type(exc)(f"{column}:{msg[len('values:') :]}") from None
+        raise
 
 
 def _codes(codes: VariantCodes | None) -> tuple[Any, int]:
@@ -56,7 +69,8 @@ class MeanEstimator:
         codes: VariantCodes | None,
         names: Sequence[str],
     ) -> list[MeanStats]:
-        stats, n_inf = _neyman.scan_mean(arrays[0], *_codes(codes))
+        with _column_named(columns[0]):
+            stats, n_inf = _neyman.scan_mean(arrays[0], *_codes(codes))
         raise_counted(names, n_inf, "infinite value")
         return stats
 
@@ -81,7 +95,8 @@ class ProportionEstimator:
         codes: VariantCodes | None,
         names: Sequence[str],
     ) -> list[ProportionStats]:
-        stats, n_inf, n_invalid = _neyman.scan_proportion(arrays[0], *_codes(codes))
+        with _column_named(columns[0]):
+            stats, n_inf, n_invalid = _neyman.scan_proportion(arrays[0], *_codes(codes))
         for name, bad in zip(names, n_invalid, strict=False):
             if bad:
                 verb = "is" if bad == 1 else "are"
