@@ -28,8 +28,8 @@ from typing import Any, cast
 
 import numpy as np
 
-from neyman._convert import FloatArray, VariantCodes, frame_column, variant_codes
-from neyman._engine import Options, arm_names, check_two_arms, compare_arms, plural
+from neyman._convert import FloatArray, VariantCodes, as_frame, frame_column, variant_codes
+from neyman._engine import Options, arm_names, compare_arms, plural
 from neyman._estimators import (
     CupedEstimator,
     MeanEstimator,
@@ -40,7 +40,7 @@ from neyman._estimators import (
 from neyman._results import AnalysisResult, TestResult
 from neyman._validate import check_bool, check_choice, column_list
 from neyman.adjustment import adjusted_results, check_adjust_options
-from neyman.errors import InputError, InputTypeError
+from neyman.errors import InputError, InputTypeError, InsufficientDataError
 
 __all__ = ["Mean", "Metric", "Proportion", "Ratio"]
 
@@ -103,8 +103,10 @@ class Metric(abc.ABC):
             Arm label to statistic (``MeanStats``, ``ProportionStats``, ``RatioStats``,
             ``CupedStats`` or ``RatioCupedStats``): frozen, mergeable, picklable.
         """
-        codes = variant_codes(data, variant, control)
-        stats = self._scan(self._arrays(data), codes, arm_names(self.label, codes.labels))
+        self._estimator()  # the options are checked before any column is read
+        frame = as_frame(data)
+        codes = variant_codes(frame, variant, control)
+        stats = self._scan(self._arrays(frame), codes, arm_names(self.label, codes.labels))
         return dict(zip(codes.labels, stats, strict=True))
 
     def compare(
@@ -145,7 +147,11 @@ class Metric(abc.ABC):
                     f"arm {k!r} is a {type(stats[k]).__name__}; {type(self).__name__} "
                     f"{self.label!r} needs {est.stats_type.__name__}"
                 )
-        check_two_arms(labels, "stats", control)
+        if len(labels) < 2:
+            raise InsufficientDataError(
+                f"stats holds only the control arm {control!r}; at least one treatment arm is "
+                "needed"
+            )
         return AnalysisResult(
             tuple(compare_arms(est, self.label, labels, [stats[k] for k in labels], opts))
         )

@@ -201,3 +201,25 @@ def test_confidence_interval_level_checked(bad: object) -> None:
         return
     with pytest.raises(cls):
         res.confidence_interval(bad)  # type: ignore[arg-type]
+
+
+def test_compare_needs_a_treatment_arm() -> None:
+    check_raises(
+        InsufficientDataError,
+        r"^stats holds only the control arm 'c'",
+        neyman.Mean("y").compare,
+        {"c": neyman.MeanStats(5, 1.0, 4.0)},
+        control="c",
+    )
+
+
+def test_aggregate_of_a_regression_metric_is_refused() -> None:
+    df = pd.DataFrame({"arm": ["c", "t"] * 3, "y": np.arange(6.0), "g": ["a", "b", "a"] * 2})
+    check_raises(
+        InputError,
+        r"^Mean\('y'\) with several covariates, categorical or strata is a regression",
+        neyman.Mean("y", strata="g").aggregate,
+        df,
+        variant="arm",
+        control="c",
+    )
