@@ -51,7 +51,9 @@ What is checked, and against which independent reference:
    and 120 integer levels, the O(rows) post-stratification kernel): every field, HC0/HC1/HC2,
    three alternatives, delta and Fieller, against statsmodels and the hand closed form (HC0
    ``w_s^2 s^2 (n - 1) / n^2``, HC1 that times ``N / (N - G L)``); two numeric covariates beside
-   the 50 strata (Lin's model solved by its arrow structure) against statsmodels.
+   the 50 strata (Lin's model solved by its arrow structure) against statsmodels; the additive
+   model with one 60-level categorical, with and without a numeric covariate (solved by its arrow
+   structure too), against statsmodels' ``y ~ C(arm) + x1 + C(s)``, HC0/HC1/HC2.
 4. The post-stratification kernel against the dense regression kernel (``regression_test`` on the
    same one-categorical design): every output field, counts of skipped rows, and, on degenerate
    designs (a level empty in an arm, level 0 or the last level empty, a singleton cell under HC2,
@@ -1306,6 +1308,56 @@ def test_numeric_and_many_strata_match_statsmodels(cov_type: str) -> None:
             r = res["y", arm]
             assert (r.n_control, r.n_treatment) == (ref["n_control"], ref["n_treatment"])
             assert_matches(r, exp, what=f"x1, x2, s {cov_type} {arm}", ref="statsmodels OLS")
+
+
+@functools.cache
+def _additive_many_levels() -> tuple[pd.DataFrame, dict[tuple[str, ...], Any]]:
+    """60 integer levels, three arms, one numeric covariate; statsmodels' additive fits
+    ``y ~ C(arm) + x1 + C(s)`` and ``y ~ C(arm) + C(s)`` (dummies centred, as ``ols_reference``
+    builds them), HC0/HC1/HC2."""
+    df = _many_strata_frame(31, 60, ("control", "a", "b"), 9000)
+    rng = np.random.default_rng(32)
+    df["x1"] = rng.normal(0.0, 1.0, len(df)) + 0.02 * df["s"]
+    df["y"] = df["y"] + 1.3 * df["x1"]
+    refs = {
+        covariates: ols_reference(
+            df,
+            arms=("control", "a", "b"),
+            covariates=covariates,
+            categorical=("s",),
+            interaction=False,
+            cov_types=("HC0", "HC1", "HC2"),
+        )
+        for covariates in (("x1",), ())
+    }
+    return df, refs
+
+
+@pytest.mark.parametrize("covariates", [("x1",), ()], ids=["x1", "none"])
+@pytest.mark.parametrize("cov_type", ["HC0", "HC1", "HC2"])
+def test_additive_many_levels_match_statsmodels(cov_type: str, covariates: tuple[str, ...]) -> None:
+    """The additive model with one 60-level categorical (solved by its arrow structure, not the
+    dense normal equations), with and without a numeric covariate, against statsmodels' OLS
+    ``y ~ C(arm) + x1 + C(s)``, every field."""
+    df, refs = _additive_many_levels()
+    res = neyman.regression_adjust(
+        df,
+        metric="y",
+        variant="arm",
+        control="control",
+        covariates=list(covariates),
+        categorical="s",
+        interaction=False,
+        cov_type=cov_type,
+    )
+    for arm, ref in refs[covariates][cov_type].items():
+        r = res["y", arm]
+        assert r.method == "ancova"
+        assert (r.n_control, r.n_treatment) == (ref["n_control"], ref["n_treatment"])
+        exp = ols_expected(ref, alternative="two-sided", level=0.95, relative_ci="delta")
+        assert_matches(
+            r, exp, what=f"additive s {covariates} {cov_type} {arm}", ref="statsmodels OLS"
+        )
 
 
 # --------------------------------------------------------------------------------------------------

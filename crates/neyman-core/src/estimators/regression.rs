@@ -22,8 +22,10 @@
 //! sums; residuals and HC2 leverages use `C'b` and `C'AC`. A row costs `O(nnz^2)`, not
 //! `O(width^2)`. Lin's `Z'Z` is block-diagonal by arm and is inverted block by block. Lin's model
 //! with numeric covariates and one categorical covariate is solved by its arrow structure
-//! (`one_categorical`: `O(rows k^2 + levels k^2)`, the dense fit only for the errors); one
-//! categorical covariate alone (post-stratification) has its own closed form in
+//! (`one_categorical`: `O(rows k^2 + levels k^2)`, the dense fit only for the errors), and so is
+//! the additive model with one categorical covariate, with or without numeric ones
+//! (`additive_one_categorical`: `O(rows (G + k)^2 + levels (G + k)^2)`); one categorical
+//! covariate alone in Lin's model (post-stratification) has its own closed form in
 //! [`crate::estimators::post_stratification`].
 
 use crate::error::{NeymanError, Result};
@@ -357,12 +359,23 @@ where
 
 /// Fit the adjustment model; see the module docs.
 pub fn regression_adjust(d: &Design, arm_labels: &[String]) -> Result<Fit> {
+    fit_model(d, arm_labels, true)
+}
+
+/// [`regression_adjust`]; `structured = false` skips the fits by structure (one categorical
+/// covariate) and always solves the dense normal equations (tests compare the two).
+fn fit_model(d: &Design, arm_labels: &[String], structured: bool) -> Result<Fit> {
     check_lengths(d)?;
     let dz = d.d();
     let p = d.n_params();
     let (_, center, ybar) = pooled_means(d)?;
-    if d.interacted && d.categorical.len() == 1 && !d.numeric.is_empty() {
+    if structured && d.interacted && d.categorical.len() == 1 && !d.numeric.is_empty() {
         if let Some(fit) = one_categorical(d, &center, ybar)? {
+            return Ok(fit);
+        }
+    }
+    if structured && !d.interacted && d.categorical.len() == 1 {
+        if let Some(fit) = additive_one_categorical(d, &center, ybar)? {
             return Ok(fit);
         }
     }
@@ -658,19 +671,12 @@ impl ArrowSums {
     }
 }
 
-/// Lin's model with one categorical covariate (levels `l = 1..L` as uncentred dummies `D_l`
-/// beside `w = (1, x - xbar)`) solved by its arrow structure: with `B = sum w w'`, `e_l = sum_l
-/// w`, `n_l` the level counts, `S = B - sum_l e_l e_l' / n_l` (the within-level cross-products),
-/// the coefficients are `b_w = S^-1 (sum w y - sum_l e_l ybar_l)` and `b_l = ybar_l - m_l' b_w`
-/// (`m_l = e_l / n_l`), the leverage of a unit of level `l` is `1/n_l + (w - m_l)' S^-1 (w - m_l)`
-/// (level 0: `w' S^-1 w`), and the variance of the adjusted mean `c'b` (`c = (1, 0, pooled
-/// shares)`) is `sum_i omega_i e_i^2 (q'v_i)^2` with `q = (V'V)^-1 c`. `O(rows k^2 + levels k^2 +
-/// k^3)` per arm instead of `O(levels^3)`. `None` (the caller then fits the dense model, which
-/// gives the error) when an arm has too few rows, a level is empty in an arm, `S` is not well
-/// conditioned, or HC2 meets a leverage of 1.
-fn one_categorical(d: &Design, center: &[f64], ybar: f64) -> Result<Option<Fit>> {
+/// Per-arm sums of `u = (1, x - xbar, y - ybar)` over the complete rows of a design with one
+/// categorical covariate: `u u'` (upper triangle, width `k + 2`) and, per level, `u` (see
+/// [`ArrowSums`]).
+fn arrow_sums(d: &Design, center: &[f64], ybar: f64) -> Result<ArrowSums> {
     let (_, codes, levels) = d.categorical[0];
-    let (arms, k, dz) = (d.n_arms, d.numeric.len(), d.d());
+    let (arms, k) = (d.n_arms, d.numeric.len());
     let m = k + 1;
     let width = k + 2;
     let map = |r: std::ops::Range<usize>| -> ArrowSums {
@@ -703,8 +709,26 @@ fn one_categorical(d: &Design, center: &[f64], ybar: f64) -> Result<Option<Fit>>
         }
         acc
     };
-    let sums = reduce_blocks(d.y.len(), map, ArrowSums::add)?
-        .unwrap_or_else(|| ArrowSums::new(arms, width, levels));
+    Ok(reduce_blocks(d.y.len(), map, ArrowSums::add)?
+        .unwrap_or_else(|| ArrowSums::new(arms, width, levels)))
+}
+
+/// Lin's model with one categorical covariate (levels `l = 1..L` as uncentred dummies `D_l`
+/// beside `w = (1, x - xbar)`) solved by its arrow structure: with `B = sum w w'`, `e_l = sum_l
+/// w`, `n_l` the level counts, `S = B - sum_l e_l e_l' / n_l` (the within-level cross-products),
+/// the coefficients are `b_w = S^-1 (sum w y - sum_l e_l ybar_l)` and `b_l = ybar_l - m_l' b_w`
+/// (`m_l = e_l / n_l`), the leverage of a unit of level `l` is `1/n_l + (w - m_l)' S^-1 (w - m_l)`
+/// (level 0: `w' S^-1 w`), and the variance of the adjusted mean `c'b` (`c = (1, 0, pooled
+/// shares)`) is `sum_i omega_i e_i^2 (q'v_i)^2` with `q = (V'V)^-1 c`. `O(rows k^2 + levels k^2 +
+/// k^3)` per arm instead of `O(levels^3)`. `None` (the caller then fits the dense model, which
+/// gives the error) when an arm has too few rows, a level is empty in an arm, `S` is not well
+/// conditioned, or HC2 meets a leverage of 1.
+fn one_categorical(d: &Design, center: &[f64], ybar: f64) -> Result<Option<Fit>> {
+    let (_, codes, levels) = d.categorical[0];
+    let (arms, k, dz) = (d.n_arms, d.numeric.len(), d.d());
+    let m = k + 1;
+    let width = k + 2;
+    let sums = arrow_sums(d, center, ybar)?;
     if sums.n.iter().any(|&n| (n as usize) <= dz) {
         return Ok(None);
     }
@@ -886,6 +910,236 @@ fn one_categorical(d: &Design, center: &[f64], ybar: f64) -> Result<Option<Fit>>
         .map(|g| {
             let n = sums.n[g] as f64;
             let (s1, s2) = (dense(g, 0, m), dense(g, m, m));
+            ((s2 - s1 * s1 / n) / (n - 1.0)).max(0.0)
+        })
+        .collect();
+    Ok(Some(Fit {
+        n: sums.n,
+        n_incomplete: sums.incomplete,
+        n_inf: sums.inf,
+        adjusted,
+        vcov,
+        mean,
+        var,
+        p,
+    }))
+}
+
+/// The additive model with one categorical covariate (levels `l = 1..L-1` as uncentred dummies
+/// `D_l`) solved by its arrow structure, like [`one_categorical`] but with one pooled model: the
+/// dense part is `w = (d_0, .., d_{G-1}, x - xbar)` (the arm indicators, which span the
+/// intercept and the `G - 1` treatment dummies, then the centred numeric covariates), the sparse
+/// part the level dummies, whose cross-products are the diagonal of level counts `n_l`; the cross
+/// block holds the per-level sums `e_l = sum_l w` (per-arm counts and covariate sums of level
+/// `l`). With `B = sum w w'` and `S = B - sum_l e_l e_l' / n_l` (`m = G + k` square), the
+/// coefficients are `b_w = S^-1 (sum w y - sum_l e_l ybar_l)`, `b_l = ybar_l - m_l' b_w`
+/// (`m_l = e_l / n_l`); the leverage of a unit of level `l` is `1/n_l + (w - m_l)' S^-1 (w - m_l)`
+/// (level 0: `w' S^-1 w`). Centring the dummies (the dense fit's `z`) only moves the arm
+/// coefficients, so the adjusted mean of arm `g` is `c_g'b`, `c_g = (1_g, 0, pooled shares)`, and
+/// the sandwich of the adjusted means is `vcov[g][h] = sum_i omega_i e_i^2 (q_g'v_i) (q_h'v_i)`,
+/// `q_g = (V'V)^-1 c_g` (by the same block solve), times `n / (n - p)` for HC1 with the dense
+/// fit's `p = G + k + L - 1`. `O(rows (G + k)^2 + levels (G + k)^2 + (G + k)^3)` instead of
+/// `O(levels^3)`. `None` (the caller then fits the dense model, which gives the error) when an
+/// arm has fewer than 2 rows, there are no more rows than parameters, a level is empty, `S` is not
+/// well conditioned, or HC2 meets a leverage of 1.
+fn additive_one_categorical(d: &Design, center: &[f64], ybar: f64) -> Result<Option<Fit>> {
+    let (_, codes, levels) = d.categorical[0];
+    let (arms, k, dz) = (d.n_arms, d.numeric.len(), d.d());
+    let width = k + 2; // per-arm u = (1, x - xbar, y - ybar)
+    let m = arms + k; // w = (arm indicators, x - xbar)
+    let sums = arrow_sums(d, center, ybar)?;
+    let p = d.n_params();
+    let n_total: u64 = sums.n.iter().sum();
+    if sums.n.iter().any(|&n| n < 2) || n_total as usize <= p || levels == 0 {
+        return Ok(None);
+    }
+    let share = &center[1 + k..dz]; // pooled shares of levels 1..L
+    let dense = |g: usize, a: usize, b: usize| sums.dense[g][a.min(b) * width + a.max(b)];
+    // Per level over all arms: e_l (length m), n_l and the sum of y - ybar.
+    let mut e = vec![0.0; levels * m];
+    let mut n_l = vec![0.0; levels];
+    let mut y_l = vec![0.0; levels];
+    for g in 0..arms {
+        for l in 0..levels {
+            let s = &sums.level[g][l * width..(l + 1) * width];
+            e[l * m + g] = s[0];
+            for a in 0..k {
+                e[l * m + arms + a] += s[1 + a];
+            }
+            n_l[l] += s[0];
+            y_l[l] += s[k + 1];
+        }
+    }
+    if n_l.contains(&0.0) {
+        return Ok(None);
+    }
+    // B = sum w w' and sum w y, from the per-arm sums.
+    let mut b = vec![vec![0.0; m]; m];
+    let mut t = vec![0.0; m];
+    for g in 0..arms {
+        b[g][g] = dense(g, 0, 0);
+        t[g] = dense(g, 0, k + 1);
+        for a in 0..k {
+            b[g][arms + a] = dense(g, 0, 1 + a);
+            b[arms + a][g] = dense(g, 0, 1 + a);
+            t[arms + a] += dense(g, 1 + a, k + 1);
+            for c in 0..k {
+                b[arms + a][arms + c] += dense(g, 1 + a, 1 + c);
+            }
+        }
+    }
+    let mut s = b.clone();
+    // Right-hand sides of the contrasts c_g reduced to the dense block: c_w - sum_l e_l c_l / n_l.
+    let mut t_c: Vec<Vec<f64>> = (0..arms)
+        .map(|g| (0..m).map(|a| if a == g { 1.0 } else { 0.0 }).collect())
+        .collect();
+    for l in 1..levels {
+        let el = &e[l * m..(l + 1) * m];
+        let nl = n_l[l];
+        for a in 0..m {
+            for c in 0..m {
+                s[a][c] -= el[a] * el[c] / nl;
+            }
+            t[a] -= el[a] * y_l[l] / nl;
+            for tc in t_c.iter_mut() {
+                tc[a] -= el[a] * share[l - 1] / nl;
+            }
+        }
+    }
+    // Variation left in every dense column beside the level dummies, relative to its raw sum of
+    // squares.
+    if (0..m).any(|a| s[a][a].is_nan() || s[a][a] <= 1e-8 * b[a][a]) {
+        return Ok(None);
+    }
+    let Ok(s_inv) = spd_inverse(&s) else {
+        return Ok(None);
+    };
+    let mul = |v: &[f64]| -> Vec<f64> {
+        (0..m)
+            .map(|a| (0..m).map(|c| s_inv[a][c] * v[c]).sum())
+            .collect()
+    };
+    let dot = |x: &[f64], v: &[f64]| x.iter().zip(v).map(|(a, b)| a * b).sum::<f64>();
+    let b_w = mul(&t);
+    let q_w: Vec<Vec<f64>> = t_c.iter().map(|tc| mul(tc)).collect();
+    let b_l: Vec<f64> = (0..levels)
+        .map(|l| {
+            if l == 0 {
+                0.0
+            } else {
+                (y_l[l] - dot(&e[l * m..(l + 1) * m], &b_w)) / n_l[l]
+            }
+        })
+        .collect();
+    let q_l: Vec<Vec<f64>> = q_w
+        .iter()
+        .map(|q| {
+            (0..levels)
+                .map(|l| {
+                    if l == 0 {
+                        0.0
+                    } else {
+                        (share[l - 1] - dot(&e[l * m..(l + 1) * m], q)) / n_l[l]
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    // Level means m_l of w (level 0: zero, its leverage has no 1/n_l term).
+    let level_means: Vec<f64> = (0..levels * m)
+        .map(|j| {
+            let l = j / m;
+            if l == 0 {
+                0.0
+            } else {
+                e[j] / n_l[l]
+            }
+        })
+        .collect();
+    // Pass 3: sum over units of omega e^2 (q_g'v) (q_h'v), upper triangle of arms x arms.
+    let cov_type = d.cov_type;
+    let map = |r: std::ops::Range<usize>| -> (Vec<f64>, bool) {
+        let mut acc = vec![0.0; arms * arms];
+        let mut leverage_one = false;
+        let mut x = vec![0.0; k];
+        let mut dev = vec![0.0; m];
+        let mut tq = vec![0.0; arms];
+        for i in r {
+            let Row::Complete(g) = d.row(i) else {
+                continue;
+            };
+            for (j, (_, col)) in d.numeric.iter().enumerate() {
+                x[j] = col[i] - center[j + 1];
+            }
+            let l = codes[i] as usize;
+            let res = d.y[i] - ybar - b_w[g] - dot(&b_w[arms..], &x) - b_l[l];
+            for (h, t) in tq.iter_mut().enumerate() {
+                let q = &q_w[h];
+                *t = q[g] + dot(&q[arms..], &x) + q_l[h][l];
+            }
+            let omega = if cov_type == CovType::HC2 {
+                let ml = &level_means[l * m..(l + 1) * m];
+                for a in 0..arms {
+                    dev[a] = if a == g { 1.0 } else { 0.0 } - ml[a];
+                }
+                for a in 0..k {
+                    dev[arms + a] = x[a] - ml[arms + a];
+                }
+                let base = if l == 0 { 0.0 } else { 1.0 / n_l[l] };
+                let quad: f64 = (0..m).map(|a| dev[a] * dot(&s_inv[a], &dev)).sum();
+                let h = base + quad;
+                if h > 1.0 - 1e-10 {
+                    leverage_one = true;
+                    0.0
+                } else {
+                    1.0 / (1.0 - h)
+                }
+            } else {
+                1.0
+            };
+            let we = omega * res * res;
+            for a in 0..arms {
+                let wa = we * tq[a];
+                for c in a..arms {
+                    acc[a * arms + c] += wa * tq[c];
+                }
+            }
+        }
+        (acc, leverage_one)
+    };
+    let merge = |mut a: (Vec<f64>, bool), b: (Vec<f64>, bool)| {
+        for (x, y) in a.0.iter_mut().zip(&b.0) {
+            *x += y;
+        }
+        (a.0, a.1 || b.1)
+    };
+    let (meat, leverage_one) =
+        reduce_blocks(d.y.len(), map, merge)?.unwrap_or((vec![0.0; arms * arms], false));
+    if leverage_one {
+        return Ok(None);
+    }
+    let scale = if cov_type == CovType::HC1 {
+        n_total as f64 / (n_total as f64 - p as f64)
+    } else {
+        1.0
+    };
+    let vcov = (0..arms)
+        .map(|i| {
+            (0..arms)
+                .map(|j| scale * meat[i.min(j) * arms + i.max(j)])
+                .collect()
+        })
+        .collect();
+    let adjusted = (0..arms)
+        .map(|g| ybar + b_w[g] + (1..levels).map(|l| share[l - 1] * b_l[l]).sum::<f64>())
+        .collect();
+    let mean = (0..arms)
+        .map(|g| ybar + dense(g, 0, k + 1) / sums.n[g] as f64)
+        .collect();
+    let var = (0..arms)
+        .map(|g| {
+            let n = sums.n[g] as f64;
+            let (s1, s2) = (dense(g, 0, k + 1), dense(g, k + 1, k + 1));
             ((s2 - s1 * s1 / n) / (n - 1.0)).max(0.0)
         })
         .collect();
@@ -1173,6 +1427,152 @@ mod tests {
                     "{cov_type:?}"
                 );
                 assert!(rel(arrow.var[g], dense.var[g]) < 1e-12);
+            }
+        }
+    }
+
+    /// `(y, x1, x2, level codes, arm codes)`.
+    type Columns = (Vec<f64>, Vec<f64>, Vec<f64>, Vec<i32>, Vec<i32>);
+
+    /// `(name, level codes, x1, arm codes, levels)`.
+    type Case = (&'static str, Vec<i32>, Vec<f64>, Vec<i32>, usize);
+
+    /// Random design for the additive tests: `arms` arms, `levels` skewed levels, two numeric
+    /// covariates, a few incomplete, infinite and out-of-arm rows.
+    fn additive_data(n: usize, arms: usize, levels: usize, seed: u64) -> Columns {
+        let mut state = seed;
+        let mut u = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let (mut y, mut x1, mut x2, mut c, mut arm) = (vec![], vec![], vec![], vec![], vec![]);
+        for i in 0..n {
+            let g = (u() * arms as f64) as i32;
+            let l = (u().powf(1.5) * levels as f64) as i32;
+            let (a, b) = (u() * 4.0 + l as f64 * 0.3, u() - 0.5);
+            let noise = (u() - 0.5) * (1.0 + a * 0.3 + g as f64);
+            let mut yi = 2.0 + 0.5 * (l % 4) as f64 + (1.0 + 0.2 * g as f64) * a - b
+                + 0.3 * g as f64
+                + noise;
+            let (mut a, mut l, mut g) = (a, l, g);
+            match i % 97 {
+                5 => a = f64::NAN,
+                11 => l = -1,
+                23 => yi = f64::INFINITY,
+                31 => g = -1,
+                _ => {}
+            }
+            y.push(yi);
+            x1.push(a);
+            x2.push(b);
+            c.push(l);
+            arm.push(g);
+        }
+        (y, x1, x2, c, arm)
+    }
+
+    fn assert_same_fit(a: &Fit, b: &Fit, what: &str) {
+        let rel = |x: f64, y: f64| (x - y).abs() / y.abs().max(1e-300);
+        assert_eq!(a.n, b.n, "{what}");
+        assert_eq!(a.n_incomplete, b.n_incomplete, "{what}");
+        assert_eq!(a.n_inf, b.n_inf, "{what}");
+        assert_eq!(a.p, b.p, "{what}");
+        let arms = b.n.len();
+        for g in 0..arms {
+            assert!(
+                rel(a.adjusted[g], b.adjusted[g]) < 1e-12,
+                "{what} adjusted {g}"
+            );
+            assert!(rel(a.mean[g], b.mean[g]) < 1e-12, "{what} mean {g}");
+            assert!(rel(a.var[g], b.var[g]) < 1e-12, "{what} var {g}");
+            for h in 0..arms {
+                // Off-diagonal terms are differences of nearly equal sums; scale by the diagonal.
+                let scale = (b.vcov[g][g] * b.vcov[h][h]).sqrt();
+                let diff = (a.vcov[g][h] - b.vcov[g][h]).abs() / scale;
+                assert!(diff < 1e-12, "{what} vcov {g} {h}: {diff:e}");
+            }
+        }
+    }
+
+    #[test]
+    fn additive_one_categorical_by_its_structure_equals_the_dense_fit() {
+        for (arms, levels, seed) in [(2, 5, 7u64), (3, 12, 99), (4, 30, 2024)] {
+            let (y, x1, x2, c, arm) = additive_data(4000, arms, levels, seed);
+            for k in 0..=2 {
+                let numeric: Vec<(&str, &[f64])> = [("x1", &x1[..]), ("x2", &x2[..])][..k].to_vec();
+                for cov_type in [CovType::HC0, CovType::HC1, CovType::HC2] {
+                    let d = Design {
+                        y: &y,
+                        numeric: numeric.clone(),
+                        categorical: vec![("c", &c, levels)],
+                        level_names: vec![],
+                        arms: &arm,
+                        n_arms: arms,
+                        interacted: false,
+                        cov_type,
+                    };
+                    let sums_solved = {
+                        let (_, center, ybar) = pooled_means(&d).unwrap();
+                        additive_one_categorical(&d, &center, ybar).unwrap()
+                    };
+                    let fast = sums_solved.expect("the structured fit applies");
+                    let dense = fit_model(&d, &[], false).unwrap();
+                    assert_eq!(regression_adjust(&d, &[]).unwrap(), fast);
+                    let what = format!("{arms} arms, {levels} levels, k={k}, {cov_type:?}");
+                    assert_same_fit(&fast, &dense, &what);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn additive_one_categorical_fails_like_the_dense_fit() {
+        let (y, x1, _, c, arm) = additive_data(600, 3, 6, 5);
+        let mut cases: Vec<Case> = vec![];
+        // A level with one unit (HC2 leverage 1).
+        let mut single = c.clone();
+        single[0] = 6;
+        cases.push(("singleton level", single, x1.clone(), arm.clone(), 7));
+        // A level with no unit; level 0 empty.
+        cases.push(("empty level", c.clone(), x1.clone(), arm.clone(), 7));
+        let shifted: Vec<i32> = c.iter().map(|&l| if l >= 0 { l + 1 } else { l }).collect();
+        cases.push(("level 0 empty", shifted, x1.clone(), arm.clone(), 7));
+        // A covariate constant within levels; an arm that is a level.
+        let within: Vec<f64> = c.iter().map(|&l| l as f64 * 0.5).collect();
+        cases.push(("covariate of the level", c.clone(), within, arm.clone(), 6));
+        let by_arm: Vec<i32> = arm
+            .iter()
+            .map(|&g| if g == 2 { 5 } else { g % 2 })
+            .collect();
+        cases.push(("arm is a level", by_arm, x1.clone(), arm.clone(), 6));
+        // A one-row arm.
+        let mut lonely = arm.clone();
+        for g in lonely.iter_mut() {
+            if *g == 2 {
+                *g = 1;
+            }
+        }
+        lonely[1] = 2;
+        cases.push(("one-row arm", c.clone(), x1.clone(), lonely, 6));
+        for (what, codes, x, arms, levels) in &cases {
+            for cov_type in [CovType::HC0, CovType::HC1, CovType::HC2] {
+                let d = Design {
+                    y: &y,
+                    numeric: vec![("x1", x)],
+                    categorical: vec![("c", codes, *levels)],
+                    level_names: vec![],
+                    arms,
+                    n_arms: 3,
+                    interacted: false,
+                    cov_type,
+                };
+                match (regression_adjust(&d, &[]), fit_model(&d, &[], false)) {
+                    (Ok(a), Ok(b)) => assert_same_fit(&a, &b, what),
+                    (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{what}"),
+                    (a, b) => panic!("{what} {cov_type:?}: {a:?} vs {b:?}"),
+                }
             }
         }
     }
