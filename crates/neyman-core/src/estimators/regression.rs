@@ -637,6 +637,7 @@ fn fit_model(d: &Design, arm_labels: &[String], structured: bool) -> Result<Fit>
 /// per level the sums of `u` (count, covariates, outcome).
 #[derive(Clone)]
 struct ArrowSums {
+    width: usize,
     n: Vec<u64>,
     incomplete: Vec<u64>,
     inf: Vec<u64>,
@@ -647,6 +648,7 @@ struct ArrowSums {
 impl ArrowSums {
     fn new(arms: usize, width: usize, levels: usize) -> Self {
         ArrowSums {
+            width,
             n: vec![0; arms],
             incomplete: vec![0; arms],
             inf: vec![0; arms],
@@ -668,6 +670,38 @@ impl ArrowSums {
             }
         }
         self
+    }
+
+    /// Entry `(a, b)` of arm `g`'s sums of `u u'` (the upper triangle is stored).
+    fn dense(&self, g: usize, a: usize, b: usize) -> f64 {
+        self.dense[g][a.min(b) * self.width + a.max(b)]
+    }
+
+    /// The fit from these sums, the adjusted means and their covariance: the unadjusted mean and
+    /// variance of each arm come from the sums of `y - ybar` (entry `width - 1`).
+    fn into_fit(self, ybar: f64, adjusted: Vec<f64>, vcov: Vec<Vec<f64>>, p: usize) -> Fit {
+        let y = self.width - 1;
+        let arms = self.n.len();
+        let mean = (0..arms)
+            .map(|g| ybar + self.dense(g, 0, y) / self.n[g] as f64)
+            .collect();
+        let var = (0..arms)
+            .map(|g| {
+                let n = self.n[g] as f64;
+                let (s1, s2) = (self.dense(g, 0, y), self.dense(g, y, y));
+                ((s2 - s1 * s1 / n) / (n - 1.0)).max(0.0)
+            })
+            .collect();
+        Fit {
+            n: self.n,
+            n_incomplete: self.incomplete,
+            n_inf: self.inf,
+            adjusted,
+            vcov,
+            mean,
+            var,
+            p,
+        }
     }
 }
 
@@ -733,7 +767,7 @@ fn one_categorical(d: &Design, center: &[f64], ybar: f64) -> Result<Option<Fit>>
         return Ok(None);
     }
     let share = &center[1 + k..dz]; // pooled shares of levels 1..L
-    let dense = |g: usize, a: usize, b: usize| sums.dense[g][a.min(b) * width + a.max(b)];
+    let dense = |g: usize, a: usize, b: usize| sums.dense(g, a, b);
     // Per arm: S^-1, b_w, b_l, q_w, q_l.
     struct ArmSolve {
         s_inv: Vec<Vec<f64>>,
@@ -903,26 +937,7 @@ fn one_categorical(d: &Design, center: &[f64], ybar: f64) -> Result<Option<Fit>>
             ybar + a.b_w[0] + (1..levels).map(|l| share[l - 1] * a.b_l[l]).sum::<f64>()
         })
         .collect();
-    let mean = (0..arms)
-        .map(|g| ybar + dense(g, 0, m) / sums.n[g] as f64)
-        .collect();
-    let var = (0..arms)
-        .map(|g| {
-            let n = sums.n[g] as f64;
-            let (s1, s2) = (dense(g, 0, m), dense(g, m, m));
-            ((s2 - s1 * s1 / n) / (n - 1.0)).max(0.0)
-        })
-        .collect();
-    Ok(Some(Fit {
-        n: sums.n,
-        n_incomplete: sums.incomplete,
-        n_inf: sums.inf,
-        adjusted,
-        vcov,
-        mean,
-        var,
-        p,
-    }))
+    Ok(Some(sums.into_fit(ybar, adjusted, vcov, p)))
 }
 
 /// The additive model with one categorical covariate (levels `l = 1..L-1` as uncentred dummies
@@ -954,7 +969,7 @@ fn additive_one_categorical(d: &Design, center: &[f64], ybar: f64) -> Result<Opt
         return Ok(None);
     }
     let share = &center[1 + k..dz]; // pooled shares of levels 1..L
-    let dense = |g: usize, a: usize, b: usize| sums.dense[g][a.min(b) * width + a.max(b)];
+    let dense = |g: usize, a: usize, b: usize| sums.dense(g, a, b);
     // Per level over all arms: e_l (length m), n_l and the sum of y - ybar.
     let mut e = vec![0.0; levels * m];
     let mut n_l = vec![0.0; levels];
@@ -1133,26 +1148,7 @@ fn additive_one_categorical(d: &Design, center: &[f64], ybar: f64) -> Result<Opt
     let adjusted = (0..arms)
         .map(|g| ybar + b_w[g] + (1..levels).map(|l| share[l - 1] * b_l[l]).sum::<f64>())
         .collect();
-    let mean = (0..arms)
-        .map(|g| ybar + dense(g, 0, k + 1) / sums.n[g] as f64)
-        .collect();
-    let var = (0..arms)
-        .map(|g| {
-            let n = sums.n[g] as f64;
-            let (s1, s2) = (dense(g, 0, k + 1), dense(g, k + 1, k + 1));
-            ((s2 - s1 * s1 / n) / (n - 1.0)).max(0.0)
-        })
-        .collect();
-    Ok(Some(Fit {
-        n: sums.n,
-        n_incomplete: sums.incomplete,
-        n_inf: sums.inf,
-        adjusted,
-        vcov,
-        mean,
-        var,
-        p,
-    }))
+    Ok(Some(sums.into_fit(ybar, adjusted, vcov, p)))
 }
 
 /// Pre-aggregated sums of one arm for regression adjustment from SQL: count, sums of the outcome
