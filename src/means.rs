@@ -2,7 +2,7 @@
 //! Welch, Student and z tests.
 
 use neyman_core::estimators::means::{mean_test as core_mean_test, MeanTest};
-use neyman_core::scan::{grouped_moments_of, moments_of, Scanned};
+use neyman_core::scan::{named_moments_of, Scanned};
 use neyman_core::stats::Moments;
 use numpy::PyReadonlyArray1;
 use pyo3::prelude::*;
@@ -150,19 +150,20 @@ statistic_methods!(MeanStats, "MeanStats", {
     }
 });
 
-/// Moments per group of `x` (`codes = None`: one group), and the infinite values of each group.
+/// Moments per group of `x` (`codes = None`: one group), and the infinite values of each group;
+/// `name` is the argument or column, for errors.
 #[pyfunction]
-#[pyo3(signature = (x, codes, n_groups))]
+#[pyo3(signature = (x, codes, n_groups, name))]
 pub fn scan_mean(
     py: Python<'_>,
     x: PyReadonlyArray1<'_, f64>,
     codes: Option<Codes<'_>>,
     n_groups: usize,
+    name: &str,
 ) -> PyResult<(Vec<MeanStats>, Vec<u64>)> {
-    let xs = slice("x", &x)?;
-    let scanned = with_codes!(codes.as_ref(), g => run_detached(py, || match g {
-        None => moments_of(xs).map(|s| vec![s]),
-        Some(g) => grouped_moments_of(xs, g, n_groups),
+    let xs = slice(name, &x)?;
+    let scanned = with_codes!(codes.as_ref(), g => run_detached(py, || {
+        named_moments_of(xs, name, g, n_groups)
     }))?;
     Ok((
         scanned.iter().map(MeanStats::from_scan).collect(),

@@ -10,8 +10,7 @@ call it and name the arms and columns in errors.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -20,7 +19,7 @@ from neyman._convert import FloatArray, VariantCodes
 from neyman._engine import Options, plural, raise_counted
 from neyman._results import CupedResult, TestResult
 from neyman._stats import CupedStats, MeanStats, ProportionStats, RatioCupedStats, RatioStats
-from neyman.errors import InputError, NeymanError
+from neyman.errors import InputError
 
 __all__ = [
     "CupedEstimator",
@@ -29,18 +28,6 @@ __all__ = [
     "RatioCupedEstimator",
     "RatioEstimator",
 ]
-
-
-@contextlib.contextmanager
-def _column_named(column: str) -> Iterator[None]:
-    """The one-column kernels call their column ``values`` in errors; name it as the caller did."""
-    try:
-        yield
-    except NeymanError as exc:
-        msg = str(exc)
-        if msg.startswith("values:"):
-            raise type(exc)(f"{column}:{msg[len('values:') :]}") from None
-        raise
 
 
 def _codes(codes: VariantCodes | None) -> tuple[Any, int]:
@@ -69,8 +56,7 @@ class MeanEstimator:
         codes: VariantCodes | None,
         names: Sequence[str],
     ) -> list[MeanStats]:
-        with _column_named(columns[0]):
-            stats, n_inf = _neyman.scan_mean(arrays[0], *_codes(codes))
+        stats, n_inf = _neyman.scan_mean(arrays[0], *_codes(codes), columns[0])
         raise_counted(names, n_inf, "infinite value")
         return stats
 
@@ -95,8 +81,7 @@ class ProportionEstimator:
         codes: VariantCodes | None,
         names: Sequence[str],
     ) -> list[ProportionStats]:
-        with _column_named(columns[0]):
-            stats, n_inf, n_invalid = _neyman.scan_proportion(arrays[0], *_codes(codes))
+        stats, n_inf, n_invalid = _neyman.scan_proportion(arrays[0], *_codes(codes))
         for name, bad in zip(names, n_invalid, strict=False):
             if bad:
                 verb = "is" if bad == 1 else "are"

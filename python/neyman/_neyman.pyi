@@ -199,7 +199,7 @@ class RegressionStats:
     def __reduce__(self) -> tuple[type[RegressionStats], tuple[Any, ...]]: ...
 
 def scan_mean(
-    x: _F64, codes: _Codes | None, n_groups: int
+    x: _F64, codes: _Codes | None, n_groups: int, name: str
 ) -> tuple[list[MeanStats], list[int]]: ...
 def scan_proportion(
     x: _F64, codes: _Codes | None, n_groups: int

@@ -22,8 +22,8 @@ fn as_moments(p: &Scanned<CoMoments<1>>) -> Scanned<Moments> {
 /// Moments of the finite values of `xs` in one parallel pass; NaN and infinities are counted, not
 /// used, so the caller decides what they mean (`nan_policy`).
 pub fn moments_of(xs: &[f64]) -> Result<Scanned<Moments>> {
-    let parts = grouped_comoments_of::<1, i8>(&[xs], &["values"], None, 1)?;
-    Ok(parts.first().map(as_moments).unwrap_or_default())
+    let parts = named_moments_of::<i8>(xs, "values", None, 1)?;
+    Ok(parts.first().copied().unwrap_or_default())
 }
 
 /// Per-group moments of `xs`, where `codes[i]` is the group of row `i` (negative codes are rows in
@@ -34,15 +34,28 @@ pub fn grouped_moments_of<C: Code>(
     codes: &[C],
     n_groups: usize,
 ) -> Result<Vec<Scanned<Moments>>> {
-    if xs.len() != codes.len() {
-        return Err(NeymanError::LengthMismatch {
-            arg: "values".into(),
-            other: "codes".into(),
-            len: xs.len(),
-            other_len: codes.len(),
-        });
+    named_moments_of(xs, "values", Some(codes), n_groups)
+}
+
+/// Moments of `xs` per group (`codes = None`: one group of all rows), with the column called
+/// `name` in errors (the argument or column the caller was given).
+pub fn named_moments_of<C: Code>(
+    xs: &[f64],
+    name: &str,
+    codes: Option<&[C]>,
+    n_groups: usize,
+) -> Result<Vec<Scanned<Moments>>> {
+    if let Some(codes) = codes {
+        if xs.len() != codes.len() {
+            return Err(NeymanError::LengthMismatch {
+                arg: name.into(),
+                other: "codes".into(),
+                len: xs.len(),
+                other_len: codes.len(),
+            });
+        }
     }
-    let parts = grouped_comoments_of::<1, C>(&[xs], &["values"], Some(codes), n_groups)?;
+    let parts = grouped_comoments_of::<1, C>(&[xs], &[name], codes, n_groups)?;
     Ok(parts.iter().map(as_moments).collect())
 }
 
