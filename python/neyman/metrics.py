@@ -102,6 +102,13 @@ class Metric(abc.ABC):
         dict
             Arm label to statistic (``MeanStats``, ``ProportionStats``, ``RatioStats``,
             ``CupedStats`` or ``RatioCupedStats``): frozen, mergeable, picklable.
+
+        Examples
+        --------
+        >>> import neyman, pandas as pd
+        >>> df = pd.DataFrame({"arm": ["c", "t", "c", "t"], "bought": [0, 1, 1, 1]})
+        >>> neyman.Proportion("bought").aggregate(df, variant="arm", control="c")
+        {'c': ProportionStats(successes=1, trials=2), 't': ProportionStats(successes=2, trials=2)}
         """
         self._estimator()  # the options are checked before any column is read
         frame = as_frame(data)
@@ -133,6 +140,19 @@ class Metric(abc.ABC):
         Returns
         -------
         AnalysisResult
+
+        Examples
+        --------
+        From statistics a database computed (``COUNT``, ``SUM``, ``SUM(x * x)`` per arm):
+
+        >>> import neyman
+        >>> stats = {
+        ...     "control": neyman.MeanStats.from_sums(n=4000, sum=52000.0, sum_sq=1076000.0),
+        ...     "treatment": neyman.MeanStats.from_sums(n=4100, sum=54940.0, sum_sq=1142284.0),
+        ... }
+        >>> res = neyman.Mean("revenue").compare(stats, control="control")
+        >>> round(res[0].effect, 3), round(res[0].pvalue, 3)
+        (0.4, 0.071)
         """
         opts = Options.checked(alternative, confidence_level, relative_ci, nan_policy)
         est = self._estimator()
