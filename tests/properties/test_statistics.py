@@ -197,6 +197,50 @@ def test_scale_equivariance(scale: float) -> None:
             assert math.isclose(b, s, rel_tol=1e-10), (func, f, b, s)
 
 
+@pytest.mark.parametrize("scale", [1e80, 1e-80, 2.0**200, 3e-70])
+@pytest.mark.parametrize("categorical", [None, ["city"], ["city", "platform"]])
+@pytest.mark.parametrize("interaction", [True, False])
+def test_regression_scale_equivariance(
+    scale: float, categorical: list[str] | None, interaction: bool
+) -> None:
+    # Regression adjustment works on exactly rescaled data (powers of two): with the outcome and a
+    # covariate at 1e80 its sandwich sums (fourth powers) used to overflow (issue #8). Scaling the
+    # outcome scales effects and errors; scaling a covariate by any factor changes nothing.
+    rng = np.random.default_rng(14)
+    n = 1500
+    arm = rng.choice(["c", "t"], n)
+    x = rng.normal(10, 2, n)
+    city = rng.integers(0, 12, n)
+    platform = rng.choice(["ios", "web", "android"], n)
+    y = x + 0.3 * (arm == "t") + 0.1 * city + rng.normal(0, 1 + 0.2 * np.abs(x - 10), n)
+    frame = {"arm": arm, "city": city, "platform": platform}
+
+    def fit(sy: float, sx: float) -> Any:
+        df = pd.DataFrame({**frame, "y": y * sy, "x": x * sx})
+        return neyman.regression_adjust(
+            df,
+            metric="y",
+            variant="arm",
+            control="c",
+            covariates=["x"],
+            categorical=categorical,
+            interaction=interaction,
+        )[0]
+
+    base = fit(1.0, 1.0)
+    for sy, sx in [(scale, scale), (scale, 1 / scale), (1.0, scale)]:
+        scaled = fit(sy, sx)
+        for f in ("statistic", "pvalue", "df", "rel_effect"):
+            b, s = getattr(base, f), getattr(scaled, f)
+            assert math.isclose(b, s, rel_tol=1e-10), (f, sy, sx, b, s)
+        for f in ("effect", "se", "ci_low", "ci_high"):
+            b, s = getattr(base, f) * sy, getattr(scaled, f)
+            assert math.isclose(b, s, rel_tol=1e-10), (f, sy, sx, b, s)
+    for beyond in (1e160, 1e-165):
+        with pytest.raises(neyman.InputError, match=r"y: values of magnitude .*rescale"):
+            fit(beyond, 1.0)
+
+
 @pytest.mark.parametrize("scale", [1e160, 1e-165, 1e-310])
 def test_beyond_float64_squares_is_named(scale: float) -> None:
     # Squares beyond float64's normal range (overflow, or subnormal data): an error naming the

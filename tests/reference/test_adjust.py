@@ -731,6 +731,14 @@ REG_CASES = {
     "unequal_three_arms": RegCase(
         ("control", "a", "b"), (0.7, 0.2, 0.1), 3000, ("x1", "x2"), ("country", "platform"), True
     ),
+    # Several categorical covariates: the one with most levels by its arrow structure, the others
+    # as dense dummies.
+    "two_categoricals": RegCase(
+        ("control", "a", "b"), (0.4, 0.3, 0.3), 3000, (), ("country", "city")
+    ),
+    "three_categoricals": RegCase(
+        ("control", "treatment"), (0.5, 0.5), 3000, ("x1",), ("platform", "city", "country"), True
+    ),
 }
 
 
@@ -754,8 +762,18 @@ def _reg_frame(case: RegCase, seed: int) -> pd.DataFrame:
     )
     sd = np.exp(0.4 * x1) * (1 + 0.5 * k) if case.hetero else np.ones(n)
     y = mu + rng.normal(0, 1, n) * sd
+    city = rng.integers(0, 40, n)
+    y = y + 0.05 * (city % 7)
     return pd.DataFrame(
-        {"arm": arm, "y": y, "x1": x1, "x2": x2, "country": country, "platform": platform}
+        {
+            "arm": arm,
+            "y": y,
+            "x1": x1,
+            "x2": x2,
+            "country": country,
+            "platform": platform,
+            "city": city,
+        }
     )
 
 

@@ -20,18 +20,23 @@
 //! non-zeros (the dummies uncentred), and `z = C v` with `z_a = v_a - w_a` on the dummy columns
 //! (`w` their pooled means), so `sum z z' = C (sum v v') C'` is formed once per arm from the sparse
 //! sums; residuals and HC2 leverages use `C'b` and `C'AC`. A row costs `O(nnz^2)`, not
-//! `O(width^2)`. Lin's `Z'Z` is block-diagonal by arm and is inverted block by block. Lin's model
-//! with numeric covariates and one categorical covariate is solved by its arrow structure
-//! (`one_categorical`: `O(rows k^2 + levels k^2)`, the dense fit only for the errors), and so is
-//! the additive model with one categorical covariate, with or without numeric ones
-//! (`additive_one_categorical`: `O(rows (G + k)^2 + levels (G + k)^2)`); one categorical
-//! covariate alone in Lin's model (post-stratification) has its own closed form in
+//! `O(width^2)`. Lin's `Z'Z` is block-diagonal by arm and is inverted block by block.
+//!
+//! With categorical covariates, both models are solved by their arrow structure ([`Arrow`]): the
+//! categorical covariate with the most levels enters through per-level sums (its dummies'
+//! cross-products are the diagonal of level counts), the numeric covariates and the dummies of the
+//! other categorical covariates form a dense block of `k` columns, and the normal equations reduce
+//! to that block's within-level cross-products (`one_categorical` for Lin's model,
+//! `additive_one_categorical` for the additive one): `O(rows k^2 + levels k^2 + k^3)` instead of
+//! `O(levels^3)`, with the dense fit only for the errors (and when `k` exceeds 64). One categorical
+//! covariate alone in Lin's model (post-stratification) also has its own closed form in
 //! [`crate::estimators::post_stratification`].
 
 use crate::error::{NeymanError, Result};
 use crate::inference::{CovType, Fit};
 use crate::linalg::spd_inverse;
 use crate::parallel::reduce_blocks;
+use crate::scan::check_magnitude;
 use crate::stats::RegressionSums;
 
 /// The data of a regression adjustment. Arm codes `< 0` mark rows in no arm (skipped).
@@ -127,11 +132,11 @@ impl Design<'_> {
     }
 
     /// The non-zero entries of `v = (1, x - xbar, dummies)` for row `i`, in increasing column
-    /// order: numeric covariates centred by `center`, dummies left uncentred (0/1), so a row has
+    /// order: numeric covariates centred and scaled by `c`, dummies left uncentred (0/1), so a row has
     /// `1 + k + n_categorical` entries. `z = v - (0, 0, w)` with `w` the dummies' pooled means
     /// (see [`Design::dummy_means`]).
     #[inline]
-    fn entries(&self, i: usize, center: &[f64], idx: &mut Vec<usize>, val: &mut Vec<f64>) {
+    fn entries(&self, i: usize, c: &Centre, idx: &mut Vec<usize>, val: &mut Vec<f64>) {
         idx.clear();
         val.clear();
         idx.push(0);
@@ -139,7 +144,7 @@ impl Design<'_> {
         let mut j = 1;
         for (_, x) in &self.numeric {
             idx.push(j);
-            val.push(x[i] - center[j]);
+            val.push((x[i] - c.x[j]) * c.inv[j]);
             j += 1;
         }
         for (_, c, levels) in &self.categorical {
@@ -235,34 +240,123 @@ fn check_lengths(d: &Design) -> Result<()> {
     Ok(())
 }
 
-/// Pass 1: pooled count and sums of `(y, z[1..])` over complete rows.
-fn pooled_means(d: &Design) -> Result<(f64, Vec<f64>, f64)> {
+/// Where the fit centres and how it scales each column: the pooled means of `z[1..]` (`x`, the
+/// dummies' means being the level shares) and of `y`, and a power of two per numeric column and
+/// for `y` that brings its largest magnitude near 1. Every pass works on `(x - xbar) * inv` and
+/// `(y - ybar) * y_inv`; powers of two multiply exactly, so the scaling changes no digit, and the
+/// sandwich sums (fourth powers of the data) neither overflow for data near 1e80 nor underflow
+/// for data near 1e-80. The fit comes back in the data's units through [`Centre::unscale`]; an
+/// outcome whose variance cannot be held in float64 (magnitudes beyond 1e+-150) is refused, as
+/// the other estimators refuse it.
+struct Centre {
+    x: Vec<f64>,
+    inv: Vec<f64>,
+    ybar: f64,
+    y_inv: f64,
+}
+
+impl Centre {
+    /// The identity: no centring, no scaling (pass 1 sums the raw values).
+    fn none(width: usize) -> Self {
+        Centre {
+            x: vec![0.0; width],
+            inv: vec![1.0; width],
+            ybar: 0.0,
+            y_inv: 1.0,
+        }
+    }
+
+    /// The centred, scaled outcome of row `i`.
+    #[inline]
+    fn y(&self, d: &Design, i: usize) -> f64 {
+        (d.y[i] - self.ybar) * self.y_inv
+    }
+
+    /// The centred, scaled numeric covariate `j` (`0..k`) of row `i`.
+    #[inline]
+    fn x(&self, x: &[f64], j: usize, i: usize) -> f64 {
+        (x[i] - self.x[j + 1]) * self.inv[j + 1]
+    }
+
+    /// A fit computed on the centred, scaled outcome, in the outcome's units.
+    fn unscale(&self, mut fit: Fit) -> Fit {
+        let s = 1.0 / self.y_inv;
+        for a in fit.adjusted.iter_mut().chain(fit.mean.iter_mut()) {
+            *a = self.ybar + *a * s;
+        }
+        for v in fit.var.iter_mut().chain(fit.vcov.iter_mut().flatten()) {
+            *v *= s * s;
+        }
+        fit
+    }
+}
+
+/// `2^-e` for the largest magnitude `2^e` of a column (1 for a column of zeros): an exact scale.
+fn power_of_two_inverse(max_abs: f64) -> f64 {
+    if max_abs > 0.0 && max_abs.is_finite() {
+        let (_, e) = frexp(max_abs);
+        // Subnormal data: stop at 2^1023, which stays finite.
+        ((-e).min(1023) as f64).exp2()
+    } else {
+        1.0
+    }
+}
+
+/// The binary exponent of `x` (`x = m 2^e`, `0.5 <= |m| < 1`), for finite non-zero `x`.
+fn frexp(x: f64) -> (f64, i32) {
+    let mut e = x.abs().log2().floor() as i32 + 1;
+    // log2 can round across a power of two; settle the exponent exactly.
+    while x.abs() >= (e as f64).exp2() {
+        e += 1;
+    }
+    while x.abs() < ((e - 1) as f64).exp2() {
+        e -= 1;
+    }
+    (x / (e as f64).exp2(), e)
+}
+
+/// Pass 1: pooled count and sums of `(y, z[1..])` over complete rows, and the largest magnitude
+/// of `y` and of each numeric covariate; the [`Centre`] of the fit.
+fn pooled_means(d: &Design) -> Result<Centre> {
     let width = d.d();
-    let map = |r: std::ops::Range<usize>| -> (f64, Vec<f64>, f64) {
+    let k = d.numeric.len();
+    type Pass1 = (f64, Vec<f64>, f64, Vec<f64>);
+    let map = |r: std::ops::Range<usize>| -> Pass1 {
         let mut s = vec![0.0; width];
+        let mut big = vec![0.0f64; k + 1];
         let (mut n, mut sy) = (0.0, 0.0);
-        let zero = vec![0.0; width];
+        let raw = Centre::none(width);
         let (mut idx, mut val) = (Vec::new(), Vec::new());
         for i in r {
             if let Row::Complete(_) = d.row(i) {
-                d.entries(i, &zero, &mut idx, &mut val);
+                d.entries(i, &raw, &mut idx, &mut val);
                 n += 1.0;
                 sy += d.y[i];
+                big[0] = big[0].max(d.y[i].abs());
                 for (&j, &v) in idx.iter().zip(&val).skip(1) {
                     s[j] += v;
                 }
+                for (b, v) in big[1..].iter_mut().zip(&val[1..=k]) {
+                    *b = b.max(v.abs());
+                }
             }
         }
-        (n, s, sy)
+        (n, s, sy, big)
     };
-    let merge = |a: (f64, Vec<f64>, f64), b: (f64, Vec<f64>, f64)| {
+    let merge = |a: Pass1, b: Pass1| {
         (
             a.0 + b.0,
             a.1.iter().zip(&b.1).map(|(x, y)| x + y).collect(),
             a.2 + b.2,
+            a.3.iter().zip(&b.3).map(|(x, y)| x.max(*y)).collect(),
         )
     };
-    let (n, s, sy) = reduce_blocks(d.y.len(), map, merge)?.unwrap_or((0.0, vec![0.0; width], 0.0));
+    let (n, s, sy, big) = reduce_blocks(d.y.len(), map, merge)?.unwrap_or((
+        0.0,
+        vec![0.0; width],
+        0.0,
+        vec![0.0; k + 1],
+    ));
     if n == 0.0 {
         return Err(NeymanError::TooFewObservations {
             arg: "data".into(),
@@ -270,9 +364,20 @@ fn pooled_means(d: &Design) -> Result<(f64, Vec<f64>, f64)> {
             needed: 2,
         });
     }
-    let mut center: Vec<f64> = s.iter().map(|v| v / n).collect();
-    center[0] = 0.0;
-    Ok((n, center, sy / n))
+    // The fit is computed on scaled data, but its variances are in the outcome's units.
+    check_magnitude("y", big[0])?;
+    let mut x: Vec<f64> = s.iter().map(|v| v / n).collect();
+    x[0] = 0.0;
+    let mut inv = vec![1.0; width];
+    for j in 0..k {
+        inv[j + 1] = power_of_two_inverse(big[j + 1]);
+    }
+    Ok(Centre {
+        x,
+        inv,
+        ybar: sy / n,
+        y_inv: power_of_two_inverse(big[0]),
+    })
 }
 
 /// Per-arm sums over rows: counts and a `(width x width)` upper-triangular matrix.
@@ -313,8 +418,7 @@ impl ArmAccumulators {
 /// `nnz = 1 + k + n_categorical`, not `O(width^2)`; [`centre_sums`] turns the sums into `z`'s.
 fn arm_sums<F>(
     d: &Design,
-    center: &[f64],
-    ybar: f64,
+    c: &Centre,
     width: usize,
     with_y: bool,
     weight: F,
@@ -332,8 +436,8 @@ where
                 Row::Inf(g) => acc.inf[g] += 1,
                 Row::Incomplete(g) => acc.incomplete[g] += 1,
                 Row::Complete(g) => {
-                    d.entries(i, center, &mut idx, &mut val);
-                    let y = d.y[i] - ybar;
+                    d.entries(i, c, &mut idx, &mut val);
+                    let y = c.y(d, i);
                     let w = weight(g, &idx, &val, y);
                     if with_y {
                         idx.push(width - 1);
@@ -362,27 +466,38 @@ pub fn regression_adjust(d: &Design, arm_labels: &[String]) -> Result<Fit> {
     fit_model(d, arm_labels, true)
 }
 
+/// The widest dense block (numeric covariates and the dummies of every categorical covariate but
+/// the one with the most levels) that the structured solves take; wider designs use the dense fit.
+const ARROW_MAX_DENSE: usize = 64;
+
 /// [`regression_adjust`]; `structured = false` skips the fits by structure (one categorical
-/// covariate) and always solves the dense normal equations (tests compare the two).
+/// covariate with the most levels, the rest dense) and always solves the dense normal equations
+/// (tests compare the two).
 fn fit_model(d: &Design, arm_labels: &[String], structured: bool) -> Result<Fit> {
     check_lengths(d)?;
+    let c = pooled_means(d)?;
+    let arrow = if structured { Arrow::of(d, &c) } else { None };
+    let fit = match &arrow {
+        Some(a) if d.interacted => one_categorical(d, &c, a)?,
+        Some(a) => additive_one_categorical(d, &c, a)?,
+        None => None,
+    };
+    let fit = match fit {
+        Some(f) => f,
+        None => dense_fit(d, arm_labels, &c)?,
+    };
+    Ok(c.unscale(fit))
+}
+
+/// The dense normal equations of the model (block by arm for Lin's), on the centred, scaled data
+/// of `c`.
+fn dense_fit(d: &Design, arm_labels: &[String], c: &Centre) -> Result<Fit> {
     let dz = d.d();
     let p = d.n_params();
-    let (_, center, ybar) = pooled_means(d)?;
-    if structured && d.interacted && d.categorical.len() == 1 && !d.numeric.is_empty() {
-        if let Some(fit) = one_categorical(d, &center, ybar)? {
-            return Ok(fit);
-        }
-    }
-    if structured && !d.interacted && d.categorical.len() == 1 {
-        if let Some(fit) = additive_one_categorical(d, &center, ybar)? {
-            return Ok(fit);
-        }
-    }
     // Pass 2: per-arm cross-products of v = (z, y - ybar).
     let width = dz + 1;
-    let shift = d.dummy_means(&center, width);
-    let mut cross = arm_sums(d, &center, ybar, width, true, |_, _, _, _| 1.0)?;
+    let shift = d.dummy_means(&c.x, width);
+    let mut cross = arm_sums(d, c, width, true, |_, _, _, _| 1.0)?;
     for s in cross.s.iter_mut() {
         *s = centre_sums(s, width, &shift);
     }
@@ -534,7 +649,7 @@ fn fit_model(d: &Design, arm_labels: &[String], structured: bool) -> Result<Fit>
         .collect();
     let cov_type = d.cov_type;
     let max_leverage = std::sync::Mutex::new(0.0f64);
-    let mut meat = arm_sums(d, &center, ybar, dz, false, |g, idx, val, y| {
+    let mut meat = arm_sums(d, c, dz, false, |g, idx, val, y| {
         let bv = &arm_beta_v[g];
         let e = y - idx.iter().zip(val).map(|(&j, v)| bv[j] * v).sum::<f64>();
         let w = if cov_type == CovType::HC2 {
@@ -611,7 +726,7 @@ fn fit_model(d: &Design, arm_labels: &[String], structured: bool) -> Result<Fit>
         .collect();
     let width_y = dz;
     let mean: Vec<f64> = (0..d.n_arms)
-        .map(|g| ybar + cross.s[g][width_y] / cross.n[g] as f64)
+        .map(|g| cross.s[g][width_y] / cross.n[g] as f64)
         .collect();
     let var: Vec<f64> = (0..d.n_arms)
         .map(|g| {
@@ -624,12 +739,74 @@ fn fit_model(d: &Design, arm_labels: &[String], structured: bool) -> Result<Fit>
         n: cross.n,
         n_incomplete: cross.incomplete,
         n_inf: cross.inf,
-        adjusted: idx.iter().map(|&k| ybar + beta[k]).collect(),
+        adjusted: idx.iter().map(|&k| beta[k]).collect(),
         vcov,
         mean,
         var,
         p,
     })
+}
+
+/// A design with categorical covariates seen by the structured solves: the categorical covariate
+/// with the most levels (its codes, level count and the pooled shares of levels `1..L`) enters
+/// through per-level sums; the numeric covariates and the dummies of the other categorical
+/// covariates, centred at their pooled means, are the `k` dense columns. A row then costs
+/// `O(k^2)` and the solve `O(levels k^2 + k^3)`, whatever the number of levels.
+struct Arrow<'a> {
+    codes: &'a [i32],
+    levels: usize,
+    share: Vec<f64>,
+    k: usize,
+    /// The other categorical covariates: codes, level count, offset of their dummies in `Centre::x`.
+    others: Vec<(&'a [i32], usize, usize)>,
+}
+
+impl<'a> Arrow<'a> {
+    /// `None` without a categorical covariate, or when the dense block would be wider than
+    /// [`ARROW_MAX_DENSE`].
+    fn of(d: &Design<'a>, c: &Centre) -> Option<Self> {
+        let factor =
+            (0..d.categorical.len()).max_by_key(|&j| (d.categorical[j].2, usize::MAX - j))?;
+        let mut offset = 1 + d.numeric.len();
+        let (mut others, mut share) = (vec![], vec![]);
+        for (j, &(_, codes, levels)) in d.categorical.iter().enumerate() {
+            let dummies = levels.saturating_sub(1);
+            if j == factor {
+                share = c.x[offset..offset + dummies].to_vec();
+            } else {
+                others.push((codes, levels, offset));
+            }
+            offset += dummies;
+        }
+        let k = d.numeric.len() + others.iter().map(|o| o.1.saturating_sub(1)).sum::<usize>();
+        if k > ARROW_MAX_DENSE {
+            return None;
+        }
+        let (_, codes, levels) = d.categorical[factor];
+        Some(Arrow {
+            codes,
+            levels,
+            share,
+            k,
+            others,
+        })
+    }
+
+    /// The `k` dense covariates of row `i` (a complete row), centred and scaled.
+    #[inline]
+    fn fill(&self, d: &Design, c: &Centre, i: usize, out: &mut [f64]) {
+        for (j, (_, x)) in d.numeric.iter().enumerate() {
+            out[j] = c.x(x, j, i);
+        }
+        let mut pos = d.numeric.len();
+        for &(codes, levels, offset) in &self.others {
+            let level = codes[i] as usize;
+            for l in 1..levels {
+                out[pos] = if level == l { 1.0 } else { 0.0 } - c.x[offset + l - 1];
+                pos += 1;
+            }
+        }
+    }
 }
 
 /// Per-arm sums of Lin's model with numeric covariates and one categorical covariate, over
@@ -679,11 +856,11 @@ impl ArrowSums {
 
     /// The fit from these sums, the adjusted means and their covariance: the unadjusted mean and
     /// variance of each arm come from the sums of `y - ybar` (entry `width - 1`).
-    fn into_fit(self, ybar: f64, adjusted: Vec<f64>, vcov: Vec<Vec<f64>>, p: usize) -> Fit {
+    fn into_fit(self, adjusted: Vec<f64>, vcov: Vec<Vec<f64>>, p: usize) -> Fit {
         let y = self.width - 1;
         let arms = self.n.len();
         let mean = (0..arms)
-            .map(|g| ybar + self.dense(g, 0, y) / self.n[g] as f64)
+            .map(|g| self.dense(g, 0, y) / self.n[g] as f64)
             .collect();
         let var = (0..arms)
             .map(|g| {
@@ -708,9 +885,9 @@ impl ArrowSums {
 /// Per-arm sums of `u = (1, x - xbar, y - ybar)` over the complete rows of a design with one
 /// categorical covariate: `u u'` (upper triangle, width `k + 2`) and, per level, `u` (see
 /// [`ArrowSums`]).
-fn arrow_sums(d: &Design, center: &[f64], ybar: f64) -> Result<ArrowSums> {
-    let (_, codes, levels) = d.categorical[0];
-    let (arms, k) = (d.n_arms, d.numeric.len());
+fn arrow_sums(d: &Design, c: &Centre, arrow: &Arrow) -> Result<ArrowSums> {
+    let (codes, levels) = (arrow.codes, arrow.levels);
+    let (arms, k) = (d.n_arms, arrow.k);
     let m = k + 1;
     let width = k + 2;
     let map = |r: std::ops::Range<usize>| -> ArrowSums {
@@ -723,10 +900,8 @@ fn arrow_sums(d: &Design, center: &[f64], ybar: f64) -> Result<ArrowSums> {
                 Row::Incomplete(g) => acc.incomplete[g] += 1,
                 Row::Complete(g) => {
                     u[0] = 1.0;
-                    for (j, (_, x)) in d.numeric.iter().enumerate() {
-                        u[j + 1] = x[i] - center[j + 1];
-                    }
-                    u[m] = d.y[i] - ybar;
+                    arrow.fill(d, c, i, &mut u[1..m]);
+                    u[m] = c.y(d, i);
                     acc.n[g] += 1;
                     let s = &mut acc.dense[g];
                     for a in 0..width {
@@ -757,16 +932,16 @@ fn arrow_sums(d: &Design, center: &[f64], ybar: f64) -> Result<ArrowSums> {
 /// k^3)` per arm instead of `O(levels^3)`. `None` (the caller then fits the dense model, which
 /// gives the error) when an arm has too few rows, a level is empty in an arm, `S` is not well
 /// conditioned, or HC2 meets a leverage of 1.
-fn one_categorical(d: &Design, center: &[f64], ybar: f64) -> Result<Option<Fit>> {
-    let (_, codes, levels) = d.categorical[0];
-    let (arms, k, dz) = (d.n_arms, d.numeric.len(), d.d());
+fn one_categorical(d: &Design, c: &Centre, arrow: &Arrow) -> Result<Option<Fit>> {
+    let (codes, levels) = (arrow.codes, arrow.levels);
+    let (arms, k, dz) = (d.n_arms, arrow.k, d.d());
     let m = k + 1;
     let width = k + 2;
-    let sums = arrow_sums(d, center, ybar)?;
+    let sums = arrow_sums(d, c, arrow)?;
     if sums.n.iter().any(|&n| (n as usize) <= dz) {
         return Ok(None);
     }
-    let share = &center[1 + k..dz]; // pooled shares of levels 1..L
+    let share = &arrow.share[..]; // pooled shares of levels 1..L
     let dense = |g: usize, a: usize, b: usize| sums.dense(g, a, b);
     // Per arm: S^-1, b_w, b_l, q_w, q_l.
     struct ArmSolve {
@@ -871,13 +1046,11 @@ fn one_categorical(d: &Design, center: &[f64], ybar: f64) -> Result<Option<Fit>>
             };
             let a = &solved[g];
             w[0] = 1.0;
-            for (j, (_, x)) in d.numeric.iter().enumerate() {
-                w[j + 1] = x[i] - center[j + 1];
-            }
+            arrow.fill(d, c, i, &mut w[1..]);
             let l = codes[i] as usize;
             let (bl, ql) = (a.b_l[l], a.q_l[l]);
             let fit: f64 = a.b_w.iter().zip(&w).map(|(b, x)| b * x).sum();
-            let e = d.y[i] - ybar - fit - bl;
+            let e = c.y(d, i) - fit - bl;
             let t = a.q_w.iter().zip(&w).map(|(b, x)| b * x).sum::<f64>() + ql;
             let omega = if cov_type == CovType::HC2 {
                 let base = if l == 0 {
@@ -934,10 +1107,10 @@ fn one_categorical(d: &Design, center: &[f64], ybar: f64) -> Result<Option<Fit>>
     let adjusted = (0..arms)
         .map(|g| {
             let a = &solved[g];
-            ybar + a.b_w[0] + (1..levels).map(|l| share[l - 1] * a.b_l[l]).sum::<f64>()
+            a.b_w[0] + (1..levels).map(|l| share[l - 1] * a.b_l[l]).sum::<f64>()
         })
         .collect();
-    Ok(Some(sums.into_fit(ybar, adjusted, vcov, p)))
+    Ok(Some(sums.into_fit(adjusted, vcov, p)))
 }
 
 /// The additive model with one categorical covariate (levels `l = 1..L-1` as uncentred dummies
@@ -957,18 +1130,18 @@ fn one_categorical(d: &Design, center: &[f64], ybar: f64) -> Result<Option<Fit>>
 /// `O(levels^3)`. `None` (the caller then fits the dense model, which gives the error) when an
 /// arm has fewer than 2 rows, there are no more rows than parameters, a level is empty, `S` is not
 /// well conditioned, or HC2 meets a leverage of 1.
-fn additive_one_categorical(d: &Design, center: &[f64], ybar: f64) -> Result<Option<Fit>> {
-    let (_, codes, levels) = d.categorical[0];
-    let (arms, k, dz) = (d.n_arms, d.numeric.len(), d.d());
+fn additive_one_categorical(d: &Design, c: &Centre, arrow: &Arrow) -> Result<Option<Fit>> {
+    let (codes, levels) = (arrow.codes, arrow.levels);
+    let (arms, k) = (d.n_arms, arrow.k);
     let width = k + 2; // per-arm u = (1, x - xbar, y - ybar)
     let m = arms + k; // w = (arm indicators, x - xbar)
-    let sums = arrow_sums(d, center, ybar)?;
+    let sums = arrow_sums(d, c, arrow)?;
     let p = d.n_params();
     let n_total: u64 = sums.n.iter().sum();
     if sums.n.iter().any(|&n| n < 2) || n_total as usize <= p || levels == 0 {
         return Ok(None);
     }
-    let share = &center[1 + k..dz]; // pooled shares of levels 1..L
+    let share = &arrow.share[..]; // pooled shares of levels 1..L
     let dense = |g: usize, a: usize, b: usize| sums.dense(g, a, b);
     // Per level over all arms: e_l (length m), n_l and the sum of y - ybar.
     let mut e = vec![0.0; levels * m];
@@ -1083,11 +1256,9 @@ fn additive_one_categorical(d: &Design, center: &[f64], ybar: f64) -> Result<Opt
             let Row::Complete(g) = d.row(i) else {
                 continue;
             };
-            for (j, (_, col)) in d.numeric.iter().enumerate() {
-                x[j] = col[i] - center[j + 1];
-            }
+            arrow.fill(d, c, i, &mut x);
             let l = codes[i] as usize;
-            let res = d.y[i] - ybar - b_w[g] - dot(&b_w[arms..], &x) - b_l[l];
+            let res = c.y(d, i) - b_w[g] - dot(&b_w[arms..], &x) - b_l[l];
             for (h, t) in tq.iter_mut().enumerate() {
                 let q = &q_w[h];
                 *t = q[g] + dot(&q[arms..], &x) + q_l[h][l];
@@ -1146,9 +1317,9 @@ fn additive_one_categorical(d: &Design, center: &[f64], ybar: f64) -> Result<Opt
         })
         .collect();
     let adjusted = (0..arms)
-        .map(|g| ybar + b_w[g] + (1..levels).map(|l| share[l - 1] * b_l[l]).sum::<f64>())
+        .map(|g| b_w[g] + (1..levels).map(|l| share[l - 1] * b_l[l]).sum::<f64>())
         .collect();
-    Ok(Some(sums.into_fit(ybar, adjusted, vcov, p)))
+    Ok(Some(sums.into_fit(adjusted, vcov, p)))
 }
 
 /// Pre-aggregated sums of one arm for regression adjustment from SQL: count, sums of the outcome
@@ -1374,7 +1545,8 @@ mod tests {
     #[test]
     fn one_categorical_by_its_structure_equals_the_dense_fit() {
         // Two numeric covariates and a 9-level categorical in Lin's model (the arrow solve),
-        // against the same model with an extra one-level categorical (no columns: dense path).
+        // against the same model by the dense normal equations, and with an extra one-level
+        // categorical (no columns) through the arrow again.
         let n = 3000;
         let mut state = 12345u64;
         let mut u = move || {
@@ -1412,7 +1584,8 @@ mod tests {
                 cov_type,
             };
             let arrow = regression_adjust(&design(false), &[]).unwrap();
-            let dense = regression_adjust(&design(true), &[]).unwrap();
+            assert_eq!(regression_adjust(&design(true), &[]).unwrap(), arrow);
+            let dense = fit_model(&design(false), &[], false).unwrap();
             assert_eq!(arrow.n, dense.n);
             assert_eq!(arrow.p, dense.p);
             for g in 0..3 {
@@ -1510,14 +1683,127 @@ mod tests {
                         cov_type,
                     };
                     let sums_solved = {
-                        let (_, center, ybar) = pooled_means(&d).unwrap();
-                        additive_one_categorical(&d, &center, ybar).unwrap()
+                        let c = pooled_means(&d).unwrap();
+                        let arrow = Arrow::of(&d, &c).unwrap();
+                        additive_one_categorical(&d, &c, &arrow)
+                            .unwrap()
+                            .map(|f| c.unscale(f))
                     };
                     let fast = sums_solved.expect("the structured fit applies");
                     let dense = fit_model(&d, &[], false).unwrap();
                     assert_eq!(regression_adjust(&d, &[]).unwrap(), fast);
                     let what = format!("{arms} arms, {levels} levels, k={k}, {cov_type:?}");
                     assert_same_fit(&fast, &dense, &what);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn several_categorical_covariates_by_structure_equal_the_dense_fit() {
+        // A 30-level covariate through the arrow, a 4-level and a 3-level one (derived from the
+        // level code and the row) as dense dummies, with and without numeric covariates, in both
+        // models: the structured solve against the dense normal equations.
+        for (arms, seed) in [(2, 3u64), (3, 77)] {
+            let (y, x1, x2, c, arm) = additive_data(5000, arms, 30, seed);
+            let c2: Vec<i32> = (0..c.len()).map(|i| ((i * 7) % 4) as i32).collect();
+            let c3: Vec<i32> = c
+                .iter()
+                .enumerate()
+                .map(|(i, &l)| if l < 0 { 0 } else { (l + i as i32) % 3 })
+                .collect();
+            for k in [0, 2] {
+                let numeric: Vec<(&str, &[f64])> = [("x1", &x1[..]), ("x2", &x2[..])][..k].to_vec();
+                for interacted in [true, false] {
+                    for cov_type in [CovType::HC0, CovType::HC1, CovType::HC2] {
+                        let d = Design {
+                            y: &y,
+                            numeric: numeric.clone(),
+                            categorical: vec![("c2", &c2, 4), ("c", &c, 30), ("c3", &c3, 3)],
+                            level_names: vec![],
+                            arms: &arm,
+                            n_arms: arms,
+                            interacted,
+                            cov_type,
+                        };
+                        let c = pooled_means(&d).unwrap();
+                        let arrow = Arrow::of(&d, &c).expect("the arrow applies");
+                        assert_eq!((arrow.levels, arrow.k), (30, k + 3 + 2));
+                        let solved = if interacted {
+                            one_categorical(&d, &c, &arrow)
+                        } else {
+                            additive_one_categorical(&d, &c, &arrow)
+                        };
+                        let fast = c.unscale(solved.unwrap().expect("the structured fit applies"));
+                        let dense = fit_model(&d, &[], false).unwrap();
+                        assert_eq!(regression_adjust(&d, &[]).unwrap(), fast);
+                        let what = format!("{arms} arms, k={k}, {interacted}, {cov_type:?}");
+                        assert_same_fit(&fast, &dense, &what);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn scaled_data_give_the_scaled_fit() {
+        // Multiplying y by s multiplies the adjusted means and their standard errors by s, and
+        // scaling a covariate changes nothing: by powers of two exactly, by other factors to
+        // rounding, from 1e-140 to 1e140 (the sandwich holds fourth powers of the data); an
+        // outcome whose squares leave float64 is refused by name.
+        let (y, x1, x2, c, arm) = additive_data(3000, 3, 8, 11);
+        for cats in [0, 1] {
+            for interacted in [true, false] {
+                let fit = |sy: f64, sx: f64| {
+                    let ys: Vec<f64> = y.iter().map(|v| v * sy).collect();
+                    let xs: Vec<f64> = x1.iter().map(|v| v * sx).collect();
+                    let d = Design {
+                        y: &ys,
+                        numeric: vec![("x1", &xs), ("x2", &x2)],
+                        categorical: if cats == 1 {
+                            vec![("c", &c, 8)]
+                        } else {
+                            vec![]
+                        },
+                        level_names: vec![],
+                        arms: &arm,
+                        n_arms: 3,
+                        interacted,
+                        cov_type: CovType::HC2,
+                    };
+                    regression_adjust(&d, &[])
+                };
+                for s in [1e160, 1e-160] {
+                    let e = fit(s, 1.0).unwrap_err();
+                    assert_eq!(e.arg(), "y");
+                    assert!(e.to_string().contains("rescale the data"), "{e}");
+                }
+                let fit = |sy: f64, sx: f64| fit(sy, sx).unwrap();
+                let base = fit(1.0, 1.0);
+                for (sy, sx, tol) in [
+                    (2f64.powi(260), 2f64.powi(-300), 0.0f64),
+                    (1e140, 1e250, 1e-12),
+                    (1e80, 1.0, 1e-12),
+                    (1e-140, 1e-250, 1e-12),
+                    (1e-80, 1e80, 1e-12),
+                ] {
+                    let f = fit(sy, sx);
+                    for g in 0..3 {
+                        let rel = |a: f64, b: f64| ((a - b) / b).abs();
+                        let what = format!("{cats} {interacted} {sy:e} {sx:e} arm {g}");
+                        assert!(
+                            rel(f.adjusted[g] / sy, base.adjusted[g]) <= tol.max(1e-15),
+                            "{what}"
+                        );
+                        assert!(
+                            rel(f.vcov[g][g] / sy / sy, base.vcov[g][g]) <= tol.max(1e-13),
+                            "{what}"
+                        );
+                        assert!(
+                            rel(f.var[g] / sy / sy, base.var[g]) <= tol.max(1e-15),
+                            "{what}"
+                        );
+                    }
                 }
             }
         }

@@ -89,38 +89,46 @@ pub(crate) fn check_magnitudes<const K: usize>(
         for a in 0..K {
             let (mean, c) = (g.stats.mean[a], g.stats.c[a][a]);
             let sd = (c / g.stats.n as f64).sqrt();
-            let overflow = |magnitude: f64| {
-                let size = if magnitude.is_finite() && magnitude > MAX_MAGNITUDE {
-                    format!(
-                        "values of magnitude ~1e{:+}",
-                        magnitude.log10().round() as i32
-                    )
+            let magnitude = if !mean.is_finite() || !c.is_finite() {
+                // The squares overflowed: say the mean's size when it tells.
+                if mean.abs() > MAX_MAGNITUDE {
+                    mean.abs()
                 } else {
-                    "values too large".to_string()
-                };
-                NeymanError::invalid(
-                    names[a],
-                    format!("{size}: their squares overflow float64; rescale the data"),
-                )
+                    f64::INFINITY
+                }
+            } else {
+                mean.abs().max(sd)
             };
-            if !mean.is_finite() || !c.is_finite() {
-                return Err(overflow(mean.abs()));
-            }
-            let magnitude = mean.abs().max(sd);
-            if magnitude > MAX_MAGNITUDE {
-                return Err(overflow(magnitude));
-            }
-            if magnitude > 0.0 && magnitude < MIN_MAGNITUDE {
-                return Err(NeymanError::invalid(
-                    names[a],
-                    format!(
-                        "values of magnitude ~1e{:+}: their squares are subnormal in float64, \
-                         so their variance loses its digits; rescale the data",
-                        magnitude.log10().round() as i32
-                    ),
-                ));
-            }
+            check_magnitude(names[a], magnitude)?;
         }
+    }
+    Ok(())
+}
+
+/// The error for a column of values of this magnitude (infinite: too large to say) when their
+/// squares overflow float64 or are subnormal.
+pub(crate) fn check_magnitude(name: &str, magnitude: f64) -> Result<()> {
+    let exponent = || magnitude.log10().round() as i32;
+    if magnitude > MAX_MAGNITUDE {
+        let size = if magnitude.is_finite() {
+            format!("values of magnitude ~1e{:+}", exponent())
+        } else {
+            "values too large".to_string()
+        };
+        return Err(NeymanError::invalid(
+            name,
+            format!("{size}: their squares overflow float64; rescale the data"),
+        ));
+    }
+    if magnitude > 0.0 && magnitude < MIN_MAGNITUDE {
+        return Err(NeymanError::invalid(
+            name,
+            format!(
+                "values of magnitude ~1e{:+}: their squares are subnormal in float64, so their \
+                 variance loses its digits; rescale the data",
+                exponent()
+            ),
+        ));
     }
     Ok(())
 }
