@@ -1,0 +1,780 @@
+//! The restricted wild cluster bootstrap (WCR) of a linear hypothesis `c'beta = r` in OLS with
+//! one-way clustering, by the "fast and wild" algorithm of Roodman, MacKinnon, Nielsen and Webb
+//! (2019, *Stata Journal* 19(1), section 3): from per-cluster statistics only, so each replicate
+//! costs `O(G p)` for `G` clusters and `p` regressors, never `O(rows)`.
+//!
+//! **Input** ([`ClusterBlocks`]): for each cluster `g`, the `p x p` block `G_g = X_g'X_g`, the
+//! `p`-vector `X_g'y_g` and the row count `n_g`.
+//!
+//! **Formulas.** With `M = (X'X)^-1`, `b = M X'y` and the CR1 factor
+//! `k = (N - 1) / (N - p) * G / (G - 1)` (Stata's, and wildboottest's `ssc`):
+//!
+//! - the CR1 t statistic: `t = (c'b - r) / se`, `se^2 = k sum_g (c'M (X_g'y_g - G_g b))^2`;
+//! - the estimate under the null: `beta~ = b - M c (c'M c)^-1 (c'b - r)`, and the restricted
+//!   scores `s_g = X_g'y_g - G_g beta~`;
+//! - a replicate with cluster weights `v`: `b* - beta~ = M sum_g v_g s_g`; its bootstrap scores are
+//!   `u*_h = v_h s_h - G_h M sum_g v_g s_g`. With the scalars `a_h = c'M s_h` and the vectors
+//!   `beta_h = M G_h M c`, the numerator is `sum_g v_g a_g` and the CR1 variance is
+//!   `k sum_h (v_h a_h - beta_h' sum_g v_g s_g)^2`, so `t* = numerator / se*`.
+//!
+//! **Confidence interval by test inversion** (Roodman et al. 2019, section 3.5). Moving the null
+//! to `r + d` moves `beta~` by `d w` with `w = M c / (c'M c)`, and every restricted score by
+//! `-d G_g w`: the numerator and each `z_h` are affine in `d`, so a replicate keeps five numbers
+//! (`N0, N1` and the quadratic `q00, q01, q11` of its variance) and `t*(d)` for any `d` costs
+//! `O(1)` with the same weights. The interval is the set of nulls whose bootstrap p-value is at
+//! least `1 - confidence_level`: each end is bracketed outward from the CR1 interval (Student t,
+//! `G - 1` df) and found by bisection to about 12 digits.
+//!
+//! **p-values** follow wildboottest (and boottest): two-sided symmetric `P(|t*| >= |t|)`,
+//! `'greater'` `P(t* >= t)`, `'less'` `P(t* <= t)`, over the replicates. Ties count as reaching
+//! `t` within a relative `1e-9` ([`TIE_RTOL`]): the sign vectors `v = +-1` give `t* = +-t` exactly
+//! in exact arithmetic, and in floating point they would count or not by rounding (wildboottest's
+//! strict `<` does the latter). So with full enumeration the p-value is at least `2 / 2^G`.
+//!
+//! **Weights.** Rademacher (`+-1`) or Webb's six points. With Rademacher weights and
+//! `2^G <= n_resamples` all `2^G` sign vectors are enumerated (deterministic): replicate `i` gives
+//! cluster `g` the sign `+1` where bit `G - 1 - g` of `i` is set, the order of
+//! `itertools.product([-1, 1], repeat=G)`. Otherwise replicates run in blocks of
+//! [`REPLICATE_BLOCK`], block `j` drawing from `rng::block_rng(seed, j)`, one fresh set of draws
+//! per replicate (`ceil(G / 64)` words for Rademacher signs, `G` for Webb weights), in parallel
+//! through `parallel::reduce_indexed`: the same seed gives the same numbers on any thread count,
+//! and Ctrl-C stops a long run between batches of blocks.
+
+use crate::error::{NeymanError, Result};
+use crate::inference::{check_confidence_level, Alternative, Reference};
+use crate::linalg::spd_inverse;
+use crate::parallel::reduce_indexed;
+use crate::rng::{block_rng, rademacher_fill, webb_fill};
+
+/// Replicates per block: each block has its own random stream, so this is part of the mapping
+/// from a seed to the numbers.
+pub const REPLICATE_BLOCK: usize = 4096;
+
+/// Relative tolerance within which `t*` counts as reaching `t` (see the module notes).
+pub const TIE_RTOL: f64 = 1e-9;
+
+/// Per-cluster statistics of a regression: `xtx` holds `G` row-major `p x p` blocks `X_g'X_g`,
+/// `xty` the `G` vectors `X_g'y_g`, `n` the rows of each cluster.
+#[derive(Clone, Copy, Debug)]
+pub struct ClusterBlocks<'a> {
+    /// Regressors (columns of `X`).
+    pub p: usize,
+    /// `G * p * p` values.
+    pub xtx: &'a [f64],
+    /// `G * p` values.
+    pub xty: &'a [f64],
+    /// `G` row counts.
+    pub n: &'a [u64],
+}
+
+/// The distribution of the cluster weights.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Weights {
+    /// `+-1` with probability 1/2 each.
+    Rademacher,
+    /// Webb's six points `+-sqrt(1/2), +-1, +-sqrt(3/2)`, 1/6 each.
+    Webb,
+}
+
+impl Weights {
+    /// Parse `'rademacher'` or `'webb'`.
+    pub fn parse(s: &str) -> Result<Self> {
+        match s {
+            "rademacher" => Ok(Weights::Rademacher),
+            "webb" => Ok(Weights::Webb),
+            _ => Err(NeymanError::invalid(
+                "weights",
+                format!("{s:?} is not one of 'rademacher', 'webb'"),
+            )),
+        }
+    }
+}
+
+/// What to test and how.
+#[derive(Clone, Debug)]
+pub struct WildOptions {
+    /// The contrast `c` (one weight per column of `X`).
+    pub contrast: Vec<f64>,
+    /// The null value `r` of `c'beta`.
+    pub null: f64,
+    /// Distribution of the cluster weights.
+    pub weights: Weights,
+    /// Replicates asked for (fewer when all `2^G` sign vectors are enumerated).
+    pub n_resamples: u64,
+    /// Seed of the random streams.
+    pub seed: u64,
+    /// Alternative hypothesis.
+    pub alternative: Alternative,
+    /// Level of the interval.
+    pub confidence_level: f64,
+}
+
+/// The test and interval.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WildBootstrap {
+    /// `c'b`.
+    pub estimate: f64,
+    /// Its CR1 standard error.
+    pub se: f64,
+    /// The CR1 t statistic `(c'b - r) / se`.
+    pub statistic: f64,
+    /// The bootstrap p-value.
+    pub pvalue: f64,
+    /// The interval by test inversion (infinite on the side a one-sided alternative leaves open,
+    /// or where no null is rejected).
+    pub ci_low: f64,
+    /// Upper end.
+    pub ci_high: f64,
+    /// Replicates used.
+    pub n_resamples: u64,
+    /// Whether all `2^G` sign vectors were enumerated.
+    pub full_enumeration: bool,
+    /// Clusters `G`.
+    pub n_clusters: usize,
+    /// Rows `N`.
+    pub n: u64,
+    /// `t*` of each replicate at the null, in replicate order.
+    pub bootstrap_statistics: Vec<f64>,
+}
+
+/// What a replicate keeps: `t*(d) = (n0 - d n1) / sqrt(k (q00 - 2 d q01 + d^2 q11))`.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+struct Replicate {
+    n0: f64,
+    n1: f64,
+    q00: f64,
+    q01: f64,
+    q11: f64,
+}
+
+/// Everything a replicate needs, computed once from the blocks (`O(G p^2)`).
+struct Prepared {
+    g: usize,
+    p: usize,
+    /// `a_g = c'M s_g`.
+    a: Vec<f64>,
+    /// `f_g = c'M G_g w`: how `a_g` moves with the null.
+    f: Vec<f64>,
+    /// `s_g`, `G x p` row-major.
+    s: Vec<f64>,
+    /// `e_g = G_g w`.
+    e: Vec<f64>,
+    /// `beta_g = M G_g M c`.
+    beta: Vec<f64>,
+}
+
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// `out = A x` for a row-major `p x p` block `A`.
+fn mat_vec(a: &[f64], x: &[f64], out: &mut [f64]) {
+    let p = x.len();
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = dot(&a[i * p..(i + 1) * p], x);
+    }
+}
+
+impl Prepared {
+    /// The five numbers of the replicate with cluster weights `v`; `sv` and `ev` are scratch.
+    fn replicate(&self, v: &[f64], sv: &mut [f64], ev: &mut [f64]) -> Replicate {
+        let p = self.p;
+        sv.fill(0.0);
+        ev.fill(0.0);
+        let (mut n0, mut n1) = (0.0, 0.0);
+        for (h, &vh) in v.iter().enumerate() {
+            n0 += vh * self.a[h];
+            n1 += vh * self.f[h];
+            let (sh, eh) = (&self.s[h * p..(h + 1) * p], &self.e[h * p..(h + 1) * p]);
+            for j in 0..p {
+                sv[j] += vh * sh[j];
+                ev[j] += vh * eh[j];
+            }
+        }
+        let (mut q00, mut q01, mut q11) = (0.0, 0.0, 0.0);
+        for (h, &vh) in v.iter().enumerate() {
+            let bh = &self.beta[h * p..(h + 1) * p];
+            let z0 = vh * self.a[h] - dot(bh, sv);
+            let z1 = vh * self.f[h] - dot(bh, ev);
+            q00 += z0 * z0;
+            q01 += z0 * z1;
+            q11 += z1 * z1;
+        }
+        Replicate {
+            n0,
+            n1,
+            q00,
+            q01,
+            q11,
+        }
+    }
+
+    /// Replicates `first..last` of the full enumeration.
+    fn enumerate(&self, first: u64, last: u64) -> Vec<Replicate> {
+        let g = self.g;
+        let mut v = vec![0.0; g];
+        let (mut sv, mut ev) = (vec![0.0; self.p], vec![0.0; self.p]);
+        (first..last)
+            .map(|i| {
+                for (c, x) in v.iter_mut().enumerate() {
+                    *x = if (i >> (g - 1 - c)) & 1 == 1 {
+                        1.0
+                    } else {
+                        -1.0
+                    };
+                }
+                self.replicate(&v, &mut sv, &mut ev)
+            })
+            .collect()
+    }
+
+    /// `count` replicates drawn from the stream of block `block`.
+    fn draw(&self, weights: Weights, seed: u64, block: u64, count: usize) -> Vec<Replicate> {
+        let mut rng = block_rng(seed, block);
+        let mut v = vec![0.0; self.g];
+        let (mut sv, mut ev) = (vec![0.0; self.p], vec![0.0; self.p]);
+        (0..count)
+            .map(|_| {
+                match weights {
+                    Weights::Rademacher => rademacher_fill(&mut rng, &mut v),
+                    Weights::Webb => webb_fill(&mut rng, &mut v),
+                }
+                self.replicate(&v, &mut sv, &mut ev)
+            })
+            .collect()
+    }
+}
+
+/// The bootstrap statistics and the observed one, as functions of the shift `d` of the null.
+struct Inversion {
+    reps: Vec<Replicate>,
+    /// `c'b - r`.
+    gap: f64,
+    se: f64,
+    k: f64,
+    alternative: Alternative,
+}
+
+impl Inversion {
+    fn t_star(&self, r: &Replicate, d: f64) -> f64 {
+        let q = (r.q00 - 2.0 * d * r.q01 + d * d * r.q11).max(0.0);
+        (r.n0 - d * r.n1) / (self.k * q).sqrt()
+    }
+
+    /// The bootstrap p-value of the null `r + d`.
+    fn pvalue(&self, d: f64) -> f64 {
+        let t = (self.gap - d) / self.se;
+        let tol = TIE_RTOL * t.abs();
+        let hits = match self.alternative {
+            Alternative::TwoSided => self
+                .reps
+                .iter()
+                .filter(|r| self.t_star(r, d).abs() >= t.abs() - tol)
+                .count(),
+            Alternative::Greater => self
+                .reps
+                .iter()
+                .filter(|r| self.t_star(r, d) >= t - tol)
+                .count(),
+            Alternative::Less => self
+                .reps
+                .iter()
+                .filter(|r| self.t_star(r, d) <= t + tol)
+                .count(),
+        };
+        hits as f64 / self.reps.len() as f64
+    }
+
+    /// The end of the acceptance region `{d: p(d) >= alpha}` on the side `dir` (+1 up, -1 down),
+    /// starting from the CR1 end `start`; infinite when no null that way is rejected.
+    fn end(&self, alpha: f64, start: f64, step: f64, dir: f64) -> f64 {
+        let accepted = |d: f64| self.pvalue(d) >= alpha;
+        // Bracket: `inside` accepted, `outside` rejected.
+        let (mut inside, mut outside) = if accepted(start) {
+            let mut inside = start;
+            let mut k = 1.0;
+            loop {
+                let d = start + dir * step * k;
+                if !d.is_finite() || k > 2f64.powi(60) {
+                    return dir * f64::INFINITY;
+                }
+                if !accepted(d) {
+                    break (inside, d);
+                }
+                inside = d;
+                k *= 2.0;
+            }
+        } else {
+            let mut outside = start;
+            let mut k = 1.0;
+            loop {
+                let d = start - dir * step * k;
+                if !d.is_finite() || k > 2f64.powi(60) {
+                    return f64::NAN;
+                }
+                if accepted(d) {
+                    break (d, outside);
+                }
+                outside = d;
+                k *= 2.0;
+            }
+        };
+        let scale = inside.abs().max(outside.abs()).max(self.se);
+        for _ in 0..200 {
+            let mid = 0.5 * (inside + outside);
+            if (outside - inside).abs() <= 1e-12 * scale || mid == inside || mid == outside {
+                break;
+            }
+            if accepted(mid) {
+                inside = mid;
+            } else {
+                outside = mid;
+            }
+        }
+        inside
+    }
+}
+
+fn check_finite(name: &str, xs: &[f64]) -> Result<()> {
+    match xs.iter().position(|x| !x.is_finite()) {
+        None => Ok(()),
+        Some(i) => Err(NeymanError::invalid(
+            name,
+            format!("value {i} is {}; the sums must be finite", xs[i]),
+        )),
+    }
+}
+
+/// The WCR wild cluster bootstrap test of `c'beta = r` and its interval (see the module notes).
+pub fn wild_cluster_bootstrap(blocks: &ClusterBlocks, opts: &WildOptions) -> Result<WildBootstrap> {
+    let p = blocks.p;
+    let g = blocks.n.len();
+    if p == 0 {
+        return Err(NeymanError::invalid("X", "has no columns"));
+    }
+    if blocks.xtx.len() != g * p * p || blocks.xty.len() != g * p {
+        return Err(NeymanError::invalid(
+            "blocks",
+            format!(
+                "{g} clusters of {p} regressors need {} X'X values and {} X'y values, got {} \
+                 and {}",
+                g * p * p,
+                g * p,
+                blocks.xtx.len(),
+                blocks.xty.len()
+            ),
+        ));
+    }
+    if g < 2 {
+        return Err(NeymanError::TooFewObservations {
+            arg: "cluster".into(),
+            n: g as u64,
+            needed: 2,
+        });
+    }
+    if opts.contrast.len() != p {
+        return Err(NeymanError::invalid(
+            "param",
+            format!(
+                "the contrast has {} weights for {p} columns of X",
+                opts.contrast.len()
+            ),
+        ));
+    }
+    check_finite("param", &opts.contrast)?;
+    if opts.contrast.iter().all(|c| *c == 0.0) {
+        return Err(NeymanError::invalid("param", "the contrast is zero"));
+    }
+    if !opts.null.is_finite() {
+        return Err(NeymanError::invalid("null", "must be finite"));
+    }
+    if opts.n_resamples < 1 {
+        return Err(NeymanError::invalid("n_resamples", "must be at least 1"));
+    }
+    check_confidence_level(opts.confidence_level)?;
+    check_finite("X'X", blocks.xtx)?;
+    check_finite("X'y", blocks.xty)?;
+    let n: u64 = blocks.n.iter().sum();
+    if n <= p as u64 {
+        return Err(NeymanError::TooFewObservations {
+            arg: "y".into(),
+            n,
+            needed: p as u64 + 1,
+        });
+    }
+
+    // X'X, X'y and M.
+    let mut xtx = vec![vec![0.0; p]; p];
+    let mut xty = vec![0.0; p];
+    for c in 0..g {
+        for i in 0..p {
+            xty[i] += blocks.xty[c * p + i];
+            for j in 0..p {
+                xtx[i][j] += blocks.xtx[(c * p + i) * p + j];
+            }
+        }
+    }
+    let m_rows = spd_inverse(&xtx).map_err(|k| {
+        NeymanError::invalid(
+            "X",
+            format!("column {k} is a linear combination of the others (X'X is singular)"),
+        )
+    })?;
+    let m: Vec<f64> = m_rows.concat();
+    let c = &opts.contrast;
+    let mut b = vec![0.0; p];
+    mat_vec(&m, &xty, &mut b);
+    let mut mc = vec![0.0; p];
+    mat_vec(&m, c, &mut mc);
+    let cmc = dot(c, &mc);
+    if !(cmc > 0.0) {
+        return Err(NeymanError::invalid(
+            "param",
+            "c'(X'X)^-1 c is not positive: the contrast is not estimable",
+        ));
+    }
+    let estimate = dot(c, &b);
+    let gap = estimate - opts.null;
+    let w: Vec<f64> = mc.iter().map(|x| x / cmc).collect();
+    let beta0: Vec<f64> = b.iter().zip(&w).map(|(bi, wi)| bi - wi * gap).collect();
+
+    let k = (n as f64 - 1.0) / (n as f64 - p as f64) * g as f64 / (g as f64 - 1.0);
+    let mut prep = Prepared {
+        g,
+        p,
+        a: vec![0.0; g],
+        f: vec![0.0; g],
+        s: vec![0.0; g * p],
+        e: vec![0.0; g * p],
+        beta: vec![0.0; g * p],
+    };
+    let mut meat = 0.0;
+    let mut tmp = vec![0.0; p];
+    for c_ in 0..g {
+        let gg = &blocks.xtx[c_ * p * p..(c_ + 1) * p * p];
+        let xy = &blocks.xty[c_ * p..(c_ + 1) * p];
+        // Unrestricted score, for the CR1 standard error.
+        mat_vec(gg, &b, &mut tmp);
+        let u: f64 = (0..p).map(|j| mc[j] * (xy[j] - tmp[j])).sum();
+        meat += u * u;
+        mat_vec(gg, &beta0, &mut tmp);
+        for j in 0..p {
+            prep.s[c_ * p + j] = xy[j] - tmp[j];
+        }
+        prep.a[c_] = dot(&mc, &prep.s[c_ * p..(c_ + 1) * p]);
+        mat_vec(gg, &w, &mut prep.e[c_ * p..(c_ + 1) * p]);
+        prep.f[c_] = dot(&mc, &prep.e[c_ * p..(c_ + 1) * p]);
+        mat_vec(gg, &mc, &mut tmp);
+        mat_vec(&m, &tmp, &mut prep.beta[c_ * p..(c_ + 1) * p]);
+    }
+    let se = (k * meat).sqrt();
+    if !(se > 0.0 && se.is_finite()) {
+        return Err(NeymanError::ZeroVariance {
+            arg: "y".into(),
+            msg: "the cluster-robust standard error of the contrast is zero (y is a linear \
+                  function of X)"
+                .into(),
+        });
+    }
+    let statistic = gap / se;
+
+    // Replicates, in blocks.
+    let full_enumeration =
+        opts.weights == Weights::Rademacher && g < 63 && (1u64 << g) <= opts.n_resamples;
+    let total = if full_enumeration {
+        1u64 << g
+    } else {
+        opts.n_resamples
+    };
+    let block = REPLICATE_BLOCK as u64;
+    let n_blocks = usize::try_from(total.div_ceil(block))
+        .map_err(|_| NeymanError::invalid("n_resamples", "is too large"))?;
+    let prep = &prep;
+    let map = |j: usize| {
+        let first = j as u64 * block;
+        let last = (first + block).min(total);
+        let reps = if full_enumeration {
+            prep.enumerate(first, last)
+        } else {
+            prep.draw(opts.weights, opts.seed, j as u64, (last - first) as usize)
+        };
+        vec![reps]
+    };
+    let merge = |mut a: Vec<Vec<Replicate>>, b: Vec<Vec<Replicate>>| {
+        a.extend(b);
+        a
+    };
+    let parts = reduce_indexed(n_blocks, map, merge)?.unwrap_or_default();
+    let reps: Vec<Replicate> = parts.concat();
+
+    let inv = Inversion {
+        reps,
+        gap,
+        se,
+        k,
+        alternative: opts.alternative,
+    };
+    let pvalue = inv.pvalue(0.0);
+    let bootstrap_statistics = inv.reps.iter().map(|r| inv.t_star(r, 0.0)).collect();
+
+    // The interval, in terms of the shift d of the null: c'beta = null + d.
+    let alpha = 1.0 - opts.confidence_level;
+    let reference = Reference::T(g as f64 - 1.0);
+    let q = reference.critical(opts.alternative, opts.confidence_level)?;
+    let step = q.abs().max(1.0) * se;
+    let upper = |inv: &Inversion| inv.end(alpha, gap + q * se, step, 1.0);
+    let lower = |inv: &Inversion| inv.end(alpha, gap - q * se, step, -1.0);
+    let (lo, hi) = match opts.alternative {
+        Alternative::TwoSided => (lower(&inv), upper(&inv)),
+        Alternative::Greater => (lower(&inv), f64::INFINITY),
+        Alternative::Less => (f64::NEG_INFINITY, upper(&inv)),
+    };
+    Ok(WildBootstrap {
+        estimate,
+        se,
+        statistic,
+        pvalue,
+        ci_low: opts.null + lo,
+        ci_high: opts.null + hi,
+        n_resamples: total,
+        full_enumeration,
+        n_clusters: g,
+        n,
+        bootstrap_statistics,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Small clustered data: rows `(cluster, x, y)` with an intercept, from a fixed recipe.
+    fn rows(g: usize, per: usize) -> Vec<(usize, f64, f64)> {
+        let mut out = Vec::new();
+        for c in 0..g {
+            let shock = ((c * 7 + 3) % 5) as f64 - 2.0;
+            for i in 0..per + c % 3 {
+                let x = ((c * 13 + i * 5) % 11) as f64 / 3.0 - 1.5;
+                let noise = ((c * 31 + i * 17) % 13) as f64 / 6.0 - 1.0;
+                out.push((c, x, 1.0 + 0.3 * x + shock * 0.5 + noise));
+            }
+        }
+        out
+    }
+
+    fn blocks_of(data: &[(usize, f64, f64)], g: usize) -> (Vec<f64>, Vec<f64>, Vec<u64>) {
+        let (mut xtx, mut xty, mut n) = (vec![0.0; g * 4], vec![0.0; g * 2], vec![0u64; g]);
+        for &(c, x, y) in data {
+            let row = [1.0, x];
+            for i in 0..2 {
+                xty[c * 2 + i] += row[i] * y;
+                for j in 0..2 {
+                    xtx[c * 4 + i * 2 + j] += row[i] * row[j];
+                }
+            }
+            n[c] += 1;
+        }
+        (xtx, xty, n)
+    }
+
+    fn options(n_resamples: u64) -> WildOptions {
+        WildOptions {
+            contrast: vec![0.0, 1.0],
+            null: 0.1,
+            weights: Weights::Rademacher,
+            n_resamples,
+            seed: 7,
+            alternative: Alternative::TwoSided,
+            confidence_level: 0.9,
+        }
+    }
+
+    /// The row-level bootstrap: `y* = X beta~ + v_g e~` row by row, refit, CR1 t of `c'b* - r`.
+    fn direct_t(data: &[(usize, f64, f64)], g: usize, v: &[f64], r: f64) -> f64 {
+        let fit = |ys: &[f64]| {
+            let mut xtx = vec![vec![0.0; 2]; 2];
+            let mut xty = [0.0; 2];
+            for (&(_, x, _), y) in data.iter().zip(ys) {
+                let row = [1.0, x];
+                for i in 0..2 {
+                    xty[i] += row[i] * y;
+                    for j in 0..2 {
+                        xtx[i][j] += row[i] * row[j];
+                    }
+                }
+            }
+            let m = spd_inverse(&xtx).unwrap();
+            let b = [
+                m[0][0] * xty[0] + m[0][1] * xty[1],
+                m[1][0] * xty[0] + m[1][1] * xty[1],
+            ];
+            (m, b)
+        };
+        let ys: Vec<f64> = data.iter().map(|d| d.2).collect();
+        let (_, b) = fit(&ys);
+        // Restricted fit of c'beta = r with c = (0, 1): the slope fixed at r.
+        let n = data.len() as f64;
+        let icpt = data.iter().map(|d| d.2 - r * d.1).sum::<f64>() / n;
+        let _ = b;
+        let ystar: Vec<f64> = data
+            .iter()
+            .map(|&(c, x, y)| {
+                let fitted = icpt + r * x;
+                fitted + v[c] * (y - fitted)
+            })
+            .collect();
+        let (m, bs) = fit(&ystar);
+        let mut scores = vec![[0.0; 2]; g];
+        for (&(c, x, _), y) in data.iter().zip(&ystar) {
+            let e = y - bs[0] - bs[1] * x;
+            scores[c][0] += e;
+            scores[c][1] += x * e;
+        }
+        let var: f64 = scores
+            .iter()
+            .map(|s| {
+                let u = m[1][0] * s[0] + m[1][1] * s[1];
+                u * u
+            })
+            .sum();
+        let k = (n - 1.0) / (n - 2.0) * g as f64 / (g as f64 - 1.0);
+        (bs[1] - r) / (k * var).sqrt()
+    }
+
+    #[test]
+    fn enumeration_matches_the_row_level_bootstrap() {
+        let g = 6;
+        let data = rows(g, 9);
+        let (xtx, xty, n) = blocks_of(&data, g);
+        let blocks = ClusterBlocks {
+            p: 2,
+            xtx: &xtx,
+            xty: &xty,
+            n: &n,
+        };
+        let res = wild_cluster_bootstrap(&blocks, &options(999)).unwrap();
+        assert!(res.full_enumeration);
+        assert_eq!(res.n_resamples, 64);
+        assert_eq!(res.bootstrap_statistics.len(), 64);
+        for (i, t) in res.bootstrap_statistics.iter().enumerate() {
+            // itertools.product order: cluster 0 is the most significant bit, -1 first.
+            let v: Vec<f64> = (0..g)
+                .map(|c| {
+                    if (i >> (g - 1 - c)) & 1 == 1 {
+                        1.0
+                    } else {
+                        -1.0
+                    }
+                })
+                .collect();
+            let want = direct_t(&data, g, &v, 0.1);
+            assert!(
+                (t - want).abs() < 1e-10 * want.abs().max(1.0),
+                "{i}: {t} {want}"
+            );
+        }
+        // v = 1 reproduces the observed statistic; the p-value counts it and its mirror.
+        let last = res.bootstrap_statistics[63];
+        assert!((last - res.statistic).abs() < 1e-10 * res.statistic.abs());
+        let hits = res
+            .bootstrap_statistics
+            .iter()
+            .filter(|t| t.abs() >= res.statistic.abs() * (1.0 - TIE_RTOL))
+            .count();
+        assert!(hits >= 2);
+        assert_eq!(res.pvalue, hits as f64 / 64.0);
+    }
+
+    #[test]
+    fn interval_ends_are_where_the_pvalue_crosses_alpha() {
+        let g = 12;
+        let data = rows(g, 6);
+        let (xtx, xty, n) = blocks_of(&data, g);
+        let blocks = ClusterBlocks {
+            p: 2,
+            xtx: &xtx,
+            xty: &xty,
+            n: &n,
+        };
+        let opts = options(2000);
+        let res = wild_cluster_bootstrap(&blocks, &opts).unwrap();
+        assert!(!res.full_enumeration && res.n_resamples == 2000);
+        assert!(res.ci_low < res.estimate && res.estimate < res.ci_high);
+        let width = res.ci_high - res.ci_low;
+        let p_at = |null: f64| {
+            let o = WildOptions {
+                null,
+                ..opts.clone()
+            };
+            wild_cluster_bootstrap(&blocks, &o).unwrap().pvalue
+        };
+        for (end, dir) in [(res.ci_low, -1.0), (res.ci_high, 1.0)] {
+            assert!(p_at(end - dir * 1e-6 * width) >= 0.1);
+            assert!(p_at(end + dir * 1e-6 * width) < 0.1);
+        }
+    }
+
+    #[test]
+    fn seeded_draws_repeat_and_blocks_do_not_depend_on_threads() {
+        let g = 20;
+        let data = rows(g, 5);
+        let (xtx, xty, n) = blocks_of(&data, g);
+        let blocks = ClusterBlocks {
+            p: 2,
+            xtx: &xtx,
+            xty: &xty,
+            n: &n,
+        };
+        let mut opts = options(3 * REPLICATE_BLOCK as u64 + 11);
+        opts.weights = Weights::Webb;
+        let a = wild_cluster_bootstrap(&blocks, &opts).unwrap();
+        let b = wild_cluster_bootstrap(&blocks, &opts).unwrap();
+        assert_eq!(a, b);
+        // Replicate j of block 1 is drawn from block_rng(seed, 1): recompute one directly.
+        let mut rng = block_rng(opts.seed, 1);
+        let mut v = vec![0.0; g];
+        webb_fill(&mut rng, &mut v);
+        webb_fill(&mut rng, &mut v);
+        let want = direct_t(&data, g, &v, 0.1);
+        let got = a.bootstrap_statistics[REPLICATE_BLOCK + 1];
+        assert!((got - want).abs() < 1e-10 * want.abs().max(1.0));
+    }
+
+    #[test]
+    fn bad_input_names_the_argument() {
+        let data = rows(4, 5);
+        let (xtx, xty, n) = blocks_of(&data, 4);
+        let blocks = ClusterBlocks {
+            p: 2,
+            xtx: &xtx,
+            xty: &xty,
+            n: &n,
+        };
+        let one = ClusterBlocks {
+            p: 2,
+            xtx: &xtx[..4],
+            xty: &xty[..2],
+            n: &n[..1],
+        };
+        let err = |b: &ClusterBlocks, o: WildOptions| wild_cluster_bootstrap(b, &o).unwrap_err();
+        assert_eq!(err(&one, options(9)).arg(), "cluster");
+        let mut o = options(9);
+        o.contrast = vec![1.0];
+        assert_eq!(err(&blocks, o).arg(), "param");
+        assert_eq!(err(&blocks, options(0)).arg(), "n_resamples");
+        // A column that is twice the intercept: X'X singular.
+        let mut sing = xtx.clone();
+        for c in 0..4 {
+            let n = sing[c * 4];
+            sing[c * 4 + 1] = 2.0 * n;
+            sing[c * 4 + 2] = 2.0 * n;
+            sing[c * 4 + 3] = 4.0 * n;
+        }
+        let s = ClusterBlocks {
+            xtx: &sing,
+            ..blocks
+        };
+        assert_eq!(err(&s, options(9)).arg(), "X");
+        assert!(Weights::parse("mammen").is_err());
+    }
+}
