@@ -427,7 +427,7 @@ pub fn wild_cluster_bootstrap(blocks: &ClusterBlocks, opts: &WildOptions) -> Res
     let mut mc = vec![0.0; p];
     mat_vec(&m, c, &mut mc);
     let cmc = dot(c, &mc);
-    if !(cmc > 0.0) {
+    if !cmc.is_finite() || cmc <= 0.0 {
         return Err(NeymanError::invalid(
             "param",
             "c'(X'X)^-1 c is not positive: the contrast is not estimable",
@@ -468,7 +468,7 @@ pub fn wild_cluster_bootstrap(blocks: &ClusterBlocks, opts: &WildOptions) -> Res
         mat_vec(&m, &tmp, &mut prep.beta[c_ * p..(c_ + 1) * p]);
     }
     let se = (k * meat).sqrt();
-    if !(se > 0.0 && se.is_finite()) {
+    if !se.is_finite() || se <= 0.0 {
         return Err(NeymanError::ZeroVariance {
             arg: "y".into(),
             msg: "the cluster-robust standard error of the contrast is zero (y is a linear \
