@@ -8,6 +8,7 @@ The rows are read once, into per-cluster blocks ``X_g'X_g`` and ``X_g'y_g``
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 from collections.abc import Sequence
@@ -314,6 +315,12 @@ def wild_cluster_bootstrap(
     contrast, label = _contrast(param, names)
     if isinstance(cluster, list | tuple | range):
         cluster = np.asarray(cluster)
+    if isinstance(cluster, np.ndarray) and cluster.dtype == object:
+        # Object ids (strings and None): pandas' factorize knows None as missing.
+        with contextlib.suppress(ImportError):
+            import pandas as pd
+
+            cluster = pd.Series(cluster)
     codes, labels = encode_labels(cluster, name="cluster", missing="raise")
     if len(codes) != len(ys):
         raise LengthMismatchError(

@@ -101,7 +101,8 @@ def test_full_enumeration_matches_wildboottest(G, seed, R, kind):
     X = np.column_stack([np.ones(len(y)), treat, x])
     R = np.array(R)
     boot = wb_class(y, X, cl, R)
-    assert boot.full_enumeration and boot.B == 2**G
+    assert boot.full_enumeration
+    assert boot.B == 2**G
     frame = pd.DataFrame({"treat": treat, "x": x})
     param = {"treat": "treat", "x": "x", "contrast": list(R[1:])}[kind]
     t_wb = float(np.ravel(boot.t_stat)[0])
@@ -110,7 +111,9 @@ def test_full_enumeration_matches_wildboottest(G, seed, R, kind):
         res = neyman.wild_cluster_bootstrap(
             y, frame, cl, param=param, alternative=alternative, n_resamples=9999
         )
-        assert res.full_enumeration and res.n_resamples == 2**G and res.n_clusters == G
+        assert res.full_enumeration
+        assert res.n_resamples == 2**G
+        assert res.n_clusters == G
         assert res.statistic == pytest.approx(t_wb, rel=RTOL)
         np.testing.assert_allclose(
             np.sort(res.bootstrap_statistics), np.sort(tboot), rtol=RTOL, atol=RTOL
@@ -160,7 +163,8 @@ def test_random_draws_agree_with_wildboottest_within_monte_carlo_error(weights, 
     res = neyman.wild_cluster_bootstrap(
         y, np.column_stack([treat, x]), cl, param=0, weights=weights, n_resamples=B, rng=5
     )
-    assert not res.full_enumeration and res.n_resamples == B
+    assert not res.full_enumeration
+    assert res.n_resamples == B
     assert res.statistic == pytest.approx(float(np.ravel(boot.t_stat)[0]), rel=RTOL)
     p = float(boot.pvalue)
     assert 0.02 < p < 0.98
@@ -223,7 +227,8 @@ def test_enumerated_distribution_matches_the_row_level_bootstrap(G, seed, null):
     assert res.pvalue == pytest.approx(count_p(t, want, "two-sided"), abs=1e-12)
     # The interval ends: the naive p-value is at least alpha just inside, below it just outside.
     width = res.ci_high - res.ci_low
-    assert math.isfinite(width) and width > 0
+    assert math.isfinite(width)
+    assert width > 0
     for end, outward in [(res.ci_low, -1.0), (res.ci_high, 1.0)]:
         for shift, accepted in [(-1e-7, True), (1e-7, False)]:
             r = end + outward * shift * width

@@ -449,6 +449,9 @@ pub fn wild_cluster_bootstrap(blocks: &ClusterBlocks, opts: &WildOptions) -> Res
         beta: vec![0.0; g * p],
     };
     let mut meat = 0.0;
+    // The size of the terms whose difference the scores are: scores at rounding level of these
+    // mean residuals of zero (y an exact linear function of X).
+    let mut cancelled = 0.0;
     let mut tmp = vec![0.0; p];
     for c_ in 0..g {
         let gg = &blocks.xtx[c_ * p * p..(c_ + 1) * p * p];
@@ -456,7 +459,11 @@ pub fn wild_cluster_bootstrap(blocks: &ClusterBlocks, opts: &WildOptions) -> Res
         // Unrestricted score, for the CR1 standard error.
         mat_vec(gg, &b, &mut tmp);
         let u: f64 = (0..p).map(|j| mc[j] * (xy[j] - tmp[j])).sum();
+        let terms: f64 = (0..p)
+            .map(|j| mc[j].abs() * (xy[j].abs() + tmp[j].abs()))
+            .sum();
         meat += u * u;
+        cancelled += terms * terms;
         mat_vec(gg, &beta0, &mut tmp);
         for j in 0..p {
             prep.s[c_ * p + j] = xy[j] - tmp[j];
@@ -468,7 +475,7 @@ pub fn wild_cluster_bootstrap(blocks: &ClusterBlocks, opts: &WildOptions) -> Res
         mat_vec(&m, &tmp, &mut prep.beta[c_ * p..(c_ + 1) * p]);
     }
     let se = (k * meat).sqrt();
-    if !se.is_finite() || se <= 0.0 {
+    if !se.is_finite() || meat.sqrt() <= 1e-10 * cancelled.sqrt() {
         return Err(NeymanError::ZeroVariance {
             arg: "y".into(),
             msg: "the cluster-robust standard error of the contrast is zero (y is a linear \
