@@ -42,27 +42,26 @@ MAX_RESAMPLES = 10_000_000
 FloatMatrix = npt.NDArray[np.float64]
 
 
-def _design(X: Any, n_rows: int | None) -> tuple[FloatMatrix, list[str]]:
-    """``X`` as a C-contiguous ``(rows, p)`` float64 matrix, and its column names."""
+def _design(X: Any, n_rows: int) -> tuple[list[FloatMatrix], list[str]]:
+    """The columns of ``X`` as contiguous float64 arrays (views where possible), and their names."""
     frame = frame_of(X)
     if frame is not None:
         names = [str(c) for c in frame.columns]
         cols = [as_float_array(f"X column {c!r}", get_column(frame, c)) for c in frame.columns]
-    elif isinstance(X, np.ndarray) and X.ndim == 2:
-        names = [f"x{j}" for j in range(X.shape[1])]
-        cols = [as_float_array(f"X column {j}", X[:, j]) for j in range(X.shape[1])]
     else:
         arr = np.asarray(X) if isinstance(X, list | tuple) else X
         if isinstance(arr, np.ndarray) and arr.ndim == 2:
-            return _design(arr, n_rows)
-        cols, names = [as_float_array("X", X)], ["x"]
+            names = [f"x{j}" for j in range(arr.shape[1])]
+            cols = [as_float_array(f"X column {j}", arr[:, j]) for j in range(arr.shape[1])]
+        else:
+            cols, names = [as_float_array("X", X)], ["x"]
     if not cols:
         raise InputError("X has no columns")
-    if n_rows is not None and len(cols[0]) != n_rows:
+    if len(cols[0]) != n_rows:
         raise LengthMismatchError(
             f"X has {len(cols[0])} rows but y has length {n_rows}; they must match"
         )
-    return np.column_stack(cols) if len(cols) > 1 else cols[0].reshape(-1, 1).copy(), names
+    return cols, names
 
 
 def _contrast(param: Any, names: Sequence[str]) -> tuple[list[float], str]:
@@ -127,24 +126,34 @@ def _n_resamples(n_resamples: Any) -> int:
 
 
 def _cluster_blocks(
-    y: FloatMatrix, X: FloatMatrix, codes: npt.NDArray[np.intp], n_clusters: int
+    y: FloatMatrix,
+    cols: list[FloatMatrix | None],
+    codes: npt.NDArray[np.intp],
+    n_clusters: int,
 ) -> tuple[FloatMatrix, FloatMatrix, npt.NDArray[np.uint64]]:
     """Per-cluster ``X_g'X_g`` (``G x p x p``, flattened), ``X_g'y_g`` (``G x p``) and row counts,
-    by one weighted ``bincount`` per entry: ``O(rows x p^2)``, once.
+    by one weighted ``bincount`` per entry: ``O(rows x p^2)``, once. A column ``None`` is the
+    intercept (no products to form).
 
     The one place the rows are read; the cluster statistic of the cluster-robust engine will
     replace it.
     """
-    p = X.shape[1]
+    p = len(cols)
+    counts = np.bincount(codes, minlength=n_clusters)
+
+    def total(a: FloatMatrix | None, b: FloatMatrix | None) -> FloatMatrix:
+        if a is None and b is None:
+            return counts.astype(np.float64)
+        w = b if a is None else a if b is None else a * b
+        return np.bincount(codes, weights=w, minlength=n_clusters)
+
     xtx = np.empty((n_clusters, p, p))
     xty = np.empty((n_clusters, p))
     for i in range(p):
-        xty[:, i] = np.bincount(codes, weights=X[:, i] * y, minlength=n_clusters)
+        xty[:, i] = total(cols[i], y)
         for j in range(i + 1):
-            xtx[:, i, j] = np.bincount(codes, weights=X[:, i] * X[:, j], minlength=n_clusters)
-            xtx[:, j, i] = xtx[:, i, j]
-    counts = np.bincount(codes, minlength=n_clusters).astype(np.uint64)
-    return xtx.reshape(-1), xty.reshape(-1), counts
+            xtx[:, i, j] = xtx[:, j, i] = total(cols[i], cols[j])
+    return xtx.reshape(-1), xty.reshape(-1), counts.astype(np.uint64)
 
 
 def _nan_result(label: str, null: float, G: int, n: int, **opts: Any) -> WildBootstrapResult:
@@ -293,13 +302,19 @@ def wild_cluster_bootstrap(
     >>> city = np.repeat(np.arange(12), 50)
     >>> treated = (city % 2).astype(float)
     >>> y = 0.5 * treated + rng.normal(0, 1, 12)[city] + rng.normal(0, 1, 600)
-    >>> res = neyman.wild_cluster_bootstrap(y, treated, city, param="x", rng=1)
-    >>> res.n_clusters, res.full_enumeration, res.n_resamples
-    (12, False, 9999)
-    >>> round(res.estimate, 3), round(res.pvalue, 3)
-    (0.785, 0.167)
-    >>> res.ci_low < res.estimate < res.ci_high
-    True
+    >>> res = neyman.wild_cluster_bootstrap(y, treated, city, param="x")
+    >>> print(res)
+    wild cluster bootstrap (WCR, rademacher, all 4096 sign vectors): H0 x = 0, two-sided, 95% CI by
+    test inversion
+    param  estimate     se  statistic               ci  pvalue  n_clusters  sig
+    x          1.36  0.585       2.32  [-0.0240, 2.63]  0.0532          12
+    sig: * where pvalue < 0.05 (1 - confidence_level)
+
+    With 12 clusters all ``2**12`` sign vectors are used (no randomness). Webb's weights draw:
+
+    >>> res = neyman.wild_cluster_bootstrap(y, treated, city, param="x", weights="webb", rng=1)
+    >>> res.full_enumeration, res.n_resamples, round(res.pvalue, 4)
+    (False, 9999, 0.0564)
     """
     level = check_confidence_level(confidence_level)
     alt = check_choice("alternative", alternative, ALTERNATIVES)
@@ -311,7 +326,7 @@ def wild_cluster_bootstrap(
     seed = _seed(rng)
 
     ys = as_float_array("y", y)
-    Xm, names = _design(X, len(ys))
+    cols, names = _design(X, len(ys))
     contrast, label = _contrast(param, names)
     if isinstance(cluster, list | tuple | range):
         cluster = np.asarray(cluster)
@@ -326,11 +341,13 @@ def wild_cluster_bootstrap(
         raise LengthMismatchError(
             f"cluster has length {len(codes)} but y has length {len(ys)}; they must match"
         )
-    for name, values in (("y", ys), ("X", Xm)):
-        n_inf = int(np.count_nonzero(np.isinf(values)))
+    missing = np.isnan(ys)
+    for name, values in (("y", [ys]), ("X", cols)):
+        n_inf = sum(int(np.count_nonzero(np.isinf(v))) for v in values)
         if n_inf:
             raise InputError(f"{name} has {n_inf} infinite values; remove or replace them")
-    missing = np.isnan(ys) | np.isnan(Xm).any(axis=1)
+    for col in cols:
+        missing |= np.isnan(col)
     n_missing = int(np.count_nonzero(missing))
     opts = {"weights": kind, "alternative": alt, "confidence_level": level}
     if n_missing and policy == "raise":
@@ -339,7 +356,7 @@ def wild_cluster_bootstrap(
         return _nan_result(label, null_value, len(labels), len(ys), **opts)
     if n_missing:
         keep = ~missing
-        ys, Xm = ys[keep], Xm[keep]
+        ys, cols = ys[keep], [c[keep] for c in cols]
         present, codes = np.unique(codes[keep], return_inverse=True)
         n_clusters = len(present)
     else:
@@ -349,8 +366,10 @@ def wild_cluster_bootstrap(
             f"cluster has {n_clusters} {'cluster' if n_clusters == 1 else 'clusters'}; at least "
             "2 are needed (the wild cluster bootstrap resamples whole clusters)"
         )
+    design: list[FloatMatrix | None] = [*cols]
     if add_intercept:
-        Xm = np.column_stack([np.ones(len(ys)), Xm])
+        design = [None, *design]
         contrast = [0.0, *contrast]
-    blocks = _cluster_blocks(ys, Xm, codes.astype(np.intp, copy=False), n_clusters)
-    return _run(blocks, Xm.shape[1], contrast, label, null_value, (kind, n_draws, seed), alt, level)
+    blocks = _cluster_blocks(ys, design, codes.astype(np.intp, copy=False), n_clusters)
+    p = len(design)
+    return _run(blocks, p, contrast, label, null_value, (kind, n_draws, seed), alt, level)

@@ -43,7 +43,7 @@
 use crate::error::{NeymanError, Result};
 use crate::inference::{check_confidence_level, Alternative, Reference};
 use crate::linalg::spd_inverse;
-use crate::parallel::reduce_indexed;
+use crate::parallel::{pool, reduce_indexed};
 use crate::rng::{block_rng, rademacher_fill, webb_fill};
 
 /// Replicates per block: each block has its own random stream, so this is part of the mapping
@@ -147,7 +147,9 @@ struct Replicate {
     q11: f64,
 }
 
-/// Everything a replicate needs, computed once from the blocks (`O(G p^2)`).
+/// Everything a replicate needs, computed once from the blocks (`O(G p^2)`). The per-cluster
+/// vectors are stored by regressor (`p` rows of `G`), so that every loop of a replicate runs over
+/// the clusters, contiguous.
 struct Prepared {
     g: usize,
     p: usize,
@@ -155,57 +157,87 @@ struct Prepared {
     a: Vec<f64>,
     /// `f_g = c'M G_g w`: how `a_g` moves with the null.
     f: Vec<f64>,
-    /// `s_g`, `G x p` row-major.
+    /// `s_g` (restricted scores), `p x G`.
     s: Vec<f64>,
-    /// `e_g = G_g w`.
+    /// `e_g = G_g w`, `p x G`.
     e: Vec<f64>,
-    /// `beta_g = M G_g M c`.
+    /// `beta_g = M G_g M c`, `p x G`.
     beta: Vec<f64>,
 }
 
+/// A dot product with four independent accumulators (a fixed grouping, so the same bits on any
+/// machine, and one the compiler can vectorize).
 fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
+    let mut acc = [0.0f64; 4];
+    let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
+    let rest: f64 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in ca.zip(cb) {
+        for l in 0..4 {
+            acc[l] += x[l] * y[l];
+        }
+    }
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + rest
 }
 
 /// `out = A x` for a row-major `p x p` block `A`.
 fn mat_vec(a: &[f64], x: &[f64], out: &mut [f64]) {
     let p = x.len();
     for (i, o) in out.iter_mut().enumerate() {
-        *o = dot(&a[i * p..(i + 1) * p], x);
+        *o = a[i * p..(i + 1) * p]
+            .iter()
+            .zip(x)
+            .map(|(u, v)| u * v)
+            .sum();
     }
 }
 
+/// Scratch space of one replicate.
+struct Scratch {
+    sv: Vec<f64>,
+    ev: Vec<f64>,
+    z0: Vec<f64>,
+    z1: Vec<f64>,
+}
+
 impl Prepared {
-    /// The five numbers of the replicate with cluster weights `v`; `sv` and `ev` are scratch.
-    fn replicate(&self, v: &[f64], sv: &mut [f64], ev: &mut [f64]) -> Replicate {
-        let p = self.p;
-        sv.fill(0.0);
-        ev.fill(0.0);
-        let (mut n0, mut n1) = (0.0, 0.0);
-        for (h, &vh) in v.iter().enumerate() {
-            n0 += vh * self.a[h];
-            n1 += vh * self.f[h];
-            let (sh, eh) = (&self.s[h * p..(h + 1) * p], &self.e[h * p..(h + 1) * p]);
-            for j in 0..p {
-                sv[j] += vh * sh[j];
-                ev[j] += vh * eh[j];
+    fn scratch(&self) -> Scratch {
+        Scratch {
+            sv: vec![0.0; self.p],
+            ev: vec![0.0; self.p],
+            z0: vec![0.0; self.g],
+            z1: vec![0.0; self.g],
+        }
+    }
+
+    /// The five numbers of the replicate with cluster weights `v`.
+    fn replicate(&self, v: &[f64], w: &mut Scratch) -> Replicate {
+        let g = self.g;
+        for j in 0..self.p {
+            w.sv[j] = dot(v, &self.s[j * g..(j + 1) * g]);
+            w.ev[j] = dot(v, &self.e[j * g..(j + 1) * g]);
+        }
+        for h in 0..g {
+            w.z0[h] = v[h] * self.a[h];
+            w.z1[h] = v[h] * self.f[h];
+        }
+        for j in 0..self.p {
+            let (bj, sj, ej) = (&self.beta[j * g..(j + 1) * g], w.sv[j], w.ev[j]);
+            for h in 0..g {
+                w.z0[h] -= bj[h] * sj;
+                w.z1[h] -= bj[h] * ej;
             }
         }
-        let (mut q00, mut q01, mut q11) = (0.0, 0.0, 0.0);
-        for (h, &vh) in v.iter().enumerate() {
-            let bh = &self.beta[h * p..(h + 1) * p];
-            let z0 = vh * self.a[h] - dot(bh, sv);
-            let z1 = vh * self.f[h] - dot(bh, ev);
-            q00 += z0 * z0;
-            q01 += z0 * z1;
-            q11 += z1 * z1;
-        }
         Replicate {
-            n0,
-            n1,
-            q00,
-            q01,
-            q11,
+            n0: dot(v, &self.a),
+            n1: dot(v, &self.f),
+            q00: dot(&w.z0, &w.z0),
+            q01: dot(&w.z0, &w.z1),
+            q11: dot(&w.z1, &w.z1),
         }
     }
 
@@ -213,7 +245,7 @@ impl Prepared {
     fn enumerate(&self, first: u64, last: u64) -> Vec<Replicate> {
         let g = self.g;
         let mut v = vec![0.0; g];
-        let (mut sv, mut ev) = (vec![0.0; self.p], vec![0.0; self.p]);
+        let mut w = self.scratch();
         (first..last)
             .map(|i| {
                 for (c, x) in v.iter_mut().enumerate() {
@@ -223,7 +255,7 @@ impl Prepared {
                         -1.0
                     };
                 }
-                self.replicate(&v, &mut sv, &mut ev)
+                self.replicate(&v, &mut w)
             })
             .collect()
     }
@@ -232,22 +264,40 @@ impl Prepared {
     fn draw(&self, weights: Weights, seed: u64, block: u64, count: usize) -> Vec<Replicate> {
         let mut rng = block_rng(seed, block);
         let mut v = vec![0.0; self.g];
-        let (mut sv, mut ev) = (vec![0.0; self.p], vec![0.0; self.p]);
+        let mut w = self.scratch();
         (0..count)
             .map(|_| {
                 match weights {
                     Weights::Rademacher => rademacher_fill(&mut rng, &mut v),
                     Weights::Webb => webb_fill(&mut rng, &mut v),
                 }
-                self.replicate(&v, &mut sv, &mut ev)
+                self.replicate(&v, &mut w)
             })
             .collect()
     }
 }
 
-/// The bootstrap statistics and the observed one, as functions of the shift `d` of the null.
+/// `sign` as a multiplier, with 0 (two-sided: the square decides) as 1.
+#[inline]
+fn sign_or_one(sign: f64) -> f64 {
+    if sign < 0.0 {
+        -1.0
+    } else {
+        1.0
+    }
+}
+
+/// Replicates counted by one task of a p-value.
+const PVALUE_CHUNK: usize = 1 << 15;
+
+/// The bootstrap statistics and the observed one, as functions of the shift `d` of the null;
+/// the replicates by field, for a p-value in one vectorizable pass.
 struct Inversion {
-    reps: Vec<Replicate>,
+    n0: Vec<f64>,
+    n1: Vec<f64>,
+    q00: Vec<f64>,
+    q01: Vec<f64>,
+    q11: Vec<f64>,
     /// `c'b - r`.
     gap: f64,
     se: f64,
@@ -256,49 +306,100 @@ struct Inversion {
 }
 
 impl Inversion {
-    fn t_star(&self, r: &Replicate, d: f64) -> f64 {
-        let q = (r.q00 - 2.0 * d * r.q01 + d * d * r.q11).max(0.0);
-        (r.n0 - d * r.n1) / (self.k * q).sqrt()
+    fn new(reps: &[Replicate], gap: f64, se: f64, k: f64, alternative: Alternative) -> Self {
+        let field = |f: fn(&Replicate) -> f64| reps.iter().map(f).collect::<Vec<f64>>();
+        Inversion {
+            n0: field(|r| r.n0),
+            n1: field(|r| r.n1),
+            q00: field(|r| r.q00),
+            q01: field(|r| r.q01),
+            q11: field(|r| r.q11),
+            gap,
+            se,
+            k,
+            alternative,
+        }
     }
 
-    /// The bootstrap p-value of the null `r + d`.
-    fn pvalue(&self, d: f64) -> f64 {
+    /// `t*` of every replicate at the shift `d`.
+    fn t_stars(&self, d: f64) -> Vec<f64> {
+        (0..self.n0.len())
+            .map(|i| {
+                let q = (self.q00[i] - 2.0 * d * self.q01[i] + d * d * self.q11[i]).max(0.0);
+                (self.n0[i] - d * self.n1[i]) / (self.k * q).sqrt()
+            })
+            .collect()
+    }
+
+    /// The bootstrap p-value of the null `r + d`: the share of replicates whose `t*` reaches `t`
+    /// in the alternative's direction, ties within [`TIE_RTOL`] counted. Counted in chunks in the
+    /// pool (a count of whole numbers: the same on any number of threads).
+    fn pvalue(&self, d: f64) -> Result<f64> {
         let t = (self.gap - d) / self.se;
         let tol = TIE_RTOL * t.abs();
-        let hits = match self.alternative {
-            Alternative::TwoSided => self
-                .reps
-                .iter()
-                .filter(|r| self.t_star(r, d).abs() >= t.abs() - tol)
-                .count(),
-            Alternative::Greater => self
-                .reps
-                .iter()
-                .filter(|r| self.t_star(r, d) >= t - tol)
-                .count(),
-            Alternative::Less => self
-                .reps
-                .iter()
-                .filter(|r| self.t_star(r, d) <= t + tol)
-                .count(),
+        // In terms of `sign * t* >= thr`.
+        let (sign, thr) = match self.alternative {
+            Alternative::TwoSided => (0.0, (t.abs() - tol).max(0.0)),
+            Alternative::Greater => (1.0, t - tol),
+            Alternative::Less => (-1.0, -(t + tol)),
         };
-        hits as f64 / self.reps.len() as f64
+        let kthr2 = self.k * thr * thr;
+        let count = |range: std::ops::Range<usize>| -> usize {
+            let (n0, n1) = (&self.n0[range.clone()], &self.n1[range.clone()]);
+            let (q00, q01, q11) = (
+                &self.q00[range.clone()],
+                &self.q01[range.clone()],
+                &self.q11[range],
+            );
+            let mut hits = 0usize;
+            for i in 0..n0.len() {
+                let nd = sign_or_one(sign) * (n0[i] - d * n1[i]);
+                let q = (q00[i] - 2.0 * d * q01[i] + d * d * q11[i]).max(0.0);
+                // `nd / sqrt(k q) >= thr` (`|t*| >= thr` two-sided) without a square root or a
+                // division; an undefined 0 / 0 reaches nothing.
+                let defined = (q > 0.0) | (nd != 0.0);
+                let big = nd * nd >= kthr2 * q;
+                let hit = if sign == 0.0 {
+                    big
+                } else if thr > 0.0 {
+                    (nd > 0.0) & big
+                } else {
+                    (nd >= 0.0) | (nd * nd <= kthr2 * q)
+                };
+                hits += usize::from(defined & hit);
+            }
+            hits
+        };
+        let n = self.n0.len();
+        let chunk = PVALUE_CHUNK;
+        let hits: usize = if n <= chunk {
+            count(0..n)
+        } else {
+            use rayon::prelude::*;
+            pool()?.install(|| {
+                (0..n.div_ceil(chunk))
+                    .into_par_iter()
+                    .map(|c| count(c * chunk..((c + 1) * chunk).min(n)))
+                    .sum()
+            })
+        };
+        Ok(hits as f64 / n as f64)
     }
 
     /// The end of the acceptance region `{d: p(d) >= alpha}` on the side `dir` (+1 up, -1 down),
     /// starting from the CR1 end `start`; infinite when no null that way is rejected.
-    fn end(&self, alpha: f64, start: f64, step: f64, dir: f64) -> f64 {
-        let accepted = |d: f64| self.pvalue(d) >= alpha;
+    fn end(&self, alpha: f64, start: f64, step: f64, dir: f64) -> Result<f64> {
+        let accepted = |d: f64| -> Result<bool> { Ok(self.pvalue(d)? >= alpha) };
         // Bracket: `inside` accepted, `outside` rejected.
-        let (mut inside, mut outside) = if accepted(start) {
+        let (mut inside, mut outside) = if accepted(start)? {
             let mut inside = start;
             let mut k = 1.0;
             loop {
                 let d = start + dir * step * k;
                 if !d.is_finite() || k > 2f64.powi(60) {
-                    return dir * f64::INFINITY;
+                    return Ok(dir * f64::INFINITY);
                 }
-                if !accepted(d) {
+                if !accepted(d)? {
                     break (inside, d);
                 }
                 inside = d;
@@ -310,9 +411,9 @@ impl Inversion {
             loop {
                 let d = start - dir * step * k;
                 if !d.is_finite() || k > 2f64.powi(60) {
-                    return f64::NAN;
+                    return Ok(f64::NAN);
                 }
-                if accepted(d) {
+                if accepted(d)? {
                     break (d, outside);
                 }
                 outside = d;
@@ -325,13 +426,13 @@ impl Inversion {
             if (outside - inside).abs() <= 1e-12 * scale || mid == inside || mid == outside {
                 break;
             }
-            if accepted(mid) {
+            if accepted(mid)? {
                 inside = mid;
             } else {
                 outside = mid;
             }
         }
-        inside
+        Ok(inside)
     }
 }
 
@@ -452,7 +553,7 @@ pub fn wild_cluster_bootstrap(blocks: &ClusterBlocks, opts: &WildOptions) -> Res
     // The size of the terms whose difference the scores are: scores at rounding level of these
     // mean residuals of zero (y an exact linear function of X).
     let mut cancelled = 0.0;
-    let mut tmp = vec![0.0; p];
+    let (mut tmp, mut tmp2) = (vec![0.0; p], vec![0.0; p]);
     for c_ in 0..g {
         let gg = &blocks.xtx[c_ * p * p..(c_ + 1) * p * p];
         let xy = &blocks.xty[c_ * p..(c_ + 1) * p];
@@ -466,13 +567,19 @@ pub fn wild_cluster_bootstrap(blocks: &ClusterBlocks, opts: &WildOptions) -> Res
         cancelled += terms * terms;
         mat_vec(gg, &beta0, &mut tmp);
         for j in 0..p {
-            prep.s[c_ * p + j] = xy[j] - tmp[j];
+            prep.s[j * g + c_] = xy[j] - tmp[j];
         }
-        prep.a[c_] = dot(&mc, &prep.s[c_ * p..(c_ + 1) * p]);
-        mat_vec(gg, &w, &mut prep.e[c_ * p..(c_ + 1) * p]);
-        prep.f[c_] = dot(&mc, &prep.e[c_ * p..(c_ + 1) * p]);
+        prep.a[c_] = (0..p).map(|j| mc[j] * prep.s[j * g + c_]).sum();
+        mat_vec(gg, &w, &mut tmp);
+        for j in 0..p {
+            prep.e[j * g + c_] = tmp[j];
+        }
+        prep.f[c_] = (0..p).map(|j| mc[j] * tmp[j]).sum();
         mat_vec(gg, &mc, &mut tmp);
-        mat_vec(&m, &tmp, &mut prep.beta[c_ * p..(c_ + 1) * p]);
+        mat_vec(&m, &tmp, &mut tmp2);
+        for j in 0..p {
+            prep.beta[j * g + c_] = tmp2[j];
+        }
     }
     let se = (k * meat).sqrt();
     if !se.is_finite() || meat.sqrt() <= 1e-10 * cancelled.sqrt() {
@@ -514,15 +621,10 @@ pub fn wild_cluster_bootstrap(blocks: &ClusterBlocks, opts: &WildOptions) -> Res
     let parts = reduce_indexed(n_blocks, map, merge)?.unwrap_or_default();
     let reps: Vec<Replicate> = parts.concat();
 
-    let inv = Inversion {
-        reps,
-        gap,
-        se,
-        k,
-        alternative: opts.alternative,
-    };
-    let pvalue = inv.pvalue(0.0);
-    let bootstrap_statistics = inv.reps.iter().map(|r| inv.t_star(r, 0.0)).collect();
+    let inv = Inversion::new(&reps, gap, se, k, opts.alternative);
+    drop(reps);
+    let pvalue = inv.pvalue(0.0)?;
+    let bootstrap_statistics = inv.t_stars(0.0);
 
     // The interval, in terms of the shift d of the null: c'beta = null + d.
     let alpha = 1.0 - opts.confidence_level;
@@ -532,9 +634,9 @@ pub fn wild_cluster_bootstrap(blocks: &ClusterBlocks, opts: &WildOptions) -> Res
     let upper = |inv: &Inversion| inv.end(alpha, gap + q * se, step, 1.0);
     let lower = |inv: &Inversion| inv.end(alpha, gap - q * se, step, -1.0);
     let (lo, hi) = match opts.alternative {
-        Alternative::TwoSided => (lower(&inv), upper(&inv)),
-        Alternative::Greater => (lower(&inv), f64::INFINITY),
-        Alternative::Less => (f64::NEG_INFINITY, upper(&inv)),
+        Alternative::TwoSided => (lower(&inv)?, upper(&inv)?),
+        Alternative::Greater => (lower(&inv)?, f64::INFINITY),
+        Alternative::Less => (f64::NEG_INFINITY, upper(&inv)?),
     };
     Ok(WildBootstrap {
         estimate,
