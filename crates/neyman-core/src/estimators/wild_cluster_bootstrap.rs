@@ -196,85 +196,168 @@ fn mat_vec(a: &[f64], x: &[f64], out: &mut [f64]) {
     }
 }
 
-/// Scratch space of one replicate.
-struct Scratch {
-    sv: Vec<f64>,
-    ev: Vec<f64>,
-    z0: Vec<f64>,
-    z1: Vec<f64>,
+/// Replicates computed together: their weights side by side, so that every inner loop runs over
+/// independent replicates (vectorized by the compiler, with each replicate's sums in a fixed order
+/// whatever the machine or thread).
+const BATCH: usize = 16;
+
+/// The sums of one batch, and its weights (`v[h][r]`: cluster `h`, replicate `r`).
+struct Batch {
+    v: Vec<[f64; BATCH]>,
+    sv: Vec<[f64; BATCH]>,
+    ev: Vec<[f64; BATCH]>,
+    /// Weights of one replicate, as the draws fill them.
+    one: Vec<f64>,
 }
 
 impl Prepared {
-    fn scratch(&self) -> Scratch {
-        Scratch {
-            sv: vec![0.0; self.p],
-            ev: vec![0.0; self.p],
-            z0: vec![0.0; self.g],
-            z1: vec![0.0; self.g],
+    fn batch(&self) -> Batch {
+        Batch {
+            v: vec![[0.0; BATCH]; self.g],
+            sv: vec![[0.0; BATCH]; self.p],
+            ev: vec![[0.0; BATCH]; self.p],
+            one: vec![0.0; self.g],
         }
     }
 
-    /// The five numbers of the replicate with cluster weights `v`.
-    fn replicate(&self, v: &[f64], w: &mut Scratch) -> Replicate {
-        let g = self.g;
-        for j in 0..self.p {
-            w.sv[j] = dot(v, &self.s[j * g..(j + 1) * g]);
-            w.ev[j] = dot(v, &self.e[j * g..(j + 1) * g]);
+    /// The five numbers of the first `count` replicates of the batch's weights.
+    fn replicates(&self, b: &mut Batch, count: usize, out: &mut Vec<Replicate>) {
+        let (g, p) = (self.g, self.p);
+        let mut n0 = [0.0; BATCH];
+        let mut n1 = [0.0; BATCH];
+        for sv in b.sv.iter_mut().chain(b.ev.iter_mut()) {
+            *sv = [0.0; BATCH];
         }
         for h in 0..g {
-            w.z0[h] = v[h] * self.a[h];
-            w.z1[h] = v[h] * self.f[h];
-        }
-        for j in 0..self.p {
-            let (bj, sj, ej) = (&self.beta[j * g..(j + 1) * g], w.sv[j], w.ev[j]);
-            for h in 0..g {
-                w.z0[h] -= bj[h] * sj;
-                w.z1[h] -= bj[h] * ej;
+            let vh = &b.v[h];
+            let (ah, fh) = (self.a[h], self.f[h]);
+            for r in 0..BATCH {
+                n0[r] += ah * vh[r];
+                n1[r] += fh * vh[r];
+            }
+            for j in 0..p {
+                let (sjh, ejh) = (self.s[j * g + h], self.e[j * g + h]);
+                let (sv, ev) = (&mut b.sv[j], &mut b.ev[j]);
+                for r in 0..BATCH {
+                    sv[r] += sjh * vh[r];
+                    ev[r] += ejh * vh[r];
+                }
             }
         }
-        Replicate {
-            n0: dot(v, &self.a),
-            n1: dot(v, &self.f),
-            q00: dot(&w.z0, &w.z0),
-            q01: dot(&w.z0, &w.z1),
-            q11: dot(&w.z1, &w.z1),
+        let mut q00 = [0.0; BATCH];
+        let mut q01 = [0.0; BATCH];
+        let mut q11 = [0.0; BATCH];
+        for h in 0..g {
+            let vh = &b.v[h];
+            let (ah, fh) = (self.a[h], self.f[h]);
+            let mut z0 = [0.0; BATCH];
+            let mut z1 = [0.0; BATCH];
+            for r in 0..BATCH {
+                z0[r] = ah * vh[r];
+                z1[r] = fh * vh[r];
+            }
+            for j in 0..p {
+                let bjh = self.beta[j * g + h];
+                let (sv, ev) = (&b.sv[j], &b.ev[j]);
+                for r in 0..BATCH {
+                    z0[r] -= bjh * sv[r];
+                    z1[r] -= bjh * ev[r];
+                }
+            }
+            for r in 0..BATCH {
+                q00[r] += z0[r] * z0[r];
+                q01[r] += z0[r] * z1[r];
+                q11[r] += z1[r] * z1[r];
+            }
         }
+        out.extend((0..count).map(|r| Replicate {
+            n0: n0[r],
+            n1: n1[r],
+            q00: q00[r],
+            q01: q01[r],
+            q11: q11[r],
+        }));
+    }
+
+    /// Replicates `first..last`, batch by batch; `fill(i, v)` writes the weights of replicate `i`.
+    fn run(&self, first: u64, last: u64, mut fill: impl FnMut(u64, &mut [f64])) -> Vec<Replicate> {
+        let mut b = self.batch();
+        let mut out = Vec::with_capacity((last - first) as usize);
+        let mut i = first;
+        while i < last {
+            let count = ((last - i) as usize).min(BATCH);
+            for r in 0..BATCH {
+                if r < count {
+                    fill(i + r as u64, &mut b.one);
+                } else {
+                    b.one.fill(0.0);
+                }
+                for (h, vh) in b.v.iter_mut().enumerate() {
+                    vh[r] = b.one[h];
+                }
+            }
+            self.replicates(&mut b, count, &mut out);
+            i += count as u64;
+        }
+        out
     }
 
     /// Replicates `first..last` of the full enumeration.
     fn enumerate(&self, first: u64, last: u64) -> Vec<Replicate> {
         let g = self.g;
-        let mut v = vec![0.0; g];
-        let mut w = self.scratch();
-        (first..last)
-            .map(|i| {
-                for (c, x) in v.iter_mut().enumerate() {
-                    *x = if (i >> (g - 1 - c)) & 1 == 1 {
-                        1.0
-                    } else {
-                        -1.0
-                    };
-                }
-                self.replicate(&v, &mut w)
-            })
-            .collect()
+        self.run(first, last, |i, v| {
+            for (c, x) in v.iter_mut().enumerate() {
+                *x = if (i >> (g - 1 - c)) & 1 == 1 {
+                    1.0
+                } else {
+                    -1.0
+                };
+            }
+        })
     }
 
     /// `count` replicates drawn from the stream of block `block`.
     fn draw(&self, weights: Weights, seed: u64, block: u64, count: usize) -> Vec<Replicate> {
         let mut rng = block_rng(seed, block);
-        let mut v = vec![0.0; self.g];
-        let mut w = self.scratch();
-        (0..count)
-            .map(|_| {
-                match weights {
-                    Weights::Rademacher => rademacher_fill(&mut rng, &mut v),
-                    Weights::Webb => webb_fill(&mut rng, &mut v),
-                }
-                self.replicate(&v, &mut w)
-            })
-            .collect()
+        self.run(0, count as u64, |_, v| match weights {
+            Weights::Rademacher => rademacher_fill(&mut rng, v),
+            Weights::Webb => webb_fill(&mut rng, v),
+        })
     }
+}
+
+/// What [`count_hits`] counts: `|t*| >= thr`, or `sign t* >= thr` for `thr > 0` or `thr <= 0`.
+const ABS_ABOVE: u8 = 0;
+const ABOVE_POSITIVE: u8 = 1;
+const ABOVE_NON_POSITIVE: u8 = 2;
+
+/// Replicates whose `t*(d) = nd / sqrt(k q)` reaches the threshold (`kthr2 = k thr^2`), without a
+/// square root or a division, branch-free so that the loop vectorizes; an undefined `0 / 0`
+/// reaches nothing.
+#[allow(clippy::too_many_arguments)]
+fn count_hits<const KIND: u8>(
+    n0: &[f64],
+    n1: &[f64],
+    q00: &[f64],
+    q01: &[f64],
+    q11: &[f64],
+    d: f64,
+    sign: f64,
+    kthr2: f64,
+) -> usize {
+    let mut hits = 0usize;
+    for i in 0..n0.len() {
+        let nd = sign * (n0[i] - d * n1[i]);
+        let q = (q00[i] - 2.0 * d * q01[i] + d * d * q11[i]).max(0.0);
+        let defined = (q > 0.0) | (nd != 0.0);
+        let hit = match KIND {
+            ABS_ABOVE => nd * nd >= kthr2 * q,
+            ABOVE_POSITIVE => (nd > 0.0) & (nd * nd >= kthr2 * q),
+            _ => (nd >= 0.0) | (nd * nd <= kthr2 * q),
+        };
+        hits += usize::from(defined & hit);
+    }
+    hits
 }
 
 /// `sign` as a multiplier, with 0 (two-sided: the square decides) as 1.
@@ -344,6 +427,14 @@ impl Inversion {
             Alternative::Less => (-1.0, -(t + tol)),
         };
         let kthr2 = self.k * thr * thr;
+        let kind = if sign == 0.0 {
+            ABS_ABOVE
+        } else if thr > 0.0 {
+            ABOVE_POSITIVE
+        } else {
+            ABOVE_NON_POSITIVE
+        };
+        let sign = sign_or_one(sign);
         let count = |range: std::ops::Range<usize>| -> usize {
             let (n0, n1) = (&self.n0[range.clone()], &self.n1[range.clone()]);
             let (q00, q01, q11) = (
@@ -351,24 +442,13 @@ impl Inversion {
                 &self.q01[range.clone()],
                 &self.q11[range],
             );
-            let mut hits = 0usize;
-            for i in 0..n0.len() {
-                let nd = sign_or_one(sign) * (n0[i] - d * n1[i]);
-                let q = (q00[i] - 2.0 * d * q01[i] + d * d * q11[i]).max(0.0);
-                // `nd / sqrt(k q) >= thr` (`|t*| >= thr` two-sided) without a square root or a
-                // division; an undefined 0 / 0 reaches nothing.
-                let defined = (q > 0.0) | (nd != 0.0);
-                let big = nd * nd >= kthr2 * q;
-                let hit = if sign == 0.0 {
-                    big
-                } else if thr > 0.0 {
-                    (nd > 0.0) & big
-                } else {
-                    (nd >= 0.0) | (nd * nd <= kthr2 * q)
-                };
-                hits += usize::from(defined & hit);
+            match kind {
+                ABS_ABOVE => count_hits::<ABS_ABOVE>(n0, n1, q00, q01, q11, d, sign, kthr2),
+                ABOVE_POSITIVE => {
+                    count_hits::<ABOVE_POSITIVE>(n0, n1, q00, q01, q11, d, sign, kthr2)
+                }
+                _ => count_hits::<ABOVE_NON_POSITIVE>(n0, n1, q00, q01, q11, d, sign, kthr2),
             }
-            hits
         };
         let n = self.n0.len();
         let chunk = PVALUE_CHUNK;
