@@ -279,6 +279,22 @@ class ConfidenceInterval(NamedTuple):
     high: float
 
 
+def _at_level(res: Any, confidence_level: float | None) -> Any:
+    """``res`` itself at its own level (or ``None``), else recomputed by its ``_refit`` hook."""
+    if confidence_level is None:
+        return res
+    level = check_unit_interval("confidence_level", confidence_level)
+    if level == res.confidence_level:
+        return res
+    if res._refit is None:
+        raise InputError(
+            f"confidence_level == {level}: this result cannot be recomputed at another level (it "
+            f"was built without its statistics); it holds the {res.confidence_level:g} interval "
+            "only"
+        )
+    return res._refit(level)
+
+
 _UNADJUSTED_FIELDS = ("effect", "se", "ci_low", "ci_high", "pvalue")
 
 
@@ -441,17 +457,7 @@ class TestResult(DisplayMixin):
         """
         if not isinstance(relative, bool):
             raise InputTypeError(f"relative must be a bool, got {type(relative).__name__}")
-        res: TestResult = self
-        if confidence_level is not None:
-            level = check_unit_interval("confidence_level", confidence_level)
-            if level != self.confidence_level:
-                if self._refit is None:
-                    raise InputError(
-                        f"confidence_level == {level}: this result cannot be recomputed at "
-                        f"another level (it was built without its statistics); it holds the "
-                        f"{self.confidence_level:g} interval only"
-                    )
-                res = self._refit(level)
+        res: TestResult = _at_level(self, confidence_level)
         if relative:
             return ConfidenceInterval(res.rel_ci_low, res.rel_ci_high)
         return ConfidenceInterval(res.ci_low, res.ci_high)
@@ -775,16 +781,7 @@ class WildBootstrapResult(DisplayMixin):
     def confidence_interval(self, confidence_level: float | None = None) -> ConfidenceInterval:
         """The interval at the result's level, or inverted again at another from the same
         replicates."""
-        res = self
-        if confidence_level is not None:
-            level = check_unit_interval("confidence_level", confidence_level)
-            if level != self.confidence_level:
-                if self._refit is None:
-                    raise InputError(
-                        f"confidence_level == {level}: this result was built by hand and holds "
-                        f"the {self.confidence_level:g} interval only"
-                    )
-                res = self._refit(level)
+        res: WildBootstrapResult = _at_level(self, confidence_level)
         return ConfidenceInterval(res.ci_low, res.ci_high)
 
     def to_dict(self) -> dict[str, Any]:

@@ -145,7 +145,10 @@ def _cluster_blocks(
         if a is None and b is None:
             return counts.astype(np.float64)
         w = b if a is None else a if b is None else a * b
-        return np.bincount(codes, weights=w, minlength=n_clusters)
+        out: FloatMatrix = np.bincount(codes, weights=w, minlength=n_clusters).astype(
+            np.float64, copy=False
+        )
+        return out
 
     xtx = np.empty((n_clusters, p, p))
     xty = np.empty((n_clusters, p))
@@ -357,7 +360,8 @@ def wild_cluster_bootstrap(
     if n_missing:
         keep = ~missing
         ys, cols = ys[keep], [c[keep] for c in cols]
-        present, codes = np.unique(codes[keep], return_inverse=True)
+        present, inverse = np.unique(codes[keep], return_inverse=True)
+        codes = inverse.astype(np.int32)
         n_clusters = len(present)
     else:
         n_clusters = len(labels)

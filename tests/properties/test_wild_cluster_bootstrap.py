@@ -22,7 +22,6 @@ What is checked:
 
 from __future__ import annotations
 
-import os
 import pickle
 import signal
 import subprocess
@@ -34,6 +33,8 @@ import neyman
 import numpy as np
 import pandas as pd
 import pytest
+
+from tests.conftest import outputs_by_threads
 
 RTOL = 1e-12
 
@@ -68,23 +69,7 @@ _SCRIPT = textwrap.dedent(
 
 
 def test_same_seed_same_numbers_on_one_and_two_threads() -> None:
-    procs = {
-        n: subprocess.Popen(
-            [sys.executable, "-c", _SCRIPT],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env={**os.environ, "NEYMAN_NUM_THREADS": str(n)},
-        )
-        for n in (1, 2)
-    }
-    outputs = {}
-    for n, proc in procs.items():
-        stdout, stderr = proc.communicate(timeout=120)
-        assert proc.returncode == 0, stderr
-        lines = stdout.splitlines()
-        assert lines[0] == f"threads {n}"
-        outputs[n] = lines[1:]
+    outputs = outputs_by_threads(_SCRIPT)
     assert len(outputs[1]) == 2
     assert outputs[1] == outputs[2]
 

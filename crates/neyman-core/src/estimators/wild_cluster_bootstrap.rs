@@ -751,6 +751,31 @@ mod tests {
         out
     }
 
+    /// The rows of [`rows`] and their per-cluster blocks (intercept and `x`).
+    struct Fixture {
+        data: Vec<(usize, f64, f64)>,
+        xtx: Vec<f64>,
+        xty: Vec<f64>,
+        n: Vec<u64>,
+    }
+
+    impl Fixture {
+        fn new(g: usize, per: usize) -> Self {
+            let data = rows(g, per);
+            let (xtx, xty, n) = blocks_of(&data, g);
+            Fixture { data, xtx, xty, n }
+        }
+
+        fn blocks(&self) -> ClusterBlocks<'_> {
+            ClusterBlocks {
+                p: 2,
+                xtx: &self.xtx,
+                xty: &self.xty,
+                n: &self.n,
+            }
+        }
+    }
+
     fn blocks_of(data: &[(usize, f64, f64)], g: usize) -> (Vec<f64>, Vec<f64>, Vec<u64>) {
         let (mut xtx, mut xty, mut n) = (vec![0.0; g * 4], vec![0.0; g * 2], vec![0u64; g]);
         for &(c, x, y) in data {
@@ -833,14 +858,8 @@ mod tests {
     #[test]
     fn enumeration_matches_the_row_level_bootstrap() {
         let g = 6;
-        let data = rows(g, 9);
-        let (xtx, xty, n) = blocks_of(&data, g);
-        let blocks = ClusterBlocks {
-            p: 2,
-            xtx: &xtx,
-            xty: &xty,
-            n: &n,
-        };
+        let fx = Fixture::new(g, 9);
+        let (data, blocks) = (&fx.data, fx.blocks());
         let res = wild_cluster_bootstrap(&blocks, &options(999)).unwrap();
         assert!(res.full_enumeration);
         assert_eq!(res.n_resamples, 64);
@@ -856,7 +875,7 @@ mod tests {
                     }
                 })
                 .collect();
-            let want = direct_t(&data, g, &v, 0.1);
+            let want = direct_t(data, g, &v, 0.1);
             assert!(
                 (t - want).abs() < 1e-10 * want.abs().max(1.0),
                 "{i}: {t} {want}"
@@ -877,14 +896,8 @@ mod tests {
     #[test]
     fn interval_ends_are_where_the_pvalue_crosses_alpha() {
         let g = 12;
-        let data = rows(g, 6);
-        let (xtx, xty, n) = blocks_of(&data, g);
-        let blocks = ClusterBlocks {
-            p: 2,
-            xtx: &xtx,
-            xty: &xty,
-            n: &n,
-        };
+        let fx = Fixture::new(g, 6);
+        let blocks = fx.blocks();
         let opts = options(2000);
         let res = wild_cluster_bootstrap(&blocks, &opts).unwrap();
         assert!(!res.full_enumeration && res.n_resamples == 2000);
@@ -906,14 +919,8 @@ mod tests {
     #[test]
     fn seeded_draws_repeat_and_blocks_do_not_depend_on_threads() {
         let g = 20;
-        let data = rows(g, 5);
-        let (xtx, xty, n) = blocks_of(&data, g);
-        let blocks = ClusterBlocks {
-            p: 2,
-            xtx: &xtx,
-            xty: &xty,
-            n: &n,
-        };
+        let fx = Fixture::new(g, 5);
+        let (data, blocks) = (&fx.data, fx.blocks());
         let mut opts = options(3 * REPLICATE_BLOCK as u64 + 11);
         opts.weights = Weights::Webb;
         let a = wild_cluster_bootstrap(&blocks, &opts).unwrap();
@@ -924,26 +931,20 @@ mod tests {
         let mut v = vec![0.0; g];
         webb_fill(&mut rng, &mut v);
         webb_fill(&mut rng, &mut v);
-        let want = direct_t(&data, g, &v, 0.1);
+        let want = direct_t(data, g, &v, 0.1);
         let got = a.bootstrap_statistics[REPLICATE_BLOCK + 1];
         assert!((got - want).abs() < 1e-10 * want.abs().max(1.0));
     }
 
     #[test]
     fn bad_input_names_the_argument() {
-        let data = rows(4, 5);
-        let (xtx, xty, n) = blocks_of(&data, 4);
-        let blocks = ClusterBlocks {
-            p: 2,
-            xtx: &xtx,
-            xty: &xty,
-            n: &n,
-        };
+        let fx = Fixture::new(4, 5);
+        let blocks = fx.blocks();
         let one = ClusterBlocks {
             p: 2,
-            xtx: &xtx[..4],
-            xty: &xty[..2],
-            n: &n[..1],
+            xtx: &fx.xtx[..4],
+            xty: &fx.xty[..2],
+            n: &fx.n[..1],
         };
         let err = |b: &ClusterBlocks, o: WildOptions| wild_cluster_bootstrap(b, &o).unwrap_err();
         assert_eq!(err(&one, options(9)).arg(), "cluster");
@@ -952,7 +953,7 @@ mod tests {
         assert_eq!(err(&blocks, o).arg(), "param");
         assert_eq!(err(&blocks, options(0)).arg(), "n_resamples");
         // A column that is twice the intercept: X'X singular.
-        let mut sing = xtx.clone();
+        let mut sing = fx.xtx.clone();
         for c in 0..4 {
             let n = sing[c * 4];
             sing[c * 4 + 1] = 2.0 * n;
