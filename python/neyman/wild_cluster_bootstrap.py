@@ -284,11 +284,13 @@ def wild_cluster_bootstrap(
     blocks: each replicate costs ``O(G p)``, not ``O(rows)`` (Roodman et al. 2019). The small-sample
     factor is Stata's ``(N - 1) / (N - p) * G / (G - 1)``. p-values are those of wildboottest and
     boottest: two-sided ``P(|t*| >= |t|)``, ``'greater'`` ``P(t* >= t)``, ``'less'``
-    ``P(t* <= t)``, where a ``t*`` equal to ``t`` within a relative 1e-9 counts (so the sign
-    vectors ``+-1``, whose ``t*`` is ``+-t``, always count: under full enumeration the p-value is at
-    least ``2 / 2**G``). The interval holds the nulls whose p-value is at least
-    ``1 - confidence_level`` (same replicates for every null); its ends are found by bisection from
-    the CR1 interval and are infinite when no null on that side is rejected.
+    ``P(t* <= t)``. A replicate whose weights are all equal has ``t* = +-t`` exactly and is
+    counted as such rather than by a comparison that rounding decides (under full enumeration the
+    sign vectors ``+-1`` always count, so the p-value is at least ``2 / 2**G``, and when that
+    exceeds ``1 - confidence_level`` the interval is the whole line). The interval holds the nulls
+    whose p-value is at least ``1 - confidence_level`` (same replicates for every null); its ends
+    are found by bisection from the CR1 interval and are infinite when no null on that side is
+    rejected.
 
     References
     ----------

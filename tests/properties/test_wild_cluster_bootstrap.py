@@ -126,6 +126,19 @@ def test_interval_ends_are_where_the_pvalue_crosses_alpha(alternative, weights, 
     assert res.confidence_interval() == (res.ci_low, res.ci_high)
 
 
+def test_too_few_clusters_to_reject_give_the_whole_line() -> None:
+    # G = 4: the sign vectors +-1 reproduce |t| at every null, so p >= 2/16 everywhere, and no
+    # null is rejected at 5% (two-sided) or at 5% one-sided (p >= 1/16).
+    y, X, cl = make_data(4, 3)
+    for alternative, floor in [("two-sided", 2 / 16), ("greater", 1 / 16), ("less", 1 / 16)]:
+        res = neyman.wild_cluster_bootstrap(y, X, cl, param=0, alternative=alternative)
+        assert res.full_enumeration
+        assert res.pvalue >= floor
+        assert (res.ci_low, res.ci_high) == (-np.inf, np.inf)
+        far = neyman.wild_cluster_bootstrap(y, X, cl, param=0, alternative=alternative, null=1e9)
+        assert far.pvalue >= floor
+
+
 def math_isinf(x: float) -> bool:
     return bool(np.isinf(x))
 

@@ -22,10 +22,11 @@ Tolerances (measured in brackets):
   blocks in O(G p) versus from rows by lstsq (or by wildboottest's G x G matrix); both float64
   with a few hundred rows [max 2e-13].
 - p-values under full enumeration: exactly the same count of replicates (``1e-12``), once ties are
-  counted alike. neyman counts ``t*`` equal to ``t`` within a relative 1e-9 (the sign vectors
-  ``+-1`` give ``t* = +-t`` in exact arithmetic); wildboottest's strict ``|t| < |t*|`` counts them
-  or not by rounding, so its p-value may be lower by at most the tie mass ``ties / 2**G`` (checked
-  as such).
+  counted alike. neyman counts the replicates whose weights are all equal (the sign vectors
+  ``+-1``, whose ``t* = +-t`` in exact arithmetic) as reaching ``t``; here they are counted from
+  wildboottest's ``t*`` by a relative tolerance of 1e-9 (no other replicate comes that close in
+  these data). wildboottest's strict ``|t| < |t*|`` counts them or not by rounding, so its
+  p-value may be lower by at most the tie mass ``ties / 2**G`` (checked as such).
 - Random draws: two independent Monte-Carlo estimates of one p-value differ by
   ``sqrt(2 p (1 - p) / B)`` in standard deviation; the bound is 4 of those.
 """

@@ -26,10 +26,12 @@
 //! `G - 1` df) and found by bisection to about 12 digits.
 //!
 //! **p-values** follow wildboottest (and boottest): two-sided symmetric `P(|t*| >= |t|)`,
-//! `'greater'` `P(t* >= t)`, `'less'` `P(t* <= t)`, over the replicates. Ties count as reaching
-//! `t` within a relative `1e-9` ([`TIE_RTOL`]): the sign vectors `v = +-1` give `t* = +-t` exactly
-//! in exact arithmetic, and in floating point they would count or not by rounding (wildboottest's
-//! strict `<` does the latter). So with full enumeration the p-value is at least `2 / 2^G`.
+//! `'greater'` `P(t* >= t)`, `'less'` `P(t* <= t)`, over the replicates. A replicate whose weights
+//! are all equal (`v = +-1`, or any constant) has `t* = +-t` exactly, for every null; in floating
+//! point it would count or not by rounding (wildboottest's strict `<` does the latter), so such
+//! replicates are marked when drawn and counted as `t* = +-t` exactly, whatever the null. So with
+//! full enumeration the p-value is at least `2 / 2^G`, and when that exceeds `1 - confidence_level`
+//! the interval is the whole line.
 //!
 //! **Weights.** Rademacher (`+-1`) or Webb's six points. With Rademacher weights and
 //! `2^G <= n_resamples` all `2^G` sign vectors are enumerated (deterministic): replicate `i` gives
@@ -49,9 +51,6 @@ use crate::rng::{block_rng, rademacher_fill, webb_fill};
 /// Replicates per block: each block has its own random stream, so this is part of the mapping
 /// from a seed to the numbers.
 pub const REPLICATE_BLOCK: usize = 4096;
-
-/// Relative tolerance within which `t*` counts as reaching `t` (see the module notes).
-pub const TIE_RTOL: f64 = 1e-9;
 
 /// Per-cluster statistics of a regression: `xtx` holds `G` row-major `p x p` blocks `X_g'X_g`,
 /// `xty` the `G` vectors `X_g'y_g`, `n` the rows of each cluster.
@@ -145,6 +144,8 @@ struct Replicate {
     q00: f64,
     q01: f64,
     q11: f64,
+    /// `+1` or `-1` for weights that are all equal, of that sign (`t* = +-t` exactly), else 0.
+    tie: f64,
 }
 
 /// Everything a replicate needs, computed once from the blocks (`O(G p^2)`). The per-cluster
@@ -221,7 +222,13 @@ impl Prepared {
     }
 
     /// The five numbers of the first `count` replicates of the batch's weights.
-    fn replicates(&self, b: &mut Batch, count: usize, out: &mut Vec<Replicate>) {
+    fn replicates(
+        &self,
+        b: &mut Batch,
+        count: usize,
+        ties: &[f64; BATCH],
+        out: &mut Vec<Replicate>,
+    ) {
         let (g, p) = (self.g, self.p);
         let mut n0 = [0.0; BATCH];
         let mut n1 = [0.0; BATCH];
@@ -276,6 +283,7 @@ impl Prepared {
             q00: q00[r],
             q01: q01[r],
             q11: q11[r],
+            tie: ties[r],
         }));
     }
 
@@ -284,6 +292,7 @@ impl Prepared {
         let mut b = self.batch();
         let mut out = Vec::with_capacity((last - first) as usize);
         let mut i = first;
+        let mut ties = [0.0; BATCH];
         while i < last {
             let count = ((last - i) as usize).min(BATCH);
             for r in 0..BATCH {
@@ -292,11 +301,17 @@ impl Prepared {
                 } else {
                     b.one.fill(0.0);
                 }
+                let v0 = b.one[0];
+                ties[r] = if v0 != 0.0 && b.one.iter().all(|x| *x == v0) {
+                    v0.signum()
+                } else {
+                    0.0
+                };
                 for (h, vh) in b.v.iter_mut().enumerate() {
                     vh[r] = b.one[h];
                 }
             }
-            self.replicates(&mut b, count, &mut out);
+            self.replicates(&mut b, count, &ties, &mut out);
             i += count as u64;
         }
         out
@@ -331,31 +346,34 @@ const ABS_ABOVE: u8 = 0;
 const ABOVE_POSITIVE: u8 = 1;
 const ABOVE_NON_POSITIVE: u8 = 2;
 
+/// The replicates of one task of a p-value, by field.
+struct Columns<'a> {
+    n0: &'a [f64],
+    n1: &'a [f64],
+    q00: &'a [f64],
+    q01: &'a [f64],
+    q11: &'a [f64],
+    tie: &'a [f64],
+}
+
 /// Replicates whose `t*(d) = nd / sqrt(k q)` reaches the threshold (`kthr2 = k thr^2`), without a
 /// square root or a division, branch-free so that the loop vectorizes; an undefined `0 / 0`
-/// reaches nothing.
-#[allow(clippy::too_many_arguments)]
-fn count_hits<const KIND: u8>(
-    n0: &[f64],
-    n1: &[f64],
-    q00: &[f64],
-    q01: &[f64],
-    q11: &[f64],
-    d: f64,
-    sign: f64,
-    kthr2: f64,
-) -> usize {
+/// reaches nothing. A tied replicate (`t* = tie * t`) reaches it when `tie = +1`, and when
+/// `tie = -1` if `mirror` says so.
+fn count_hits<const KIND: u8>(c: &Columns, d: f64, sign: f64, kthr2: f64, mirror: bool) -> usize {
     let mut hits = 0usize;
-    for i in 0..n0.len() {
-        let nd = sign * (n0[i] - d * n1[i]);
-        let q = (q00[i] - 2.0 * d * q01[i] + d * d * q11[i]).max(0.0);
+    for i in 0..c.n0.len() {
+        let nd = sign * (c.n0[i] - d * c.n1[i]);
+        let q = (c.q00[i] - 2.0 * d * c.q01[i] + d * d * c.q11[i]).max(0.0);
         let defined = (q > 0.0) | (nd != 0.0);
         let hit = match KIND {
             ABS_ABOVE => nd * nd >= kthr2 * q,
             ABOVE_POSITIVE => (nd > 0.0) & (nd * nd >= kthr2 * q),
             _ => (nd >= 0.0) | (nd * nd <= kthr2 * q),
         };
-        hits += usize::from(defined & hit);
+        let tie = c.tie[i];
+        let tied = (tie > 0.0) | ((tie < 0.0) & mirror);
+        hits += usize::from(((tie == 0.0) & defined & hit) | tied);
     }
     hits
 }
@@ -381,6 +399,7 @@ struct Inversion {
     q00: Vec<f64>,
     q01: Vec<f64>,
     q11: Vec<f64>,
+    tie: Vec<f64>,
     /// `c'b - r`.
     gap: f64,
     se: f64,
@@ -397,6 +416,7 @@ impl Inversion {
             q00: field(|r| r.q00),
             q01: field(|r| r.q01),
             q11: field(|r| r.q11),
+            tie: field(|r| r.tie),
             gap,
             se,
             k,
@@ -415,16 +435,15 @@ impl Inversion {
     }
 
     /// The bootstrap p-value of the null `r + d`: the share of replicates whose `t*` reaches `t`
-    /// in the alternative's direction, ties within [`TIE_RTOL`] counted. Counted in chunks in the
-    /// pool (a count of whole numbers: the same on any number of threads).
+    /// in the alternative's direction (tied replicates exactly, see the module notes). Counted in
+    /// chunks in the pool (a count of whole numbers: the same on any number of threads).
     fn pvalue(&self, d: f64) -> Result<f64> {
         let t = (self.gap - d) / self.se;
-        let tol = TIE_RTOL * t.abs();
-        // In terms of `sign * t* >= thr`.
-        let (sign, thr) = match self.alternative {
-            Alternative::TwoSided => (0.0, (t.abs() - tol).max(0.0)),
-            Alternative::Greater => (1.0, t - tol),
-            Alternative::Less => (-1.0, -(t + tol)),
+        // In terms of `sign * t* >= thr`; `mirror`: whether `t* = -t` reaches `t`.
+        let (sign, thr, mirror) = match self.alternative {
+            Alternative::TwoSided => (0.0, t.abs(), true),
+            Alternative::Greater => (1.0, t, t <= 0.0),
+            Alternative::Less => (-1.0, -t, t >= 0.0),
         };
         let kthr2 = self.k * thr * thr;
         let kind = if sign == 0.0 {
@@ -435,19 +454,19 @@ impl Inversion {
             ABOVE_NON_POSITIVE
         };
         let sign = sign_or_one(sign);
-        let count = |range: std::ops::Range<usize>| -> usize {
-            let (n0, n1) = (&self.n0[range.clone()], &self.n1[range.clone()]);
-            let (q00, q01, q11) = (
-                &self.q00[range.clone()],
-                &self.q01[range.clone()],
-                &self.q11[range],
-            );
+        let count = |r: std::ops::Range<usize>| -> usize {
+            let c = Columns {
+                n0: &self.n0[r.clone()],
+                n1: &self.n1[r.clone()],
+                q00: &self.q00[r.clone()],
+                q01: &self.q01[r.clone()],
+                q11: &self.q11[r.clone()],
+                tie: &self.tie[r],
+            };
             match kind {
-                ABS_ABOVE => count_hits::<ABS_ABOVE>(n0, n1, q00, q01, q11, d, sign, kthr2),
-                ABOVE_POSITIVE => {
-                    count_hits::<ABOVE_POSITIVE>(n0, n1, q00, q01, q11, d, sign, kthr2)
-                }
-                _ => count_hits::<ABOVE_NON_POSITIVE>(n0, n1, q00, q01, q11, d, sign, kthr2),
+                ABS_ABOVE => count_hits::<ABS_ABOVE>(&c, d, sign, kthr2, mirror),
+                ABOVE_POSITIVE => count_hits::<ABOVE_POSITIVE>(&c, d, sign, kthr2, mirror),
+                _ => count_hits::<ABOVE_NON_POSITIVE>(&c, d, sign, kthr2, mirror),
             }
         };
         let n = self.n0.len();
@@ -887,7 +906,7 @@ mod tests {
         let hits = res
             .bootstrap_statistics
             .iter()
-            .filter(|t| t.abs() >= res.statistic.abs() * (1.0 - TIE_RTOL))
+            .filter(|t| t.abs() >= res.statistic.abs() * (1.0 - 1e-9))
             .count();
         assert!(hits >= 2);
         assert_eq!(res.pvalue, hits as f64 / 64.0);
@@ -934,6 +953,24 @@ mod tests {
         let want = direct_t(data, g, &v, 0.1);
         let got = a.bootstrap_statistics[REPLICATE_BLOCK + 1];
         assert!((got - want).abs() < 1e-10 * want.abs().max(1.0));
+    }
+
+    #[test]
+    fn too_few_sign_vectors_to_reject_give_the_whole_line() {
+        // G = 4: the sign vectors +-1 reach |t| at every null, so p >= 2/16 > 0.1 everywhere.
+        let fx = Fixture::new(4, 8);
+        let res = wild_cluster_bootstrap(&fx.blocks(), &options(999)).unwrap();
+        assert!(res.full_enumeration && res.pvalue >= 2.0 / 16.0);
+        assert_eq!(
+            (res.ci_low, res.ci_high),
+            (f64::NEG_INFINITY, f64::INFINITY)
+        );
+        let far = WildOptions {
+            null: 1e12,
+            ..options(999)
+        };
+        let p = wild_cluster_bootstrap(&fx.blocks(), &far).unwrap().pvalue;
+        assert!(p >= 2.0 / 16.0, "{p}");
     }
 
     #[test]
