@@ -1,4 +1,5 @@
-"""Benchmarks of neyman against the peers a user would pick (BENCHMARKS.md: W1, W2, W7, W11).
+"""Benchmarks of neyman against the peers a user would pick (BENCHMARKS.md: W1, W2, W7, W10,
+W11).
 
 Run ``python benchmarks/run.py`` (``make bench``) for 1k, 10k and 10M rows, or ``--quick`` for the
 small sizes only. For each workload and size it builds the data once with a fixed seed, checks that
@@ -243,8 +244,36 @@ def _row(case: dict[str, Any], tool: str) -> dict[str, Any] | None:
     return next((r for r in case["tools"] if r["tool"] == tool), None)
 
 
-# (workload, size class, description, tool, quantity, comparison, bound)
+# (workload, size class ('big', 'small', 'any') or rows, description, tool, quantity, comparison,
+# bound)
 TARGETS = [
+    (
+        "W10",
+        1_000_000,
+        "neyman 10x faster than wildboottest through pyfixest",
+        "pyfixest feols + wildboottest",
+        "vs_neyman",
+        ">=",
+        10.0,
+    ),
+    (
+        "W10",
+        1_000_000,
+        "neyman 10x faster than wildboottest (class API, parallel numba)",
+        "wildboottest (WildboottestCL)",
+        "vs_neyman",
+        ">=",
+        10.0,
+    ),
+    (
+        "W10",
+        10_000,
+        "not slower than wildboottest through pyfixest",
+        "pyfixest feols + wildboottest",
+        "vs_neyman",
+        ">=",
+        1.0,
+    ),
     ("W1", "big", "neyman.ttest within 3x of the floor", "neyman.ttest", "x_floor", "<=", 3.0),
     ("W1", "big", "neyman.ttest 10x faster than scipy", "scipy ttest_ind", "vs_neyman", ">=", 10.0),
     ("W1", "small", "not slower than scipy", "scipy ttest_ind", "vs_neyman", ">=", 1.0),
@@ -360,7 +389,12 @@ def check_targets(cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for key, size, text, tool, qty, op, bound in TARGETS:
         for case in cases:
             is_big = case["n"] >= BIG_SIZE
-            if case["workload"] != key or (size != "any" and is_big != (size == "big")):
+            if case["workload"] != key:
+                continue
+            if isinstance(size, int):  # a workload of its own sizes: the target names one
+                if case["n"] != size:
+                    continue
+            elif size != "any" and is_big != (size == "big"):
                 continue
             row = _row(case, tool)
             if row is None or row[qty] is None:
@@ -414,6 +448,9 @@ def environment() -> dict[str, Any]:
         "tea-tasting",
         "gbstats",
         "pydantic",
+        "wildboottest",
+        "pyfixest",
+        "numba",
     ):
         try:
             versions[pkg] = metadata.version(pkg)
@@ -463,9 +500,11 @@ def main(argv: list[str] | None = None) -> int:
     cases = []
     for key in keys:
         workload = WORKLOADS[key]
-        for n in workload.sizes or sizes:
-            case = run_case(workload, n, memory=n >= BIG_SIZE and not args.no_memory)
-            print_case(case, notes=n == (workload.sizes or sizes)[-1])
+        own = (workload.quick_sizes if args.quick else None) or workload.sizes or sizes
+        for n in own:
+            probe = n >= BIG_SIZE or n in workload.memory_at
+            case = run_case(workload, n, memory=probe and not args.no_memory)
+            print_case(case, notes=n == own[-1])
             cases.append(case)
     targets = check_targets(cases)
     print_targets(targets)

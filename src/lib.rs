@@ -14,6 +14,7 @@
 //! | `regression.rs` | `RegressionStats`, `regression_test`, `regression_from_stats` | `stats::RegressionSums`, `estimators::regression` |
 //! | `post_stratification.rs` | `post_stratified_test` | `estimators::post_stratification` |
 //! | `srm.rs` | `srm_test` | `estimators::srm` |
+//! | `wild_cluster_bootstrap.rs` | `wild_cluster_bootstrap_test` | `estimators::wild_cluster_bootstrap` |
 //! | `runtime.rs` | `get_num_threads`, `set_num_threads`, `code_summary`, `floor_sum` | `parallel`, `scan::codes` |
 //! | `comoments.rs` | the two-variable statistic classes and the co-moments scan they share | `scan` |
 //! | `statistic.rs`, `comparison.rs`, `convert.rs`, `errors.rs` | shared conversions, dicts and errors | |
@@ -34,6 +35,7 @@ mod regression;
 mod runtime;
 mod srm;
 mod statistic;
+mod wild_cluster_bootstrap;
 
 use pyo3::prelude::*;
 
@@ -58,6 +60,8 @@ mod _neyman {
     use crate::runtime::{code_summary, floor_sum, get_num_threads, set_num_threads};
     #[pymodule_export]
     use crate::srm::srm_test;
+    #[pymodule_export]
+    use crate::wild_cluster_bootstrap::wild_cluster_bootstrap_test;
 
     use super::*;
 

@@ -1,6 +1,7 @@
 """neyman: statistics for online controlled experiments (A/B tests), with Rust kernels.
 
-Functions for arrays (``ttest``, ``ztest``, ``proportions``, ``ratio``, ``cuped``, ``srm``) and an
+Functions for arrays (``ttest``, ``ztest``, ``proportions``, ``ratio``, ``cuped``, ``srm``,
+``wild_cluster_bootstrap``) and an
 experiment-level API for frames (``Experiment`` with ``Mean``, ``Proportion``, ``Ratio``). Every
 estimator is built on mergeable sufficient statistics (``MeanStats``, ``ProportionStats``, ...):
 frozen objects backed by the Rust core's structs, filled in one parallel pass, that merge across
@@ -15,6 +16,7 @@ from neyman._results import (
     CupedResult,
     SRMResult,
     TestResult,
+    WildBootstrapResult,
 )
 from neyman._stats import (
     CupedStats,
@@ -38,6 +40,7 @@ from neyman.errors import (
 )
 from neyman.experiment import Experiment, srm
 from neyman.metrics import Mean, Metric, Proportion, Ratio
+from neyman.wild_cluster_bootstrap import wild_cluster_bootstrap
 
 __version__ = "0.1.0"
 
@@ -65,6 +68,7 @@ __all__ = [
     "RegressionStats",
     "SRMResult",
     "TestResult",
+    "WildBootstrapResult",
     "ZeroVarianceError",
     "__version__",
     "cuped",
@@ -76,5 +80,6 @@ __all__ = [
     "set_num_threads",
     "srm",
     "ttest",
+    "wild_cluster_bootstrap",
     "ztest",
 ]

@@ -29,6 +29,7 @@ __all__ = [
     "scan_ratio_cuped",
     "set_num_threads",
     "srm_test",
+    "wild_cluster_bootstrap_test",
 ]
 
 _Codes = (
@@ -253,3 +254,13 @@ def get_num_threads() -> int: ...
 def set_num_threads(n: int) -> None: ...
 def code_summary(codes: _Codes, limit: int) -> tuple[int, int, list[int] | None] | None: ...
 def floor_sum(x: _F64) -> float: ...
+def wild_cluster_bootstrap_test(
+    xtx: _F64,
+    xty: _F64,
+    n: npt.NDArray[np.uint64],
+    p: int,
+    contrast: list[float],
+    null: float,
+    test: tuple[str, int, int],
+    opts: tuple[str, float],
+) -> dict[str, Any]: ...

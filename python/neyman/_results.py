@@ -45,6 +45,7 @@ __all__ = [
     "CupedResult",
     "SRMResult",
     "TestResult",
+    "WildBootstrapResult",
     "experiment_html",
     "experiment_text",
 ]
@@ -132,6 +133,7 @@ class _Interval:
 
 # Columns that hold text (left-aligned); every other column is right-aligned.
 _TEXT_COLUMNS = {"metric", "method", "control", "treatment", "arm", "sig", "covariate"}
+_TEXT_COLUMNS |= {"param", "weights"}  # the wild cluster bootstrap's
 
 _STYLE = """<style>
 .neyman-result{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;font-size:13px;
@@ -275,6 +277,22 @@ class ConfidenceInterval(NamedTuple):
 
     low: float
     high: float
+
+
+def _at_level(res: Any, confidence_level: float | None) -> Any:
+    """``res`` itself at its own level (or ``None``), else recomputed by its ``_refit`` hook."""
+    if confidence_level is None:
+        return res
+    level = check_unit_interval("confidence_level", confidence_level)
+    if level == res.confidence_level:
+        return res
+    if res._refit is None:
+        raise InputError(
+            f"confidence_level == {level}: this result cannot be recomputed at another level (it "
+            f"was built without its statistics); it holds the {res.confidence_level:g} interval "
+            "only"
+        )
+    return res._refit(level)
 
 
 _UNADJUSTED_FIELDS = ("effect", "se", "ci_low", "ci_high", "pvalue")
@@ -439,17 +457,7 @@ class TestResult(DisplayMixin):
         """
         if not isinstance(relative, bool):
             raise InputTypeError(f"relative must be a bool, got {type(relative).__name__}")
-        res: TestResult = self
-        if confidence_level is not None:
-            level = check_unit_interval("confidence_level", confidence_level)
-            if level != self.confidence_level:
-                if self._refit is None:
-                    raise InputError(
-                        f"confidence_level == {level}: this result cannot be recomputed at "
-                        f"another level (it was built without its statistics); it holds the "
-                        f"{self.confidence_level:g} interval only"
-                    )
-                res = self._refit(level)
+        res: TestResult = _at_level(self, confidence_level)
         if relative:
             return ConfidenceInterval(res.rel_ci_low, res.rel_ci_high)
         return ConfidenceInterval(res.ci_low, res.ci_high)
@@ -699,6 +707,119 @@ class SRMResult(DisplayMixin):
             else getattr(self, f.name)
             for f in fields(self)
         }
+
+
+# --------------------------------------------------------------------------------------------
+# Wild cluster bootstrap
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, repr=False)
+class WildBootstrapResult(DisplayMixin):
+    """A restricted wild cluster bootstrap (WCR) test of one linear hypothesis in OLS, and its
+    confidence interval by test inversion (see :func:`neyman.wild_cluster_bootstrap`).
+
+    Attributes
+    ----------
+    param : str
+        The hypothesis' coefficient (a column of ``X``) or contrast.
+    estimate : float
+        The OLS estimate of the coefficient or contrast.
+    se : float
+        Its cluster-robust (CR1) standard error.
+    statistic : float
+        The CR1 t statistic ``(estimate - null) / se``.
+    pvalue : float
+        The bootstrap p-value for ``alternative``.
+    ci_low, ci_high : float
+        The confidence interval by inverting the bootstrap test: the nulls the test does not reject
+        at ``1 - confidence_level`` (infinite on an open side, or where no null is rejected).
+    null : float
+        The value tested.
+    n_clusters : int
+        Clusters ``G``.
+    n : int
+        Rows used.
+    n_resamples : int
+        Replicates used: ``2**G`` under full enumeration, else those asked for.
+    full_enumeration : bool
+        Whether every Rademacher sign vector was used (deterministic).
+    weights : str
+        ``'rademacher'`` or ``'webb'``.
+    alternative, confidence_level : str, float
+        The options of the test.
+    bootstrap_statistics : numpy.ndarray
+        ``t*`` of every replicate at the null, in replicate order (read-only; not in ``to_dict``).
+    """
+
+    param: str
+    estimate: float
+    se: float
+    statistic: float
+    pvalue: float
+    ci_low: float
+    ci_high: float
+    null: float
+    n_clusters: int
+    n: int
+    n_resamples: int
+    full_enumeration: bool
+    weights: str
+    alternative: str
+    confidence_level: float
+    bootstrap_statistics: np.ndarray = field(repr=False, compare=False, kw_only=True)
+    # The same test at another confidence level, with the same replicates (private).
+    _refit: Callable[[float], WildBootstrapResult] | None = field(
+        default=None, repr=False, compare=False, kw_only=True
+    )
+
+    @property
+    def significant(self) -> bool:
+        """``pvalue < 1 - confidence_level``."""
+        return bool(self.pvalue < round(1.0 - self.confidence_level, 12))
+
+    def confidence_interval(self, confidence_level: float | None = None) -> ConfidenceInterval:
+        """The interval at the result's level, or inverted again at another from the same
+        replicates."""
+        res: WildBootstrapResult = _at_level(self, confidence_level)
+        return ConfidenceInterval(res.ci_low, res.ci_high)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every public field but ``bootstrap_statistics``, as a plain dict."""
+        skip = ("bootstrap_statistics",)
+        return {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if not f.name.startswith("_") and f.name not in skip
+        }
+
+    def _display_columns(self) -> tuple[str, ...]:
+        return ("param", "estimate", "se", "statistic", "ci", "pvalue", "n_clusters", "sig")
+
+    def _records(self) -> list[dict[str, Any]]:
+        return [self.to_dict()]
+
+    def _display_rows(self) -> list[dict[str, Any]]:
+        row = self.to_dict()
+        row["ci"] = _Interval(self.ci_low, self.ci_high)
+        row["sig"] = "*" if self.significant else ""
+        return [row]
+
+    def _caption(self) -> str:
+        draws = (
+            f"all {self.n_resamples} sign vectors"
+            if self.full_enumeration
+            else f"{self.n_resamples} resamples"
+        )
+        return (
+            f"wild cluster bootstrap (WCR, {self.weights}, {draws}): "
+            f"H0 {self.param} = {self.null:g}, {self.alternative}, "
+            f"{100 * self.confidence_level:g}% CI by test inversion"
+        )
+
+    def _footer(self) -> list[str]:
+        alpha = round(1.0 - self.confidence_level, 12)
+        return [f"sig: * where pvalue < {alpha:g} (1 - confidence_level)"]
 
 
 # --------------------------------------------------------------------------------------------

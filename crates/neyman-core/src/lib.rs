@@ -11,11 +11,12 @@
 //! | [`error`] | `NeymanError`: each variant names the argument and the problem |
 //! | [`parallel`] | the dedicated thread pool, ordered block reduction, interrupt checks |
 //! | [`simd`] | lane primitives as one trait, scalar and AVX2 implementations chosen once; the only `unsafe` |
+//! | [`rng`] | counter-based random streams from (seed, block) and (seed, unit, replicate) |
 //! | [`linalg`] | small dense algebra (Cholesky inverse) for regression |
 //! | [`stats`] | the statistics: `Moments`, `CoMoments<K>`, `BinaryCounts`, `RegressionSums` |
 //! | [`scan`] | one-pass kernels that fill statistics from columns, grouped by arm codes or not |
 //! | [`inference`] | distributions, the comparison, delta and Fieller intervals, `Adjusted` |
-//! | [`estimators`] | one file per estimator (means, proportions, ratio, CUPED, regression, SRM) |
+//! | [`estimators`] | one file per estimator (means, proportions, ratio, CUPED, regression, SRM, wild cluster bootstrap) |
 //!
 //! ```
 //! use neyman_core::estimators::means::{mean_test, MeanTest};
@@ -36,6 +37,7 @@ pub mod estimators;
 pub mod inference;
 pub mod linalg;
 pub mod parallel;
+pub mod rng;
 pub mod scan;
 pub mod simd;
 pub mod stats;

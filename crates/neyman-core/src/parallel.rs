@@ -140,11 +140,24 @@ where
     M: Fn(std::ops::Range<usize>) -> S + Sync + Send,
     F: Fn(S, S) -> S,
 {
-    check_env()?;
-    let n_blocks = len.div_ceil(PAR_BLOCK);
     let range_of = |b: usize| b * PAR_BLOCK..((b + 1) * PAR_BLOCK).min(len);
+    reduce_indexed(len.div_ceil(PAR_BLOCK), |b| map(range_of(b)), merge)
+}
+
+/// Reduce `n_blocks` blocks given by index (rows, or replicates of a resampling method, each
+/// block with its own random stream): `map` makes block `b`'s partial and `merge` combines
+/// partials along the fixed tree of [`BlockTree`]. Runs in the pool when there is more than one
+/// block, in batches with an interrupt check between them (see the module notes); the result does
+/// not depend on the number of threads.
+pub fn reduce_indexed<S, M, F>(n_blocks: usize, map: M, merge: F) -> Result<Option<S>>
+where
+    S: Send,
+    M: Fn(usize) -> S + Sync + Send,
+    F: Fn(S, S) -> S,
+{
+    check_env()?;
     if n_blocks <= 1 {
-        return Ok((0..n_blocks).map(|b| map(range_of(b))).reduce(merge));
+        return Ok((0..n_blocks).map(&map).reduce(merge));
     }
     let p = pool()?;
     let threads = p.current_num_threads().max(1);
@@ -157,12 +170,7 @@ where
         }
         let last = (first + batch).min(n_blocks);
         let started = std::time::Instant::now();
-        let parts: Vec<S> = p.install(|| {
-            (first..last)
-                .into_par_iter()
-                .map(|b| map(range_of(b)))
-                .collect()
-        });
+        let parts: Vec<S> = p.install(|| (first..last).into_par_iter().map(&map).collect());
         // The next batch: as many blocks as fit in the target time at this batch's pace.
         let took = started.elapsed().as_secs_f64().max(1e-9);
         let pace = (last - first) as f64 * BATCH_TARGET.as_secs_f64() / took;

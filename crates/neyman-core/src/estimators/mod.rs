@@ -10,6 +10,7 @@
 //! | [`regression`] | regression adjustment (Lin 2013), HC0-HC2, categorical covariates by their structure |
 //! | [`post_stratification`] | post-stratification from per-(stratum, arm) moments, `O(rows + levels x arms)` |
 //! | [`srm`] | sample-ratio mismatch (chi-square goodness of fit) |
+//! | [`wild_cluster_bootstrap`] | restricted wild cluster bootstrap ("fast and wild"), test inversion |
 
 pub mod cuped;
 pub mod means;
@@ -18,3 +19,4 @@ pub mod proportions;
 pub mod ratio;
 pub mod regression;
 pub mod srm;
+pub mod wild_cluster_bootstrap;
