@@ -140,9 +140,22 @@ where
     M: Fn(std::ops::Range<usize>) -> S + Sync + Send,
     F: Fn(S, S) -> S,
 {
+    reduce_blocks_of(len, PAR_BLOCK, map, merge)
+}
+
+/// [`reduce_blocks`] with blocks of `block` rows (at least one). For kernels whose partial
+/// statistic is large (per-cluster sums), a block size chosen from the input's shape (never from
+/// the thread count) keeps merging cheap while the result stays identical on any thread count.
+pub fn reduce_blocks_of<S, M, F>(len: usize, block: usize, map: M, merge: F) -> Result<Option<S>>
+where
+    S: Send,
+    M: Fn(std::ops::Range<usize>) -> S + Sync + Send,
+    F: Fn(S, S) -> S,
+{
     check_env()?;
-    let n_blocks = len.div_ceil(PAR_BLOCK);
-    let range_of = |b: usize| b * PAR_BLOCK..((b + 1) * PAR_BLOCK).min(len);
+    let block = block.max(1);
+    let n_blocks = len.div_ceil(block);
+    let range_of = |b: usize| b * block..((b + 1) * block).min(len);
     if n_blocks <= 1 {
         return Ok((0..n_blocks).map(|b| map(range_of(b))).reduce(merge));
     }
