@@ -258,6 +258,39 @@ pub fn cluster_sums(d: &ClusterDesign) -> Result<ClusterSums> {
     )
 }
 
+/// Fold the complete rows of `d` in one more pass (blocks of [`PAR_BLOCK`] rows merged along
+/// the fixed tree): `row(acc, entries)` sees each row's non-zero entries of `z~` around `shift`
+/// (the design, then `y` at column `p`). For the estimators that need the rows again (each row
+/// its own cluster).
+pub fn fold_rows<S, I, R, M>(d: &ClusterDesign, shift: &[f64], init: I, row: R, merge: M) -> Result<S>
+where
+    S: Send,
+    I: Fn() -> S + Sync + Send,
+    R: Fn(&mut S, &[(usize, f64)]) + Sync + Send,
+    M: Fn(S, S) -> S,
+{
+    d.check()?;
+    let layout = d.layout();
+    let shape = Shape {
+        n_constant: layout.n_constant(),
+        arms: !layout.arms.is_empty(),
+        interactions: layout.interacted && layout.arms.len() > 1,
+        p: layout.p(),
+    };
+    let map = |r: std::ops::Range<usize>| -> S {
+        let mut acc = init();
+        let mut e: Vec<(usize, f64)> = Vec::with_capacity(shape.p + 1);
+        for i in r {
+            if let Ok(Some(arm)) = d.row(i) {
+                d.entries(i, arm, &shape, shift, &mut e);
+                row(&mut acc, &e);
+            }
+        }
+        acc
+    };
+    Ok(reduce_blocks_of(d.y.len(), PAR_BLOCK, map, merge)?.unwrap_or_else(init))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
