@@ -47,6 +47,8 @@
 //! coefficients are adjusted means.
 
 use crate::error::{NeymanError, Result};
+use crate::inference::distributions::{check_confidence_level, interval, Reference};
+use crate::inference::Alternative;
 use crate::linalg::{mat_mul, mat_vec, spd_inverse, sym_eigen, sym_sqrt};
 use crate::parallel::reduce_blocks;
 use crate::scan::{fold_rows, ClusterDesign};
@@ -123,6 +125,56 @@ impl ClusterFit {
         let p = self.params.len();
         design_effect(self.vcov[k * p + k], self.iid_var[k], self.n)
     }
+}
+
+/// t-tests of each coefficient against zero: standard errors, statistics, p-values and intervals.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CoefficientTests {
+    pub se: Vec<f64>,
+    pub statistic: Vec<f64>,
+    pub pvalue: Vec<f64>,
+    pub ci_low: Vec<f64>,
+    pub ci_high: Vec<f64>,
+}
+
+/// Tests of `params` with standard errors `se` against Student's t with `df` (each its own).
+pub fn coefficient_tests(
+    params: &[f64],
+    se: &[f64],
+    df: &[f64],
+    alternative: Alternative,
+    confidence_level: f64,
+) -> Result<CoefficientTests> {
+    check_confidence_level(confidence_level)?;
+    let mut out = CoefficientTests {
+        se: se.to_vec(),
+        statistic: Vec::new(),
+        pvalue: Vec::new(),
+        ci_low: Vec::new(),
+        ci_high: Vec::new(),
+    };
+    for ((&b, &s), &d) in params.iter().zip(se).zip(df) {
+        let reference = if d.is_finite() && d > 0.0 {
+            Reference::T(d)
+        } else if d.is_infinite() {
+            Reference::Normal
+        } else {
+            // No degrees of freedom (a NaN variance): no test.
+            out.statistic.push(f64::NAN);
+            out.pvalue.push(f64::NAN);
+            out.ci_low.push(f64::NAN);
+            out.ci_high.push(f64::NAN);
+            continue;
+        };
+        let t = b / s;
+        out.statistic.push(t);
+        out.pvalue.push(reference.pvalue(t, alternative)?);
+        let q = reference.critical(alternative, confidence_level)?;
+        let (lo, hi) = interval(b, s, q, alternative);
+        out.ci_low.push(lo);
+        out.ci_high.push(hi);
+    }
+    Ok(out)
 }
 
 /// `(deff, n_eff)`: the design effect `clustered / iid` of a variance and the effective sample
