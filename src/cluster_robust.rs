@@ -121,10 +121,11 @@ statistic_methods!(ClusterStats, "ClusterStats", {
     /// From per-cluster aggregates: ``keys`` (ids), ``n`` (rows), ``sum_x`` (clusters x k),
     /// ``sum_xx`` (clusters x k x k), ``sum_xy`` (clusters x k), ``sum_y`` and ``sum_yy``
     /// (clusters); the design is the k columns ``names`` after an intercept (``intercept=True``).
-    #[staticmethod]
+    #[classmethod]
     #[pyo3(signature = (keys, n, sum_x, sum_xx, sum_xy, sum_y, sum_yy, names, intercept=true))]
     #[allow(clippy::too_many_arguments)]
     fn from_sums(
+        _cls: &Bound<'_, pyo3::types::PyType>,
         keys: &Bound<'_, PyAny>,
         n: PyReadonlyArray1<'_, u64>,
         sum_x: PyReadonlyArray2<'_, f64>,

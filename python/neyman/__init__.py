@@ -1,7 +1,8 @@
 """neyman: statistics for online controlled experiments (A/B tests), with Rust kernels.
 
-Functions for arrays (``ttest``, ``ztest``, ``proportions``, ``ratio``, ``cuped``, ``srm``) and an
-experiment-level API for frames (``Experiment`` with ``Mean``, ``Proportion``, ``Ratio``). Every
+Functions for arrays (``ttest``, ``ztest``, ``proportions``, ``ratio``, ``cuped``, ``srm``), least
+squares with cluster-robust inference (``ols``), and an experiment-level API for frames
+(``Experiment`` with ``Mean``, ``Proportion``, ``Ratio``). Every
 estimator is built on mergeable sufficient statistics (``MeanStats``, ``ProportionStats``, ...):
 frozen objects backed by the Rust core's structs, filled in one parallel pass, that merge across
 chunks and processes and pickle.
@@ -13,10 +14,12 @@ from neyman._results import (
     AnalysisResult,
     ConfidenceInterval,
     CupedResult,
+    OLSResult,
     SRMResult,
     TestResult,
 )
 from neyman._stats import (
+    ClusterStats,
     CupedStats,
     MeanStats,
     ProportionStats,
@@ -26,6 +29,7 @@ from neyman._stats import (
     merge_arms,
 )
 from neyman.adjustment import regression_adjust
+from neyman.cluster import cluster_stats, ols
 from neyman.comparisons import cuped, proportions, ratio, ttest, ztest
 from neyman.errors import (
     InputError,
@@ -44,6 +48,7 @@ __version__ = "0.1.0"
 __all__ = [
     "AdjustedResult",
     "AnalysisResult",
+    "ClusterStats",
     "ConfidenceInterval",
     "CupedResult",
     "CupedStats",
@@ -56,6 +61,7 @@ __all__ = [
     "MeanStats",
     "Metric",
     "NeymanError",
+    "OLSResult",
     "PrecisionLossError",
     "Proportion",
     "ProportionStats",
@@ -67,9 +73,11 @@ __all__ = [
     "TestResult",
     "ZeroVarianceError",
     "__version__",
+    "cluster_stats",
     "cuped",
     "get_num_threads",
     "merge_arms",
+    "ols",
     "proportions",
     "ratio",
     "regression_adjust",
