@@ -272,8 +272,10 @@ def ols(
     (MacKinnon, Nielsen and Webb 2023; pyfixest's CRV3 scales the same sum by
     ``G/(G-1) (n-1)/(n-p)``). Degrees of freedom: ``G - 1`` for CR0, CR1, CR3 and two-way
     (``min(G_A, G_B) - 1``), Bell-McCaffrey per coefficient for CR2. Two-way: ``V_A + V_B -
-    V_{A and B}``, each CR1 term with its own ``G/(G-1)`` (pyfixest, fixest); a matrix that is not
-    positive semi-definite is reported with a ``RuntimeWarning``.
+    V_{A and B}`` of the CR0 terms, times ``G_min/(G_min-1) (n-1)/(n-p)`` for CR1, the default of
+    pyfixest and fixest (Stata's cluster2 and statsmodels scale each term by its own
+    ``G_i/(G_i-1)``); a matrix that is not positive semi-definite is reported with a
+    ``RuntimeWarning`` and left as it is.
 
     References
     ----------

@@ -27,9 +27,10 @@
 //! `tr C^2 = sum_g (a_g'a_g)^2 - 2 sum_g a_g'a_g |omega_g|^2 + |Q|_F^2`, `Q = sum_g omega_g omega_g'`:
 //! `O(G p^3)` work in all.
 //!
-//! Two-way clustering (Cameron, Gelbach and Miller 2011): `V = V_A + V_B - V_{A and B}`, each term
-//! CR0 or CR1 with its own `G_i/(G_i-1)` and the common `(N-1)/(N-p)` (pyfixest's and fixest's
-//! default), `df = min(G_A, G_B) - 1`. The sum may fail to be positive semi-definite: the fit says
+//! Two-way clustering (Cameron, Gelbach and Miller 2011): `V = V_A + V_B - V_{A and B}` of the CR0
+//! terms; CR1 scales the sum by `G_min/(G_min-1) (N-1)/(N-p)` with `G_min = min(G_A, G_B)`, the
+//! default of pyfixest 0.60 and fixest (`G_df = "min"`); Stata's cluster2 and statsmodels give each
+//! term its own `G_i/(G_i-1)` instead. `df = min(G_A, G_B) - 1`. The sum may fail to be positive semi-definite: the fit says
 //! so (`psd`) and leaves the matrix as it is (no eigenvalue clipping), as fixest warns.
 //!
 //! No clusters: each row is its own cluster ([`row_fit`], one more pass over the rows with the
@@ -598,33 +599,31 @@ pub fn two_way_fit(a: &ClusterSums, b: &ClusterSums, ab: &ClusterSums, vcov: Vco
             ),
         ));
     }
-    let fa = cluster_fit(a, vcov)?;
-    let fb = cluster_fit(b, vcov)?;
-    let fab = match cluster_fit(ab, vcov) {
-        Ok(f) => f,
-        Err(NeymanError::TooFewClusters { .. }) => {
-            return Err(NeymanError::TooFewClusters {
-                arg: "cluster".into(),
-                n: 1,
-                needed: 2,
-            })
-        }
-        Err(e) => return Err(e),
-    };
+    let fa = cluster_fit(a, Vcov::CR0)?;
+    let fb = cluster_fit(b, Vcov::CR0)?;
+    let fab = cluster_fit(ab, Vcov::CR0)?;
     let p = fa.params.len();
+    let g = fa.n_clusters.min(fb.n_clusters);
+    // pyfixest's and fixest's default (`G_df = "min"`): one factor, from the smaller clustering.
+    let factor = if vcov == Vcov::CR1 {
+        let (gm, n) = (g as f64, fa.n as f64);
+        gm / (gm - 1.0) * (n - 1.0) / (n - p as f64)
+    } else {
+        1.0
+    };
     let vcov_sum: Vec<f64> = (0..p * p)
-        .map(|i| fa.vcov[i] + fb.vcov[i] - fab.vcov[i])
+        .map(|i| factor * (fa.vcov[i] + fb.vcov[i] - fab.vcov[i]))
         .collect();
     let (values, _) = sym_eigen(&vcov_sum, p);
     let scale = values.iter().fold(0.0f64, |m, v| m.max(v.abs()));
     let psd = values.iter().all(|&l| l >= -1e-12 * scale);
-    let g = fa.n_clusters.min(fb.n_clusters);
     Ok(ClusterFit {
         vcov: vcov_sum,
         df: vec![g as f64 - 1.0; p],
         n_clusters: g,
         icc: f64::NAN,
         psd,
+        vcov_type: vcov,
         ..fa
     })
 }
