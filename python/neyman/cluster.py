@@ -9,6 +9,7 @@ degrees of freedom from ``p x p`` per-cluster quantities.
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -91,6 +92,11 @@ def _encode(cluster: Any, n: int, name: str) -> tuple[npt.NDArray[np.uint32], li
     if len(cluster) != n:
         raise LengthMismatchError(f"{name} has length {len(cluster)} but y has length {n}")
     values = np.asarray(cluster) if isinstance(cluster, list | tuple) else cluster
+    if isinstance(values, np.ndarray) and values.dtype == object and "pandas" not in sys.modules:
+        # Without pandas, numpy sorts object ids: missing ones (None, NaN) are found first.
+        n_missing = sum(v is None or v != v for v in values.tolist())
+        if n_missing:
+            raise InputError(f"{name} has {n_missing} missing values")
     codes, labels = encode_labels(values, name=name, sort=False, missing="raise")
     return codes.view(np.uint32), _keys(labels)
 

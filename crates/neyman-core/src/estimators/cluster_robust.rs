@@ -234,7 +234,7 @@ impl Model {
             NeymanError::ZeroVariance {
                 arg: name.clone(),
                 msg: format!(
-                    "column {name:?} is constant, empty or collinear with the other columns, so \
+                    "column '{name}' is constant, empty or collinear with the other columns, so \
                      its coefficient is not identified"
                 ),
             }
