@@ -5,7 +5,7 @@ use neyman_core::estimators::cluster_robust::{
     cluster_fit, coefficient_tests, row_fit, two_way_fit, ClusterFit, Vcov,
 };
 use neyman_core::inference::Alternative;
-use neyman_core::scan::{cluster_sums, ClusterDesign};
+use neyman_core::scan::{cluster_sums, dense_codes, ClusterDesign};
 use neyman_core::stats::cluster::tri;
 use neyman_core::stats::{ClusterKeys, ClusterSums, Layout};
 use numpy::ndarray::Array2;
@@ -317,6 +317,18 @@ pub fn rows_ols<'py>(
         row_fit(&d, &s, vcov)
     })?;
     fit_dict(py, fit)
+}
+
+/// Dense uint32 codes and sorted keys of int64 cluster ids with a small range, or `None`.
+#[pyfunction]
+#[allow(clippy::type_complexity)]
+pub fn dense_cluster_codes<'py>(
+    py: Python<'py>,
+    ids: PyReadonlyArray1<'_, i64>,
+) -> PyResult<Option<(Bound<'py, numpy::PyArray1<u32>>, Vec<i64>)>> {
+    let ids = contiguous(&ids)?;
+    let out = run_detached(py, || dense_codes(ids))?;
+    Ok(out.map(|(codes, keys)| (codes.into_pyarray(py), keys)))
 }
 
 /// t-tests of coefficients against zero: `(se, statistic, pvalue, ci_low, ci_high)` arrays.

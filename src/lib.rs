@@ -12,7 +12,7 @@
 //! | `ratio.rs` | `RatioStats`, `scan_ratio`, `ratio_test` | `stats::CoMoments<2>`, `estimators::ratio` |
 //! | `cuped.rs` | `CupedStats`, `RatioCupedStats`, `scan_cuped`, `scan_ratio_cuped`, `cuped_test`, `ratio_cuped_test` | `stats::CoMoments`, `estimators::cuped` |
 //! | `regression.rs` | `RegressionStats`, `regression_test`, `regression_from_stats` | `stats::RegressionSums`, `estimators::regression` |
-//! | `cluster_robust.rs` | `ClusterStats`, `scan_cluster`, `cluster_ols`, `cluster_ols_two_way`, `rows_ols`, `coefficient_test` | `stats::ClusterSums`, `scan::cluster`, `estimators::cluster_robust` |
+//! | `cluster_robust.rs` | `ClusterStats`, `scan_cluster`, `cluster_ols`, `cluster_ols_two_way`, `rows_ols`, `coefficient_test`, `dense_cluster_codes` | `stats::ClusterSums`, `scan::cluster`, `estimators::cluster_robust` |
 //! | `post_stratification.rs` | `post_stratified_test` | `estimators::post_stratification` |
 //! | `srm.rs` | `srm_test` | `estimators::srm` |
 //! | `runtime.rs` | `get_num_threads`, `set_num_threads`, `code_summary`, `floor_sum` | `parallel`, `scan::codes` |
@@ -44,7 +44,8 @@ use pyo3::prelude::*;
 mod _neyman {
     #[pymodule_export]
     use crate::cluster_robust::{
-        cluster_ols, cluster_ols_two_way, coefficient_test, rows_ols, scan_cluster, ClusterStats,
+        cluster_ols, cluster_ols_two_way, coefficient_test, dense_cluster_codes, rows_ols, scan_cluster,
+        ClusterStats,
     };
     #[pymodule_export]
     use crate::cuped::{

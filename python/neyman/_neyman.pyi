@@ -17,6 +17,7 @@ __all__ = [
     "code_summary",
     "coefficient_test",
     "cuped_test",
+    "dense_cluster_codes",
     "floor_sum",
     "get_num_threads",
     "mean_test",
@@ -326,3 +327,6 @@ def rows_ols(
 def coefficient_test(
     params: list[float], se: list[float], df: list[float], alternative: str, confidence_level: float
 ) -> dict[str, Any]: ...
+def dense_cluster_codes(
+    ids: npt.NDArray[np.int64],
+) -> tuple[npt.NDArray[np.uint32], list[int]] | None: ...

@@ -92,6 +92,14 @@ def _encode(cluster: Any, n: int, name: str) -> tuple[npt.NDArray[np.uint32], li
     if len(cluster) != n:
         raise LengthMismatchError(f"{name} has length {len(cluster)} but y has length {n}")
     values = np.asarray(cluster) if isinstance(cluster, list | tuple) else cluster
+    if isinstance(values, np.ndarray) and values.ndim == 1 and values.dtype.kind in "iu":
+        # Integer ids in a small range: a lookup table in the core (parallel, no hashing).
+        wide = values.dtype.kind == "u" and values.dtype.itemsize == 8
+        if not wide:
+            ids = np.ascontiguousarray(values, dtype=np.int64)
+            dense = _neyman.dense_cluster_codes(ids)
+            if dense is not None:
+                return dense
     if isinstance(values, np.ndarray) and values.dtype == object and "pandas" not in sys.modules:
         # Without pandas, numpy sorts object ids: missing ones (None, NaN) are found first.
         n_missing = sum(v is None or v != v for v in values.tolist())

@@ -15,6 +15,10 @@
 
 use crate::error::{NeymanError, Result};
 use crate::parallel::{reduce_blocks_of, PAR_BLOCK};
+use crate::simd::prefetch::prefetch;
+
+/// Rows ahead at which the kernel prefetches a cluster's slot.
+const PREFETCH: usize = 32;
 use crate::stats::cluster::{packed, tri};
 use crate::stats::{ClusterKeys, ClusterSums, Layout};
 
@@ -191,44 +195,87 @@ pub fn cluster_sums(d: &ClusterDesign) -> Result<ClusterSums> {
         p: layout.p(),
     };
     let shift = reference_point(d, &layout);
-    // off[a] + b is the packed index of (a, b), a <= b.
-    let off: Vec<usize> = (0..w).map(|a| packed(w, a, a) - a).collect();
+    let xs: Vec<&[f64]> = d.numeric.iter().map(|(_, x)| *x).collect();
+    let k = xs.len();
+    let nc = shape.n_constant;
+    let arms = d.arms.as_ref().map(|a| a.0);
+    // Rows are added as a dense z (zeros where an arm's columns do not apply): for the few
+    // columns of these models a dense triangle update is faster than sparse bookkeeping. Counts
+    // come from the constant columns' diagonal (exact below 2^53) when the model has one.
+    let count_rows = nc == 0;
     let map = |r: std::ops::Range<usize>| -> Part {
         let mut part = Part {
-            n: vec![0; g],
+            n: vec![0; if count_rows { g } else { 0 }],
             sums: vec![0.0; g * t],
             nan: 0,
             inf: 0,
             bad_code: None,
         };
-        let mut e: Vec<(usize, f64)> = Vec::with_capacity(w);
+        let mut z = vec![0.0; w];
+        let mut vals = vec![0.0; k];
+        let end = r.end;
         for i in r {
-            let arm = match d.row(i) {
-                Ok(Some(arm)) => arm,
-                Ok(None) => continue,
-                Err(true) => {
-                    part.inf += 1;
-                    continue;
+            // Prefetch the slot of a row a little ahead (both cache lines of a slot > 64 bytes).
+            if let Some(codes) = d.cluster {
+                if PREFETCH > 0 && i + PREFETCH < end {
+                    let c = codes[i + PREFETCH] as usize;
+                    if c < g {
+                        prefetch(&part.sums[c * t]);
+                        prefetch(&part.sums[c * t + t - 1]);
+                    }
                 }
-                Err(false) => {
-                    part.nan += 1;
-                    continue;
-                }
+            }
+            let arm = match arms {
+                Some(a) if a[i] < 0 => continue,
+                Some(a) => a[i] as usize,
+                None => 0,
             };
-            let c = d.cluster.map_or(0, |c| c[i]);
-            if c as usize >= g {
-                part.bad_code = part.bad_code.or(Some(c));
+            let yi = d.y[i];
+            let mut finite = yi.is_finite();
+            for (v, x) in vals.iter_mut().zip(&xs) {
+                *v = x[i];
+                finite &= v.is_finite();
+            }
+            if !finite {
+                if yi.is_infinite() || vals.iter().any(|v| v.is_infinite()) {
+                    part.inf += 1;
+                } else {
+                    part.nan += 1;
+                }
                 continue;
             }
-            d.entries(i, arm, &shape, &shift, &mut e);
-            let c = c as usize;
-            part.n[c] += 1;
-            let s = &mut part.sums[c * t..(c + 1) * t];
-            for (a, &(ia, va)) in e.iter().enumerate() {
-                let row = off[ia];
-                for &(ib, vb) in &e[a..] {
-                    s[row + ib] += va * vb;
+            let c = d.cluster.map_or(0, |c| c[i]) as usize;
+            if c >= g {
+                part.bad_code = part.bad_code.or(Some(c as u32));
+                continue;
+            }
+            if shape.arms {
+                z.iter_mut().for_each(|v| *v = 0.0);
+                z[arm] = 1.0;
+            } else if nc > 0 {
+                z[0] = 1.0;
+            }
+            for j in 0..k {
+                z[nc + j] = vals[j] - shift[j];
+            }
+            if shape.interactions && arm >= 1 {
+                let first = nc + k + (arm - 1) * k;
+                for j in 0..k {
+                    z[first + j] = z[nc + j];
                 }
+            }
+            z[shape.p] = yi - shift[k];
+            if count_rows {
+                part.n[c] += 1;
+            }
+            let s = &mut part.sums[c * t..(c + 1) * t];
+            let mut q = 0;
+            for a in 0..w {
+                let za = z[a];
+                for (acc, zb) in s[q..q + w - a].iter_mut().zip(&z[a..]) {
+                    *acc += za * zb;
+                }
+                q += w - a;
             }
         }
         part
@@ -241,6 +288,16 @@ pub fn cluster_sums(d: &ClusterDesign) -> Result<ClusterSums> {
         inf: 0,
         bad_code: None,
     });
+    let n = if count_rows {
+        part.n
+    } else {
+        (0..g)
+            .map(|c| {
+                let sc = &part.sums[c * t..(c + 1) * t];
+                (0..nc).map(|b| sc[packed(w, b, b)]).sum::<f64>() as u64
+            })
+            .collect()
+    };
     if let Some(bad) = part.bad_code {
         return Err(NeymanError::invalid(
             "cluster",
@@ -251,11 +308,68 @@ pub fn cluster_sums(d: &ClusterDesign) -> Result<ClusterSums> {
         layout,
         shift,
         d.keys.clone(),
-        part.n,
+        n,
         part.sums,
         part.nan,
         part.inf,
     )
+}
+
+/// Dense codes of integer cluster ids whose range is small (at most `4 n + 65,536` values, so
+/// the lookup table stays `O(rows)`): `(codes, keys)` with `keys` sorted and `codes[i]` the
+/// position of `ids[i]` in them. `None` when the range is wider (the caller hashes instead), or
+/// when there are more than `u32::MAX` distinct ids. Three passes: the range (parallel), the ids
+/// present, the codes (parallel); the codes do not depend on the thread count.
+pub fn dense_codes(ids: &[i64]) -> Result<Option<(Vec<u32>, Vec<i64>)>> {
+    if ids.is_empty() {
+        return Ok(Some((Vec::new(), Vec::new())));
+    }
+    let range = reduce_blocks_of(
+        ids.len(),
+        PAR_BLOCK,
+        |r| {
+            ids[r]
+                .iter()
+                .fold((i64::MAX, i64::MIN), |(lo, hi), &v| (lo.min(v), hi.max(v)))
+        },
+        |a, b| (a.0.min(b.0), a.1.max(b.1)),
+    )?;
+    let Some((lo, hi)) = range else {
+        return Ok(None);
+    };
+    let span = (hi as i128 - lo as i128) as u128 + 1;
+    if span > (4 * ids.len() as u128 + 65_536) {
+        return Ok(None);
+    }
+    let span = span as usize;
+    let mut lut = vec![0u32; span];
+    for &v in ids {
+        lut[(v - lo) as usize] = 1;
+    }
+    let mut keys = Vec::new();
+    for (j, slot) in lut.iter_mut().enumerate() {
+        if *slot == 1 {
+            if keys.len() >= u32::MAX as usize {
+                return Ok(None);
+            }
+            *slot = keys.len() as u32;
+            keys.push(lo + j as i64);
+        }
+    }
+    let mut codes = vec![0u32; ids.len()];
+    let pool = crate::parallel::pool()?;
+    pool.install(|| {
+        use rayon::prelude::*;
+        codes
+            .par_chunks_mut(PAR_BLOCK)
+            .zip(ids.par_chunks(PAR_BLOCK))
+            .for_each(|(out, src)| {
+                for (o, &v) in out.iter_mut().zip(src) {
+                    *o = lut[(v - lo) as usize];
+                }
+            });
+    });
+    Ok(Some((codes, keys)))
 }
 
 /// Fold the complete rows of `d` in one more pass (blocks of [`PAR_BLOCK`] rows merged along
@@ -327,6 +441,15 @@ mod tests {
         assert_eq!(a[packed(w, 3, 4)], 0.25 * 0.25);
         assert_eq!(a[packed(w, 1, 3)], 0.25);
         assert_eq!(s.n, vec![2, 2]);
+    }
+
+    #[test]
+    fn dense_codes_of_integer_ids() {
+        let (codes, keys) = dense_codes(&[7, -2, 7, 3, -2]).unwrap().unwrap();
+        assert_eq!(keys, vec![-2, 3, 7]);
+        assert_eq!(codes, vec![2, 0, 2, 1, 0]);
+        assert!(dense_codes(&[0, i64::MAX]).unwrap().is_none());
+        assert!(dense_codes(&[i64::MIN, i64::MAX]).unwrap().is_none());
     }
 
     #[test]
