@@ -1,4 +1,5 @@
-"""Workloads W1, W2, W3, W7 and W11 of BENCHMARKS.md: their data, the tools timed, how to read results.
+"""Workloads W1, W2, W3, W7 and W11 of BENCHMARKS.md: their data, the tools timed, how to read
+results.
 
 A workload is a data builder (fixed seed, run outside every timed region) and a list of tools. A
 tool is a ``run(data)`` callable, which is exactly what is timed (the call a user would write), and
@@ -1186,9 +1187,7 @@ def _w3_neyman_extract(res: Any) -> Fields:
 def _w3_statsmodels(d: Data) -> Any:
     """statsmodels OLS with ``cov_type="cluster"`` (Stata's CR1, t with G - 1 df)."""
     X = sm.add_constant(np.column_stack([d["treat"], d["x"]]))
-    return sm.OLS(d["y"], X).fit(
-        cov_type="cluster", cov_kwds={"groups": d["cluster"]}, use_t=True
-    )
+    return sm.OLS(d["y"], X).fit(cov_type="cluster", cov_kwds={"groups": d["cluster"]}, use_t=True)
 
 
 def _w3_statsmodels_extract(res: Any) -> Fields:
@@ -1231,7 +1230,9 @@ def cluster_robust_by_hand(y: Any, treat: Any, x: Any, cluster: Any) -> Fields:
     xtx = X.T @ X
     b = np.linalg.solve(xtx, X.T @ y)
     e = y - X @ b
-    scores = np.column_stack([np.bincount(codes, weights=X[:, j] * e, minlength=g) for j in range(3)])
+    scores = np.column_stack(
+        [np.bincount(codes, weights=X[:, j] * e, minlength=g) for j in range(3)]
+    )
     m = np.linalg.inv(xtx)
     v = m @ (scores.T @ scores) @ m * g / (g - 1) * (n - 1) / (n - 3)
     se = np.sqrt(np.diag(v))

@@ -81,8 +81,14 @@ impl ClusterStats {
             ("shift", PyList::new(py, &s.shift)?.into_any()),
             ("numeric", PyList::new(py, &s.layout.numeric)?.into_any()),
             ("arms", PyList::new(py, &s.layout.arms)?.into_any()),
-            ("interacted", s.layout.interacted.into_pyobject(py)?.to_owned().into_any()),
-            ("intercept", s.layout.intercept.into_pyobject(py)?.to_owned().into_any()),
+            (
+                "interacted",
+                s.layout.interacted.into_pyobject(py)?.to_owned().into_any(),
+            ),
+            (
+                "intercept",
+                s.layout.intercept.into_pyobject(py)?.to_owned().into_any(),
+            ),
             ("n_nan", s.n_nan.into_pyobject(py)?.into_any()),
             ("n_inf", s.n_inf.into_pyobject(py)?.into_any()),
         ])
@@ -150,9 +156,8 @@ statistic_methods!(ClusterStats, "ClusterStats", {
         let n = n.as_array().to_vec();
         let sy = sum_y.as_array().to_vec();
         let syy = sum_yy.as_array().to_vec();
-        let inner = run(|| {
-            ClusterSums::from_sums(keys, names, intercept, n, &sx, &sxx, &sxy, &sy, &syy)
-        })?;
+        let inner =
+            run(|| ClusterSums::from_sums(keys, names, intercept, n, &sx, &sxx, &sxy, &sy, &syy))?;
         Ok(ClusterStats { inner })
     }
 

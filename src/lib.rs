@@ -44,8 +44,8 @@ use pyo3::prelude::*;
 mod _neyman {
     #[pymodule_export]
     use crate::cluster_robust::{
-        cluster_ols, cluster_ols_two_way, coefficient_test, dense_cluster_codes, rows_ols, scan_cluster,
-        ClusterStats,
+        cluster_ols, cluster_ols_two_way, coefficient_test, dense_cluster_codes, rows_ols,
+        scan_cluster, ClusterStats,
     };
     #[pymodule_export]
     use crate::cuped::{

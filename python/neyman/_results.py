@@ -1277,6 +1277,8 @@ class OLSResult(DisplayMixin):
         )
 
     def _footer(self) -> list[str]:
-        icc = "" if math.isnan(self.icc) else f"intra-cluster correlation {format_number(self.icc)}; "
+        icc = (
+            "" if math.isnan(self.icc) else f"intra-cluster correlation {format_number(self.icc)}; "
+        )
         alpha = round(1.0 - self.confidence_level, 12)
         return [f"{icc}sig: * where pvalue < {alpha:g} (1 - confidence_level)"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import sys
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -51,8 +52,7 @@ def _columns(X: Any, n: int | None) -> list[tuple[str, FloatArray]]:
         if frame is None:
             raise InputTypeError(f"X: cannot read a frame of type {type(X).__name__}")
         return [
-            (str(c), as_float_array(f"X column {c!r}", frame.get_column(c)))
-            for c in frame.columns
+            (str(c), as_float_array(f"X column {c!r}", frame.get_column(c))) for c in frame.columns
         ]
     try:
         arr = np.asarray(X)
@@ -88,7 +88,9 @@ def _encode(cluster: Any, n: int, name: str) -> tuple[npt.NDArray[np.uint32], li
     """uint32 codes and keys of one id column (``encode_labels``: a lookup table for dense
     integers, ``pandas.factorize`` speed otherwise); missing ids raise."""
     if isinstance(cluster, str) or not hasattr(cluster, "__len__"):
-        raise InputTypeError(f"{name} must be an array of cluster ids, got {type(cluster).__name__}")
+        raise InputTypeError(
+            f"{name} must be an array of cluster ids, got {type(cluster).__name__}"
+        )
     if len(cluster) != n:
         raise LengthMismatchError(f"{name} has length {len(cluster)} but y has length {n}")
     values = np.asarray(cluster) if isinstance(cluster, list | tuple) else cluster
@@ -149,7 +151,8 @@ def cluster_stats(y: Any, X: Any = None, *, cluster: Any, intercept: bool = True
     Examples
     --------
     >>> import numpy as np, neyman
-    >>> s = neyman.cluster_stats([1.0, 2.0, 4.0, 3.0], [0.0, 1.0, 2.0, 3.0], cluster=["a", "a", "b", "c"])
+    >>> y, x = [1.0, 2.0, 4.0, 3.0], [0.0, 1.0, 2.0, 3.0]
+    >>> s = neyman.cluster_stats(y, x, cluster=["a", "a", "b", "c"])
     >>> s.n_clusters, s.names
     (3, ['intercept', 'x'])
     """
@@ -161,9 +164,7 @@ def cluster_stats(y: Any, X: Any = None, *, cluster: Any, intercept: bool = True
 def _tests(
     params: FloatArray, se: FloatArray, df: FloatArray, alternative: str, level: float
 ) -> dict[str, Any]:
-    return _neyman.coefficient_test(
-        params.tolist(), se.tolist(), df.tolist(), alternative, level
-    )
+    return _neyman.coefficient_test(params.tolist(), se.tolist(), df.tolist(), alternative, level)
 
 
 def _refit(
@@ -339,14 +340,12 @@ def ols(
         (ca, ka), (cb, kb) = (_encode(c, n, f"cluster[{i}]") for i, c in enumerate(cluster))
         both = ca.astype(np.int64) * max(len(kb), 1) + cb
         cab, kab = _encode(both, n, "cluster")
-        stats = [
+        sa, sb, sab = (
             _neyman.scan_cluster(ys, cols, None, False, icpt, c, k)
             for c, k in ((ca, ka), (cb, kb), (cab, kab))
-        ]
-        fit = _neyman.cluster_ols_two_way(*stats, kind)
+        )
+        fit = _neyman.cluster_ols_two_way(sa, sb, sab, kind)
         if not fit["psd"]:
-            import warnings
-
             warnings.warn(
                 "the two-way cluster-robust covariance matrix is not positive semi-definite "
                 "(V_A + V_B - V_AB); some standard errors may be NaN or understated",
@@ -357,6 +356,6 @@ def ols(
     if isinstance(cluster, Sequence) and not isinstance(cluster, list | tuple | str):
         cluster = list(cluster)
     codes, keys = _encode(cluster, n, "cluster")
-    stats = _neyman.scan_cluster(ys, cols, None, False, icpt, codes, keys)
-    fit = _neyman.cluster_ols(stats, vcov or "CR2")
+    one = _neyman.scan_cluster(ys, cols, None, False, icpt, codes, keys)
+    fit = _neyman.cluster_ols(one, vcov or "CR2")
     return _result(fit, alt, level, _check_counts(fit, policy))

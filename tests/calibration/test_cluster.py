@@ -26,10 +26,9 @@ from __future__ import annotations
 
 import math
 
+import neyman
 import numpy as np
 import pytest
-
-import neyman
 
 pytestmark = pytest.mark.slow
 

@@ -26,12 +26,11 @@ import sys
 import textwrap
 from typing import Any
 
+import neyman
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-import neyman
 
 RTOL = 1e-10
 
@@ -57,8 +56,7 @@ def test_chunks_merge_in_any_order(vcov: str) -> None:
     one = neyman.ols(y, X, cluster=cl, vcov=vcov)
     cuts = [0, 300, 1100, 1700, 2000]
     parts = [
-        neyman.cluster_stats(y[a:b], X[a:b], cluster=cl[a:b])
-        for a, b in itertools.pairwise(cuts)
+        neyman.cluster_stats(y[a:b], X[a:b], cluster=cl[a:b]) for a, b in itertools.pairwise(cuts)
     ]
     # Every cluster has rows in several chunks.
     assert all(p.n_clusters == 40 for p in parts[1:3])
@@ -95,7 +93,8 @@ def test_pickle_round_trip_and_dict() -> None:
         "keys", "n", "sums", "shift", "numeric", "arms", "interacted", "intercept", "n_nan",
         "n_inf",
     ]  # fmt: skip
-    assert int(d["n"].sum()) == 200 and d["sums"].shape == (s.n_clusters, 10)
+    assert int(d["n"].sum()) == 200
+    assert d["sums"].shape == (s.n_clusters, 10)
     assert repr(s).startswith("ClusterStats(keys=['c0', ")
 
 

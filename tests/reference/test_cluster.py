@@ -32,12 +32,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import neyman
 import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
-
-import neyman
 
 RTOL = 1e-9
 DATA = Path(__file__).resolve().parents[1] / "data" / "petersen_test_data.csv"
@@ -82,13 +81,17 @@ def test_petersen_against_statsmodels_and_published(petersen: pd.DataFrame) -> N
     firm = neyman.ols(y, x, cluster=petersen["firmid"], vcov="CR1")
     year = neyman.ols(y, x, cluster=petersen["year"], vcov="CR1")
     both = neyman.ols(y, x, cluster=[petersen["firmid"], petersen["year"]])
-    assert both.vcov_type == "CR1" and firm.names == ("intercept", "x")
+    assert both.vcov_type == "CR1"
+    assert firm.names == ("intercept", "x")
     cells = petersen["firmid"].astype(str) + "-" + petersen["year"].astype(str)
     inter = neyman.ols(y, x, cluster=cells, vcov="CR1")
     per_term_se = np.sqrt(np.diag(firm.vcov + year.vcov - inter.vcov))
     # neyman's convention: the CR0 sum times min(G)/(min(G)-1) (N-1)/(N-p).
     n, G = len(y), 10
-    cr0 = [neyman.ols(y, x, cluster=c, vcov="CR0").vcov for c in (petersen["firmid"], petersen["year"], cells)]
+    cr0 = [
+        neyman.ols(y, x, cluster=c, vcov="CR0").vcov
+        for c in (petersen["firmid"], petersen["year"], cells)
+    ]
     min_g = (cr0[0] + cr0[1] - cr0[2]) * G / (G - 1) * (n - 1) / (n - 2)
     np.testing.assert_allclose(both.vcov, min_g, rtol=RTOL)
     for res, groups in ((firm, petersen["firmid"]), (year, petersen["year"])):
@@ -102,7 +105,9 @@ def test_petersen_against_statsmodels_and_published(petersen: pd.DataFrame) -> N
     np.testing.assert_allclose(firm.se, [0.0670, 0.0506], atol=5e-5)
     np.testing.assert_allclose(year.se, [0.0234, 0.0334], atol=5e-5)
     np.testing.assert_allclose(per_term_se, [0.0651, 0.0536], atol=5e-5)
-    assert firm.n_clusters == 500 and year.n_clusters == 10 and both.n_clusters == 10
+    assert firm.n_clusters == 500
+    assert year.n_clusters == 10
+    assert both.n_clusters == 10
     assert both.df.tolist() == [9.0, 9.0]
 
 
@@ -222,7 +227,7 @@ def test_intervals_tests_and_design_effect_by_hand() -> None:
     q = stats.t.ppf(0.95, res.df)
     np.testing.assert_allclose(res.ci_low, res.params - q * res.se, rtol=1e-12)
     np.testing.assert_allclose(res.pvalue, 2 * stats.t.sf(np.abs(res.params / res.se), res.df))
-    low, high = res.confidence_interval(0.99)
+    _low, high = res.confidence_interval(0.99)
     q99 = stats.t.ppf(0.995, res.df)
     np.testing.assert_allclose(high, res.params + q99 * res.se, rtol=1e-12)
     ref = sm.OLS(d["y"], sm.add_constant(d["X"])).fit()

@@ -7,10 +7,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import neyman
 import numpy as np
 import pytest
-
-import neyman
 from neyman import (
     InputError,
     InputTypeError,
@@ -18,6 +17,7 @@ from neyman import (
     LengthMismatchError,
     ZeroVarianceError,
 )
+
 from tests.conftest import check_raises
 
 
@@ -95,7 +95,8 @@ def test_nan_policy_and_infinity() -> None:
     y = y.copy()
     y[[4, 9]] = np.nan
     res = neyman.ols(y, x, cluster=cl)
-    assert np.isnan(res.params).all() and np.isnan(res.pvalue).all()
+    assert np.isnan(res.params).all()
+    assert np.isnan(res.pvalue).all()
     check_raises(InputError, r"has 2 NaN values \(nan_policy='raise'\)", neyman.ols, y, x,
                  cluster=cl, nan_policy="raise")  # fmt: skip
     omit = neyman.ols(y, x, cluster=cl, nan_policy="omit")
@@ -113,7 +114,9 @@ def test_cluster_stats_arguments() -> None:
     check_raises(InputError, "X and cluster must not be given", neyman.ols, s, x)
     other = neyman.cluster_stats(y, {"z": x}, cluster=cl)
     check_raises(InputError, "other: has columns", s.merge, other)
-    check_raises(InputTypeError, "a ClusterStats merges only", s.merge, neyman.MeanStats(2, 1.0, 1.0))
+    check_raises(
+        InputTypeError, "a ClusterStats merges only", s.merge, neyman.MeanStats(2, 1.0, 1.0)
+    )
     strings = neyman.cluster_stats(y, x, cluster=[str(v) for v in cl])
     check_raises(InputError, "integers in one statistic and strings", s.merge, strings)
     k = np.array([1, 2])

@@ -204,7 +204,10 @@ mod tests {
         assert_eq!(d, vec![1.0 / 3.0, 0.0, 0.0, 0.25]);
         let (l, _) = sym_eigen(&[5.0], 1);
         assert_eq!(l, vec![5.0]);
-        assert_eq!(flatten(&[vec![1.0, 2.0], vec![3.0, 4.0]]), vec![1.0, 2.0, 3.0, 4.0]);
+        assert_eq!(
+            flatten(&[vec![1.0, 2.0], vec![3.0, 4.0]]),
+            vec![1.0, 2.0, 3.0, 4.0]
+        );
     }
 
     #[test]

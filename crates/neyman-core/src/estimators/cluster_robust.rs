@@ -220,9 +220,7 @@ impl Model {
             let t = crate::stats::cluster::tri(w);
             let mut acc = vec![0.0; t];
             for g in 0..s.n_clusters() {
-                acc.iter_mut()
-                    .zip(s.cluster(g))
-                    .for_each(|(a, b)| *a += b);
+                acc.iter_mut().zip(s.cluster(g)).for_each(|(a, b)| *a += b);
             }
             acc
         };
@@ -372,7 +370,15 @@ impl Acc {
 
     /// Add one cluster: its score `u` and the eigenpairs of `B_g` with non-zero eigenvalues
     /// (`values[l]`, `vectors[l * p..]`); `index` names it in an error.
-    fn cluster(&mut self, model: &Model, vcov: Vcov, u: &[f64], values: &[f64], vectors: &[f64], index: usize) {
+    fn cluster(
+        &mut self,
+        model: &Model,
+        vcov: Vcov,
+        u: &[f64],
+        values: &[f64],
+        vectors: &[f64],
+        index: usize,
+    ) {
         let p = model.p;
         self.g += 1;
         let r = match vcov {
@@ -589,7 +595,12 @@ pub fn cluster_fit(s: &ClusterSums, vcov: Vcov) -> Result<ClusterFit> {
 
 /// Two-way clustering: the sums of the same rows clustered by `a`, by `b` and by their
 /// intersection `ab`; CR0 or CR1 only (CR2 and CR3 are an error naming `vcov`).
-pub fn two_way_fit(a: &ClusterSums, b: &ClusterSums, ab: &ClusterSums, vcov: Vcov) -> Result<ClusterFit> {
+pub fn two_way_fit(
+    a: &ClusterSums,
+    b: &ClusterSums,
+    ab: &ClusterSums,
+    vcov: Vcov,
+) -> Result<ClusterFit> {
     if matches!(vcov, Vcov::CR2 | Vcov::CR3) {
         return Err(NeymanError::invalid(
             "vcov",
@@ -658,9 +669,14 @@ pub fn row_fit(d: &ClusterDesign, s: &ClusterSums, vcov: Vcov) -> Result<Cluster
         acc.cluster(&model, vcov, &u, &[], &[], acc.g as usize);
     };
     let acc = fold_rows(d, &s.shift, || Acc::new(p), row, Acc::add)?;
-    let mut fit = finish(&model, &acc, vcov, s.layout.names(), (s.n_nan, s.n_inf), |_| {
-        "(a row)".to_string()
-    })?;
+    let mut fit = finish(
+        &model,
+        &acc,
+        vcov,
+        s.layout.names(),
+        (s.n_nan, s.n_inf),
+        |_| "(a row)".to_string(),
+    )?;
     fit.icc = f64::NAN;
     Ok(fit)
 }
@@ -754,7 +770,10 @@ mod tests {
         let s = sums(&y, &constant, Some(&c));
         assert_eq!(cluster_fit(&s, Vcov::CR1).unwrap_err().arg(), "x");
         let s = sums(&y, &x, Some(&c));
-        assert_eq!(two_way_fit(&s, &s, &s, Vcov::CR2).unwrap_err().arg(), "vcov");
+        assert_eq!(
+            two_way_fit(&s, &s, &s, Vcov::CR2).unwrap_err().arg(),
+            "vcov"
+        );
         // Cluster 2 holds one row: a leverage-1 cluster? No (one row, leverage < 1). A cluster
         // holding both rows of a two-row design does.
         let (y2, x2) = (vec![1.0, 2.0, 4.0], vec![0.0, 1.0, 5.0]);

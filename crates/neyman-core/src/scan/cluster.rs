@@ -103,7 +103,8 @@ impl ClusterDesign<'_> {
             bad |= !x[i].is_finite();
         }
         if bad {
-            let inf = self.y[i].is_infinite() || self.numeric.iter().any(|(_, x)| x[i].is_infinite());
+            let inf =
+                self.y[i].is_infinite() || self.numeric.iter().any(|(_, x)| x[i].is_infinite());
             return Err(inf);
         }
         Ok(Some(arm))
@@ -357,6 +358,13 @@ pub fn dense_codes(ids: &[i64]) -> Result<Option<(Vec<u32>, Vec<i64>)>> {
         }
     }
     let mut codes = vec![0u32; ids.len()];
+    if ids.len() <= 2 * PAR_BLOCK {
+        // Small input: waking the pool costs more than the work.
+        for (o, &v) in codes.iter_mut().zip(ids) {
+            *o = lut[(v - lo) as usize];
+        }
+        return Ok(Some((codes, keys)));
+    }
     let pool = crate::parallel::pool()?;
     pool.install(|| {
         use rayon::prelude::*;
@@ -376,7 +384,13 @@ pub fn dense_codes(ids: &[i64]) -> Result<Option<(Vec<u32>, Vec<i64>)>> {
 /// the fixed tree): `row(acc, entries)` sees each row's non-zero entries of `z~` around `shift`
 /// (the design, then `y` at column `p`). For the estimators that need the rows again (each row
 /// its own cluster).
-pub fn fold_rows<S, I, R, M>(d: &ClusterDesign, shift: &[f64], init: I, row: R, merge: M) -> Result<S>
+pub fn fold_rows<S, I, R, M>(
+    d: &ClusterDesign,
+    shift: &[f64],
+    init: I,
+    row: R,
+    merge: M,
+) -> Result<S>
 where
     S: Send,
     I: Fn() -> S + Sync + Send,

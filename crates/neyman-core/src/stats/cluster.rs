@@ -499,7 +499,11 @@ impl ClusterSums {
             (ClusterKeys::Str(a), ClusterKeys::Str(b)) => ClusterKeys::Str(join(a, b, &mut pairs)),
             // An empty statistic merges with any: its key type is only a default.
             _ if ga == 0 || gb == 0 => {
-                let mut out = if ga == 0 { other.into_owned() } else { self.clone() };
+                let mut out = if ga == 0 {
+                    other.into_owned()
+                } else {
+                    self.clone()
+                };
                 out.n_nan = self.n_nan + other_nan;
                 out.n_inf = self.n_inf + other_inf;
                 return Ok(out);
@@ -517,7 +521,12 @@ impl ClusterSums {
             match (a, b) {
                 (Some(i), Some(j)) => {
                     n.push(self.n[i] + other.n[j]);
-                    sums.extend(self.cluster(i).iter().zip(other.cluster(j)).map(|(x, y)| x + y));
+                    sums.extend(
+                        self.cluster(i)
+                            .iter()
+                            .zip(other.cluster(j))
+                            .map(|(x, y)| x + y),
+                    );
                 }
                 (Some(i), None) => {
                     n.push(self.n[i]);
@@ -666,14 +675,56 @@ mod tests {
     fn errors_name_their_argument() {
         let l = layout(true);
         let keys = ClusterKeys::Int(vec![1, 1]);
-        let e = ClusterSums::from_parts(l.clone(), vec![0.0; 2], keys, vec![1, 1], vec![0.0; 12], 0, 0);
+        let e = ClusterSums::from_parts(
+            l.clone(),
+            vec![0.0; 2],
+            keys,
+            vec![1, 1],
+            vec![0.0; 12],
+            0,
+            0,
+        );
         assert_eq!(e.unwrap_err().arg(), "keys");
-        let e = ClusterSums::from_parts(l.clone(), vec![0.0; 2], ClusterKeys::Int(vec![1]), vec![1], vec![0.0; 5], 0, 0);
+        let e = ClusterSums::from_parts(
+            l.clone(),
+            vec![0.0; 2],
+            ClusterKeys::Int(vec![1]),
+            vec![1],
+            vec![0.0; 5],
+            0,
+            0,
+        );
         assert_eq!(e.unwrap_err().arg(), "sums");
-        let a = ClusterSums::from_parts(l.clone(), vec![0.0; 2], ClusterKeys::Int(vec![1]), vec![1], vec![0.0; 6], 0, 0).unwrap();
-        let s = ClusterSums::from_parts(l, vec![0.0; 2], ClusterKeys::Str(vec!["a".into()]), vec![1], vec![0.0; 6], 0, 0).unwrap();
+        let a = ClusterSums::from_parts(
+            l.clone(),
+            vec![0.0; 2],
+            ClusterKeys::Int(vec![1]),
+            vec![1],
+            vec![0.0; 6],
+            0,
+            0,
+        )
+        .unwrap();
+        let s = ClusterSums::from_parts(
+            l,
+            vec![0.0; 2],
+            ClusterKeys::Str(vec!["a".into()]),
+            vec![1],
+            vec![0.0; 6],
+            0,
+            0,
+        )
+        .unwrap();
         assert_eq!(a.merge(&s).unwrap_err().arg(), "other");
-        let no_const = ClusterSums::from_parts(layout(false), vec![1.0, 0.0], ClusterKeys::Int(vec![1]), vec![1], vec![0.0; 3], 0, 0);
+        let no_const = ClusterSums::from_parts(
+            layout(false),
+            vec![1.0, 0.0],
+            ClusterKeys::Int(vec![1]),
+            vec![1],
+            vec![0.0; 3],
+            0,
+            0,
+        );
         assert_eq!(no_const.unwrap_err().arg(), "shift");
     }
 
