@@ -13,7 +13,7 @@ use numpy::{IntoPyArray, PyReadonlyArray1, PyReadonlyArray2, PyReadonlyArray3};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
-use crate::convert::{contiguous, slice};
+use crate::convert::{contiguous, named_slices, slice};
 use crate::errors::{run, run_detached, type_error};
 use crate::statistic::{same_type, Fields};
 use crate::statistic_methods;
@@ -201,6 +201,14 @@ statistic_methods!(ClusterStats, "ClusterStats", {
 
 type Arms<'py> = Option<(PyReadonlyArray1<'py, i32>, Vec<String>)>;
 
+/// The arm codes and labels as the core takes them.
+fn arm_codes<'a>(arms: &'a Arms<'_>) -> PyResult<Option<(&'a [i32], Vec<String>)>> {
+    match arms {
+        Some((a, labels)) => Ok(Some((contiguous(a)?, labels.clone()))),
+        None => Ok(None),
+    }
+}
+
 /// Per-cluster sums of the design built from `y`, the `numeric` columns, the `arms` (codes and
 /// labels), `interacted` and `intercept`, clustered by `cluster` (codes `0..len(keys)` as uint32,
 /// and the key of each code).
@@ -217,14 +225,8 @@ pub fn scan_cluster(
     keys: &Bound<'_, PyAny>,
 ) -> PyResult<ClusterStats> {
     let ys = slice("y", &y)?;
-    let num = numeric
-        .iter()
-        .map(|(n, a)| Ok((n.as_str(), slice(n, a)?)))
-        .collect::<PyResult<Vec<_>>>()?;
-    let arm = match &arms {
-        Some((a, labels)) => Some((contiguous(a)?, labels.clone())),
-        None => None,
-    };
+    let num = named_slices(&numeric)?;
+    let arm = arm_codes(&arms)?;
     let codes = contiguous(&cluster)?;
     let keys = keys_of(keys)?;
     let inner = run_detached(py, || {
@@ -299,14 +301,8 @@ pub fn rows_ols<'py>(
     vcov: String,
 ) -> PyResult<Bound<'py, PyDict>> {
     let ys = slice("y", &y)?;
-    let num = numeric
-        .iter()
-        .map(|(n, a)| Ok((n.as_str(), slice(n, a)?)))
-        .collect::<PyResult<Vec<_>>>()?;
-    let arm = match &arms {
-        Some((a, labels)) => Some((contiguous(a)?, labels.clone())),
-        None => None,
-    };
+    let num = named_slices(&numeric)?;
+    let arm = arm_codes(&arms)?;
     let fit = run_detached(py, || {
         let vcov = Vcov::parse(&vcov)?;
         let d = ClusterDesign {

@@ -9,6 +9,9 @@ simulations of the statistical promise, marked `slow`), `properties/` (invarianc
 from __future__ import annotations
 
 import math
+import os
+import subprocess
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -113,3 +116,27 @@ def assert_close_results(
         assert same or math.isclose(a, b, rel_tol=rtol, abs_tol=0.0), (name, a, b)
     for name in ("n_control", "n_treatment", "metric", "control", "treatment", "method"):
         assert getattr(r1, name) == getattr(r2, name), name
+
+
+def outputs_by_threads(script: str, threads: Sequence[int] = (1, 2)) -> dict[int, list[str]]:
+    """Run ``script`` in fresh interpreters with ``NEYMAN_NUM_THREADS`` set to each of
+    ``threads`` (at once), check that each succeeded and printed ``threads {n}`` first, and return
+    the other lines of each."""
+    procs = {
+        n: subprocess.Popen(
+            [sys.executable, "-c", script],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "NEYMAN_NUM_THREADS": str(n)},
+        )
+        for n in threads
+    }
+    outputs = {}
+    for n, proc in procs.items():
+        stdout, stderr = proc.communicate(timeout=120)
+        assert proc.returncode == 0, stderr
+        lines = stdout.splitlines()
+        assert lines[0] == f"threads {n}"
+        outputs[n] = lines[1:]
+    return outputs

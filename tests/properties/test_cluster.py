@@ -19,10 +19,7 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing
-import os
 import pickle
-import subprocess
-import sys
 import textwrap
 from typing import Any
 
@@ -31,6 +28,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from tests.conftest import outputs_by_threads
 
 RTOL = 1e-10
 
@@ -163,22 +162,6 @@ _SCRIPT = textwrap.dedent(
 
 
 def test_thread_count_invariance_bit_for_bit() -> None:
-    procs = {
-        n: subprocess.Popen(
-            [sys.executable, "-c", _SCRIPT],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env={**os.environ, "NEYMAN_NUM_THREADS": str(n)},
-        )
-        for n in (1, 2)
-    }
-    out = {}
-    for n, proc in procs.items():
-        stdout, stderr = proc.communicate(timeout=120)
-        assert proc.returncode == 0, stderr
-        lines = stdout.splitlines()
-        assert lines[0] == f"threads {n}"
-        out[n] = lines[1:]
+    out = outputs_by_threads(_SCRIPT)
     assert len(out[1]) == 4
     assert out[1] == out[2]

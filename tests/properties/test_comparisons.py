@@ -58,7 +58,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import FLOAT_FIELDS
+from tests.conftest import FLOAT_FIELDS, outputs_by_threads
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "example_experiment.parquet"
 BLOCK = 65536
@@ -521,24 +521,7 @@ _SUBPROCESS_SCRIPT = textwrap.dedent(
 
 
 def test_thread_count_invariance_env_var() -> None:
-    script = _SUBPROCESS_SCRIPT.format(fields=FLOAT_FIELDS)
-    procs = {
-        n: subprocess.Popen(
-            [sys.executable, "-c", script],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env={**os.environ, "NEYMAN_NUM_THREADS": str(n)},
-        )
-        for n in (1, 2)
-    }
-    outputs = {}
-    for n, proc in procs.items():
-        stdout, stderr = proc.communicate(timeout=120)
-        assert proc.returncode == 0, stderr
-        lines = stdout.splitlines()
-        assert lines[0] == f"threads {n}"
-        outputs[n] = lines[1:]
+    outputs = outputs_by_threads(_SUBPROCESS_SCRIPT.format(fields=FLOAT_FIELDS))
     assert len(outputs[1]) == 4 + 6
     assert outputs[1] == outputs[2]
 

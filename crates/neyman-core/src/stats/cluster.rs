@@ -674,47 +674,15 @@ mod tests {
     #[test]
     fn errors_name_their_argument() {
         let l = layout(true);
-        let keys = ClusterKeys::Int(vec![1, 1]);
-        let e = ClusterSums::from_parts(
-            l.clone(),
-            vec![0.0; 2],
-            keys,
-            vec![1, 1],
-            vec![0.0; 12],
-            0,
-            0,
-        );
+        let parts = |keys: ClusterKeys, n: Vec<u64>, sums: usize| {
+            ClusterSums::from_parts(l.clone(), vec![0.0; 2], keys, n, vec![0.0; sums], 0, 0)
+        };
+        let e = parts(ClusterKeys::Int(vec![1, 1]), vec![1, 1], 12);
         assert_eq!(e.unwrap_err().arg(), "keys");
-        let e = ClusterSums::from_parts(
-            l.clone(),
-            vec![0.0; 2],
-            ClusterKeys::Int(vec![1]),
-            vec![1],
-            vec![0.0; 5],
-            0,
-            0,
-        );
+        let e = parts(ClusterKeys::Int(vec![1]), vec![1], 5);
         assert_eq!(e.unwrap_err().arg(), "sums");
-        let a = ClusterSums::from_parts(
-            l.clone(),
-            vec![0.0; 2],
-            ClusterKeys::Int(vec![1]),
-            vec![1],
-            vec![0.0; 6],
-            0,
-            0,
-        )
-        .unwrap();
-        let s = ClusterSums::from_parts(
-            l,
-            vec![0.0; 2],
-            ClusterKeys::Str(vec!["a".into()]),
-            vec![1],
-            vec![0.0; 6],
-            0,
-            0,
-        )
-        .unwrap();
+        let a = parts(ClusterKeys::Int(vec![1]), vec![1], 6).unwrap();
+        let s = parts(ClusterKeys::Str(vec!["a".into()]), vec![1], 6).unwrap();
         assert_eq!(a.merge(&s).unwrap_err().arg(), "other");
         let no_const = ClusterSums::from_parts(
             layout(false),
