@@ -177,7 +177,7 @@ def run_case(workload: Workload, n: int, *, memory: bool) -> dict[str, Any]:
         "reference": {"tool": ref_tool.name, "answer": ref},
         "tools": rows,
         "notes": list(workload.notes),
-        "rows_per_arm": "" if workload.sizes else f" ({n // 2:,} per arm)",
+        "rows_per_arm": "" if workload.sizes or not workload.per_arm else f" ({n // 2:,} per arm)",
     }
 
 

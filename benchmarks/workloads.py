@@ -94,6 +94,7 @@ class Workload:
     floor_arrays: tuple[str, ...]
     notes: tuple[str, ...] = ()
     sizes: tuple[int, ...] | None = None
+    per_arm: bool = True
 
     def tool(self, name: str) -> Tool:
         """The tool called ``name``."""
@@ -1259,6 +1260,7 @@ W3 = Workload(
     frames=frames_w3,
     fields=W3_FIELDS,
     floor_arrays=("y", "treat", "x"),
+    per_arm=False,
     tools=(
         Tool("neyman.ols(CR1)", "neyman", "arrays", _w3_neyman, _w3_neyman_extract, _W3_READS),
         Tool(
