@@ -2,7 +2,7 @@
 //! scan that fills it, and the fits (one-way, two-way, rows as clusters) and their tests.
 
 use neyman_core::estimators::cluster_robust::{
-    cluster_fit, coefficient_tests, row_fit, two_way_fit, ClusterFit, Vcov,
+    cluster_fit_contrasts, coefficient_tests, row_fit, two_way_fit, ClusterFit, Vcov,
 };
 use neyman_core::inference::Alternative;
 use neyman_core::scan::{cluster_sums, dense_codes, ClusterDesign};
@@ -251,6 +251,7 @@ fn fit_dict<'py>(py: Python<'py>, f: ClusterFit) -> PyResult<Bound<'py, PyDict>>
     d.set_item("params", f.params.into_pyarray(py))?;
     d.set_item("vcov", vcov.into_pyarray(py))?;
     d.set_item("df", f.df.into_pyarray(py))?;
+    d.set_item("contrast_df", f.contrast_df.into_pyarray(py))?;
     d.set_item("iid_var", f.iid_var.into_pyarray(py))?;
     d.set_item("n", f.n)?;
     d.set_item("n_clusters", f.n_clusters)?;
@@ -262,15 +263,20 @@ fn fit_dict<'py>(py: Python<'py>, f: ClusterFit) -> PyResult<Bound<'py, PyDict>>
     Ok(d)
 }
 
-/// Cluster-robust fit of `stats` (`vcov`: 'CR0' to 'CR3').
+/// Cluster-robust fit of `stats` (`vcov`: 'CR0' to 'CR3'), with the degrees of freedom of the
+/// `contrasts` (weights per coefficient) in `contrast_df`.
 #[pyfunction]
+#[pyo3(signature = (stats, vcov, contrasts=Vec::new()))]
 pub fn cluster_ols<'py>(
     py: Python<'py>,
     stats: &Bound<'py, ClusterStats>,
     vcov: String,
+    contrasts: Vec<Vec<f64>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let s = &stats.get().inner;
-    let fit = run_detached(py, || cluster_fit(s, Vcov::parse(&vcov)?))?;
+    let fit = run_detached(py, || {
+        cluster_fit_contrasts(s, Vcov::parse(&vcov)?, &contrasts)
+    })?;
     fit_dict(py, fit)
 }
 

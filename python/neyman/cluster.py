@@ -312,7 +312,7 @@ def ols(
     >>> res.names, res.vcov_type, res.n_clusters
     (('intercept', 'x'), 'CR2', 12)
     >>> print(np.round(res.params, 3), np.round(res.df, 1))
-    [1.805 0.572] [10.5  9.1]
+    [1.713 0.484] [10.6 10. ]
     """
     level = check_confidence_level(confidence_level)
     alt = check_choice("alternative", alternative, ALTERNATIVES)

@@ -138,8 +138,9 @@ def test_against_pyfixest(petersen: pd.DataFrame) -> None:
     np.testing.assert_allclose(res.vcov, fit._vcov, rtol=RTOL)
 
 
-def _naive_cr2(y: Any, X: Any, g: Any) -> tuple[Any, Any, Any]:
-    """CR2 and its Bell-McCaffrey df from n_g x n_g hat-matrix blocks (the textbook formulas)."""
+def _naive_cr2(y: Any, X: Any, g: Any, contrasts: Any = None) -> tuple[Any, Any, Any]:
+    """CR2 and its Bell-McCaffrey df from n_g x n_g hat-matrix blocks (the textbook formulas),
+    for each coefficient or for each of ``contrasts`` (rows of weights)."""
     X = np.column_stack([np.ones(len(y)), X])
     n, p = X.shape
     M = np.linalg.inv(X.T @ X)
@@ -159,9 +160,7 @@ def _naive_cr2(y: Any, X: Any, g: Any) -> tuple[Any, Any, Any]:
     V = M @ meat @ M
     IH = np.eye(n) - X @ M @ X.T
     df = []
-    for j in range(p):
-        c = np.zeros(p)
-        c[j] = 1.0
+    for c in np.eye(p) if contrasts is None else np.asarray(contrasts, dtype=float):
         Gm = np.zeros((n, len(ids)))
         for col, k in enumerate(ids):
             idx, A = adj[k]
@@ -267,3 +266,15 @@ def test_from_sums_equals_rows() -> None:
     np.testing.assert_allclose(res.params, ref.params, rtol=1e-9)
     np.testing.assert_allclose(res.vcov, ref.cov_params(), rtol=1e-8)
     assert res.names == ("intercept", "a", "b")
+
+
+def test_bm_df_of_a_contrast() -> None:
+    """The df of a contrast c'b (what the A/B wiring asks for: treatment minus control)."""
+    from neyman import _neyman
+
+    d = _data(12, n=240, g=12)
+    contrasts = [[0.0, 1.0, -1.0], [1.0, 0.5, 0.25]]
+    s = neyman.cluster_stats(d["y"], d["X"], cluster=d["g"])
+    fit = _neyman.cluster_ols(s, "CR2", contrasts)
+    _, _, df = _naive_cr2(d["y"], d["X"], d["g"], contrasts)
+    np.testing.assert_allclose(fit["contrast_df"], df, rtol=1e-8)

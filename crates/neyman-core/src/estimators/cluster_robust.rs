@@ -102,6 +102,8 @@ pub struct ClusterFit {
     pub vcov: Vec<f64>,
     /// Degrees of freedom per coefficient.
     pub df: Vec<f64>,
+    /// Degrees of freedom of each contrast asked for (see [`cluster_fit_contrasts`]).
+    pub contrast_df: Vec<f64>,
     /// Classical i.i.d. OLS variance of each coefficient, `s^2 (X'X)^-1` on the diagonal.
     pub iid_var: Vec<f64>,
     /// Rows used.
@@ -194,8 +196,11 @@ struct Model {
     b: Vec<f64>,
     /// `T` (row-major): stored-basis design `x~ = T x^c`.
     t: Vec<f64>,
-    /// `v_k = M^{1/2} T e_k`, one per coefficient (row-major `p x p`: row k).
+    /// `v_k = M^{1/2} T c_k`, one per coefficient (`c_k = e_k`), then one per extra contrast
+    /// (row-major, `p` entries each).
     v: Vec<f64>,
+    /// Rows of `v`.
+    nv: usize,
     /// Sum of squared residuals.
     sse: f64,
     /// `s_y` on the constant columns: `b = T'b~ + s_y w`.
@@ -203,7 +208,7 @@ struct Model {
 }
 
 impl Model {
-    fn new(s: &ClusterSums) -> Result<Model> {
+    fn new(s: &ClusterSums, contrasts: &[Vec<f64>]) -> Result<Model> {
         let l = &s.layout;
         let p = l.p();
         let w = l.width();
@@ -266,10 +271,25 @@ impl Model {
                 }
             }
         }
-        let mut v = vec![0.0; p * p];
-        for kk in 0..p {
-            let col: Vec<f64> = (0..p).map(|r| t[r * p + kk]).collect();
-            let vk = mat_vec(&m_half, &col, p);
+        if let Some(c) = contrasts.iter().find(|c| c.len() != p) {
+            return Err(NeymanError::invalid(
+                "contrasts",
+                format!(
+                    "each contrast needs {p} weights (one per coefficient), got {}",
+                    c.len()
+                ),
+            ));
+        }
+        let nv = p + contrasts.len();
+        let mut v = vec![0.0; nv * p];
+        for kk in 0..nv {
+            let c: Vec<f64> = if kk < p {
+                (0..p).map(|j| if j == kk { 1.0 } else { 0.0 }).collect()
+            } else {
+                contrasts[kk - p].clone()
+            };
+            let tc = mat_vec(&t, &c, p);
+            let vk = mat_vec(&m_half, &tc, p);
             v[kk * p..(kk + 1) * p].copy_from_slice(&vk);
         }
         let mut y_shift = vec![0.0; p];
@@ -286,6 +306,7 @@ impl Model {
             b,
             t,
             v,
+            nv,
             sse,
             y_shift,
         })
@@ -338,13 +359,13 @@ struct Acc {
 }
 
 impl Acc {
-    fn new(p: usize) -> Acc {
+    fn new(p: usize, nv: usize) -> Acc {
         Acc {
             meat: vec![0.0; p * p],
-            sa: vec![0.0; p],
-            sa2: vec![0.0; p],
-            saw: vec![0.0; p],
-            q: vec![0.0; p * p * p],
+            sa: vec![0.0; nv],
+            sa2: vec![0.0; nv],
+            saw: vec![0.0; nv],
+            q: vec![0.0; nv * p * p],
             g: 0,
             singular: None,
             ssb: 0.0,
@@ -416,7 +437,7 @@ impl Acc {
     fn df_parts(&mut self, model: &Model, values: &[f64], vectors: &[f64]) {
         let p = model.p;
         let mut omega = vec![0.0; p];
-        for k in 0..p {
+        for k in 0..model.nv {
             let v = &model.v[k * p..(k + 1) * p];
             omega.iter_mut().for_each(|x| *x = 0.0);
             let mut a = 0.0;
@@ -440,9 +461,9 @@ impl Acc {
         }
     }
 
-    /// Per-coefficient Bell-McCaffrey degrees of freedom.
-    fn bm_df(&self, p: usize) -> Vec<f64> {
-        (0..p)
+    /// Bell-McCaffrey degrees of freedom of each coefficient, then of each extra contrast.
+    fn bm_df(&self, p: usize, nv: usize) -> Vec<f64> {
+        (0..nv)
             .map(|k| {
                 let q = &self.q[k * p * p..(k + 1) * p * p];
                 let tr_q: f64 = (0..p).map(|i| q[i * p + i]).sum();
@@ -494,11 +515,12 @@ fn finish(
             .collect(),
     };
     let vcov_back = model.back(&v);
-    let df = if vcov == Vcov::CR2 {
-        acc.bm_df(p)
+    let mut df = if vcov == Vcov::CR2 {
+        acc.bm_df(p, model.nv)
     } else {
-        vec![g - 1.0; p]
+        vec![g - 1.0; model.nv]
     };
+    let contrast_df = df.split_off(p);
     let sigma2 = model.sse / (n - p as f64);
     let iid = model.back(&model.m);
     let iid_var = (0..p).map(|k| sigma2 * iid[k * p + k]).collect();
@@ -519,6 +541,7 @@ fn finish(
         params: model.params(),
         vcov: vcov_back,
         df,
+        contrast_df,
         iid_var,
         n: model.n,
         n_clusters: acc.g,
@@ -532,7 +555,18 @@ fn finish(
 
 /// Fit `y` on the design of `s` with cluster-robust covariance `vcov`; see the module docs.
 pub fn cluster_fit(s: &ClusterSums, vcov: Vcov) -> Result<ClusterFit> {
-    let model = Model::new(s)?;
+    cluster_fit_contrasts(s, vcov, &[])
+}
+
+/// [`cluster_fit`], with the degrees of freedom of contrasts `c'b` too (`contrast_df`; each `c`
+/// has one weight per coefficient, e.g. treatment minus control of an arms model). Their variance
+/// is `c' vcov c`.
+pub fn cluster_fit_contrasts(
+    s: &ClusterSums,
+    vcov: Vcov,
+    contrasts: &[Vec<f64>],
+) -> Result<ClusterFit> {
+    let model = Model::new(s, contrasts)?;
     let p = model.p;
     let w = s.width();
     let nc = s.layout.n_constant();
@@ -545,7 +579,7 @@ pub fn cluster_fit(s: &ClusterSums, vcov: Vcov) -> Result<ClusterFit> {
         });
     }
     let map = |r: std::ops::Range<usize>| -> Acc {
-        let mut acc = Acc::new(p);
+        let mut acc = Acc::new(p, model.nv);
         let mut gm = vec![0.0; p * p];
         for g in r {
             if s.n[g] == 0 {
@@ -577,7 +611,8 @@ pub fn cluster_fit(s: &ClusterSums, vcov: Vcov) -> Result<ClusterFit> {
         }
         acc
     };
-    let acc = reduce_blocks(s.n_clusters(), map, Acc::add)?.unwrap_or_else(|| Acc::new(p));
+    let acc =
+        reduce_blocks(s.n_clusters(), map, Acc::add)?.unwrap_or_else(|| Acc::new(p, model.nv));
     let icc_ok = if nc == 0 { f64::NAN } else { 0.0 };
     let mut fit = finish(
         &model,
@@ -642,7 +677,7 @@ pub fn two_way_fit(
 /// No clusters: each row of `d` is its own cluster (HC0, HC1, HC2 with Bell-McCaffrey df,
 /// jackknife); `s` is the one-cluster sums of the same design (`d.cluster = None`).
 pub fn row_fit(d: &ClusterDesign, s: &ClusterSums, vcov: Vcov) -> Result<ClusterFit> {
-    let model = Model::new(s)?;
+    let model = Model::new(s, &[])?;
     let p = model.p;
     let row = |acc: &mut Acc, e: &[(usize, f64)]| {
         let mut x = vec![0.0; p];
@@ -668,7 +703,7 @@ pub fn row_fit(d: &ClusterDesign, s: &ClusterSums, vcov: Vcov) -> Result<Cluster
         }
         acc.cluster(&model, vcov, &u, &[], &[], acc.g as usize);
     };
-    let acc = fold_rows(d, &s.shift, || Acc::new(p), row, Acc::add)?;
+    let acc = fold_rows(d, &s.shift, || Acc::new(p, p), row, Acc::add)?;
     let mut fit = finish(
         &model,
         &acc,
@@ -755,6 +790,17 @@ mod tests {
         for (a, b) in f0.vcov.iter().zip(&v) {
             assert!((a - b).abs() < 1e-13, "{a} {b}");
         }
+    }
+
+    #[test]
+    fn contrast_df_of_a_unit_contrast_is_the_coefficient_df() {
+        let (y, x, c) = data();
+        let s = sums(&y, &x, Some(&c));
+        let f = cluster_fit_contrasts(&s, Vcov::CR2, &[vec![0.0, 1.0], vec![1.0, 1.0]]).unwrap();
+        assert!((f.contrast_df[0] - f.df[1]).abs() < 1e-12 * f.df[1]);
+        assert!(f.contrast_df[1] > 0.0 && f.contrast_df[1] <= 3.0 + 1e-9);
+        let bad = cluster_fit_contrasts(&s, Vcov::CR2, &[vec![1.0]]).unwrap_err();
+        assert_eq!(bad.arg(), "contrasts");
     }
 
     #[test]
