@@ -94,6 +94,8 @@ def _encode(cluster: Any, n: int, name: str) -> tuple[npt.NDArray[np.uint32], li
     if len(cluster) != n:
         raise LengthMismatchError(f"{name} has length {len(cluster)} but y has length {n}")
     values = np.asarray(cluster) if isinstance(cluster, list | tuple) else cluster
+    if not isinstance(values, np.ndarray) and getattr(values.dtype, "kind", "") in ("i", "u"):
+        values = np.asarray(values)  # a pandas integer series: the dense path below
     if isinstance(values, np.ndarray) and values.ndim == 1 and values.dtype.kind in "iu":
         # Integer ids in a small range: a lookup table in the core (parallel, no hashing).
         wide = values.dtype.kind == "u" and values.dtype.itemsize == 8
