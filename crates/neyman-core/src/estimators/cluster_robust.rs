@@ -613,7 +613,6 @@ pub fn cluster_fit_contrasts(
     };
     let acc =
         reduce_blocks(s.n_clusters(), map, Acc::add)?.unwrap_or_else(|| Acc::new(p, model.nv));
-    let icc_ok = if nc == 0 { f64::NAN } else { 0.0 };
     let mut fit = finish(
         &model,
         &acc,
@@ -622,7 +621,8 @@ pub fn cluster_fit_contrasts(
         (s.n_nan, s.n_inf),
         |g| s.keys.label(g),
     )?;
-    if icc_ok.is_nan() {
+    if nc == 0 {
+        // No constant column: the residual sums per cluster are not defined.
         fit.icc = f64::NAN;
     }
     Ok(fit)
