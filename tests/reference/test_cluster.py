@@ -10,8 +10,8 @@ Independent references and tolerances:
    convention is checked against pyfixest, and the per-term one is rebuilt from neyman's one-way
    CR1 fits and checked against statsmodels and Petersen's table. Both sides solve the same
    normal equations in float64 (neyman from shifted per-cluster sums, statsmodels by a QR/pinv of
-   the rows), so they agree to rounding: ``rtol=1e-9`` (observed: 3e-14 at most, see the branch note; the bound leaves
-   room for the conditioning of designs with several covariates).
+   the rows), so they agree to rounding: ``rtol=1e-9`` (observed: 3e-14 at most; the bound
+   leaves room for the conditioning of designs with several covariates).
 2. pyfixest 0.60 ``feols(..., vcov={"CRV1": "g"})``, ``{"CRV3": "g"}`` and two-way
    ``{"CRV1": "g1+g2"}``: the same tolerance. pyfixest's CRV3 is ``G/(G-1) (N-1)/(N-p)`` times the
    jackknife sum where neyman's CR3 uses ``(G-1)/G`` (MacKinnon, Nielsen and Webb 2023): the test
