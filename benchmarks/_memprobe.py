@@ -62,8 +62,9 @@ def main(argv: list[str]) -> None:
     if saved:
         with np.load(saved) as npz:
             data = workload.frames({k: npz[k] for k in npz.files})
-        if len(data["arm"]) != n:
-            raise SystemExit(f"{saved} holds {len(data['arm'])} rows, expected {n}")
+        rows = len(data["arm"] if "arm" in data else data["y"])
+        if rows != n:
+            raise SystemExit(f"{saved} holds {rows} rows, expected {n}")
     else:
         data = workload.build(n)
     gc.collect()

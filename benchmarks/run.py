@@ -1,5 +1,5 @@
-"""Benchmarks of neyman against the peers a user would pick (BENCHMARKS.md: W1, W2, W7, W10,
-W11).
+"""Benchmarks of neyman against the peers a user would pick (BENCHMARKS.md: W1, W2, W3, W7,
+W10, W11).
 
 Run ``python benchmarks/run.py`` (``make bench``) for 1k, 10k and 10M rows, or ``--quick`` for the
 small sizes only. For each workload and size it builds the data once with a fixed seed, checks that
@@ -178,7 +178,7 @@ def run_case(workload: Workload, n: int, *, memory: bool) -> dict[str, Any]:
         "reference": {"tool": ref_tool.name, "answer": ref},
         "tools": rows,
         "notes": list(workload.notes),
-        "rows_per_arm": "" if workload.sizes else f" ({n // 2:,} per arm)",
+        "rows_per_arm": "" if workload.sizes or not workload.per_arm else f" ({n // 2:,} per arm)",
     }
 
 
@@ -324,6 +324,34 @@ TARGETS = [
     ),
     ("W2", "small", "not slower than tea-tasting", "tea-tasting (pandas)", "vs_neyman", ">=", 1.0),
     ("W2", "small", "not slower than numpy by hand", "numpy by hand", "vs_neyman", ">=", 1.0),
+    ("W3", "big", "neyman.ols within 5x of the floor", "neyman.ols(CR1)", "x_floor", "<=", 5.0),
+    (
+        "W3",
+        "big",
+        "neyman 100x faster than statsmodels",
+        "statsmodels OLS cluster",
+        "vs_neyman",
+        ">=",
+        100.0,
+    ),
+    (
+        "W3",
+        "big",
+        "neyman 100x faster than pyfixest",
+        "pyfixest feols CRV1",
+        "vs_neyman",
+        ">=",
+        100.0,
+    ),
+    (
+        "W3",
+        "small",
+        "not slower than numpy by hand",
+        "numpy bincount by hand",
+        "vs_neyman",
+        ">=",
+        1.0,
+    ),
     (
         "W7",
         "big",

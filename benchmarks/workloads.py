@@ -1,4 +1,4 @@
-"""Workloads W1, W2, W7, W10 and W11 of BENCHMARKS.md: their data, the tools timed, how to read
+"""Workloads W1, W2, W3, W7, W10 and W11 of BENCHMARKS.md: their data, the tools timed, how to read
 results.
 
 A workload is a data builder (fixed seed, run outside every timed region) and a list of tools. A
@@ -42,6 +42,7 @@ Fields = dict[str, float]
 # Seeds: one per workload, fixed, so every run (and every memory subprocess) sees the same data.
 SEED_W1 = 20240101
 SEED_W2 = 20240102
+SEED_W3 = 20240103
 SEED_W7 = 20240107
 
 # tea-tasting experiments, built once per process (outside every timed region) and reused.
@@ -98,6 +99,7 @@ class Workload:
     # run's big size whose peak memory is measured too.
     quick_sizes: tuple[int, ...] | None = None
     memory_at: tuple[int, ...] = ()
+    per_arm: bool = True
 
     def tool(self, name: str) -> Tool:
         """The tool called ``name``."""
@@ -1145,6 +1147,7 @@ W11 = Workload(
 
 
 # --------------------------------------------------------------------------------------------
+
 # W10: wild cluster bootstrap (WCR, Rademacher), y ~ treatment + x, 50 clusters, 99,999 replicates
 # --------------------------------------------------------------------------------------------
 
@@ -1289,4 +1292,171 @@ W10 = Workload(
     ),
 )
 
-WORKLOADS: dict[str, Workload] = {"W1": W1, "W2": W2, "W7": W7, "W10": W10, "W11": W11}
+
+# W3: cluster-robust (CR1) least squares y ~ treat + x, 100 rows per cluster on average
+# --------------------------------------------------------------------------------------------
+
+W3_FIELDS = ("b_treat", "se_treat", "pvalue_treat", "b_x", "se_x", "df")
+W3_ROWS_PER_CLUSTER = 100
+
+
+def build_w3(n: int, seed: int = SEED_W3) -> Data:
+    """``n`` rows in ``n // 100`` clusters (10M rows: 100k clusters), cluster ids int64 in random
+    order; treatment assigned by cluster (half of them), ``x ~ N(0, 1)`` plus a cluster part, and
+    ``y = 1 + 0.01 treat + 0.5 x + u_g + e`` with intra-cluster correlation about 0.2. ``treat``,
+    ``x`` and ``y`` are float64; ``df`` is the pandas frame of the four columns (for pyfixest)."""
+    rng = np.random.default_rng(seed)
+    g = max(n // W3_ROWS_PER_CLUSTER, 2)
+    cluster = rng.integers(0, g, size=n).astype(np.int64)
+    treated = rng.random(g) < 0.5
+    treat = treated[cluster].astype(np.float64)
+    x = rng.normal(size=n) + 0.5 * rng.normal(size=g)[cluster]
+    y = 1.0 + 0.01 * treat + 0.5 * x + 0.5 * rng.normal(size=g)[cluster] + rng.normal(size=n)
+    return frames_w3({"y": y, "treat": treat, "x": x, "cluster": cluster})
+
+
+def frames_w3(arrays: Data) -> Data:
+    """Add the pandas frame ``df`` (columns y, treat, x, cluster)."""
+    cols = {k: arrays[k] for k in ("y", "treat", "x", "cluster")}
+    return {**arrays, "df": pd.DataFrame(cols)}
+
+
+def _w3_neyman(d: Data) -> Any:
+    """neyman.ols with CR1, clustered by the int64 ids."""
+    return neyman.ols(d["y"], {"treat": d["treat"], "x": d["x"]}, cluster=d["cluster"], vcov="CR1")
+
+
+def _w3_neyman_extract(res: Any) -> Fields:
+    return {
+        "b_treat": float(res.params[1]),
+        "se_treat": float(res.se[1]),
+        "pvalue_treat": float(res.pvalue[1]),
+        "b_x": float(res.params[2]),
+        "se_x": float(res.se[2]),
+        "df": float(res.df[1]),
+    }
+
+
+def _w3_statsmodels(d: Data) -> Any:
+    """statsmodels OLS with ``cov_type="cluster"`` (Stata's CR1, t with G - 1 df)."""
+    X = sm.add_constant(np.column_stack([d["treat"], d["x"]]))
+    return sm.OLS(d["y"], X).fit(cov_type="cluster", cov_kwds={"groups": d["cluster"]}, use_t=True)
+
+
+def _w3_statsmodels_extract(res: Any) -> Fields:
+    return {
+        "b_treat": float(res.params[1]),
+        "se_treat": float(res.bse[1]),
+        "pvalue_treat": float(res.pvalues[1]),
+        "b_x": float(res.params[2]),
+        "se_x": float(res.bse[2]),
+        "df": float(res.df_resid_inference),
+    }
+
+
+def _w3_pyfixest(d: Data) -> Any:
+    """pyfixest ``feols(vcov={"CRV1": "cluster"})`` on the pandas frame."""
+    import pyfixest as pf
+
+    return pf.feols("y ~ treat + x", data=d["df"], vcov={"CRV1": "cluster"})
+
+
+def _w3_pyfixest_extract(res: Any) -> Fields:
+    coef, se, p = res.coef(), res.se(), res.pvalue()
+    return {
+        "b_treat": float(coef["treat"]),
+        "se_treat": float(se["treat"]),
+        "pvalue_treat": float(p["treat"]),
+        "b_x": float(coef["x"]),
+        "se_x": float(se["x"]),
+        "df": float(res._df_t),
+    }
+
+
+def cluster_robust_by_hand(y: Any, treat: Any, x: Any, cluster: Any) -> Fields:
+    """CR1 written with numpy as a user would: normal equations, residuals, per-cluster scores by
+    ``np.bincount`` on ``pd.factorize`` codes, Stata's factor, t with ``G - 1`` df."""
+    codes, uniques = pd.factorize(cluster)
+    g = len(uniques)
+    n = y.size
+    X = np.column_stack([np.ones(n), treat, x])
+    xtx = X.T @ X
+    b = np.linalg.solve(xtx, X.T @ y)
+    e = y - X @ b
+    scores = np.column_stack(
+        [np.bincount(codes, weights=X[:, j] * e, minlength=g) for j in range(3)]
+    )
+    m = np.linalg.inv(xtx)
+    v = m @ (scores.T @ scores) @ m * g / (g - 1) * (n - 1) / (n - 3)
+    se = np.sqrt(np.diag(v))
+    return {
+        "b_treat": float(b[1]),
+        "se_treat": float(se[1]),
+        "pvalue_treat": float(2 * stats.t.sf(abs(b[1] / se[1]), g - 1)),
+        "b_x": float(b[2]),
+        "se_x": float(se[2]),
+        "df": float(g - 1),
+    }
+
+
+def _w3_numpy(d: Data) -> Fields:
+    return cluster_robust_by_hand(d["y"], d["treat"], d["x"], d["cluster"])
+
+
+_W3_READS = ("y", "treat", "x", "cluster")
+
+W3 = Workload(
+    key="W3",
+    title="cluster-robust (CR1) y ~ treat + x, 100 rows per cluster (10M rows: 100k clusters)",
+    build=build_w3,
+    frames=frames_w3,
+    fields=W3_FIELDS,
+    floor_arrays=("y", "treat", "x"),
+    per_arm=False,
+    tools=(
+        Tool("neyman.ols(CR1)", "neyman", "arrays", _w3_neyman, _w3_neyman_extract, _W3_READS),
+        Tool(
+            "statsmodels OLS cluster",
+            "peer",
+            "arrays",
+            _w3_statsmodels,
+            _w3_statsmodels_extract,
+            _W3_READS,
+        ),
+        Tool(
+            "pyfixest feols CRV1",
+            "peer",
+            "arrays",
+            _w3_pyfixest,
+            _w3_pyfixest_extract,
+            _W3_READS,
+        ),
+        Tool("numpy bincount by hand", "peer", "arrays", _w3_numpy, _identity, _W3_READS),
+        Tool(
+            "floor_sum",
+            "floor",
+            "arrays",
+            lambda d: _neyman_floor(d, ("y", "treat", "x")),
+            lambda _: {},
+            ("y", "treat", "x"),
+        ),
+    ),
+    notes=(
+        "y, treat and x are float64, cluster ids int64 in random order (32 bytes/row); the floor "
+        "is one parallel pass over y, treat and x, scaled to the 32 bytes each tool reads.",
+        "neyman encodes the ids (lookup table for dense integers), then one pass fills the "
+        "per-cluster cross-products (100k x 10 floats) and the CR1 finalize runs over clusters.",
+        "pyfixest reads the pandas frame (built outside the timed region); statsmodels and numpy "
+        "the arrays. statsmodels with use_t=True so its p-values use G - 1 df like the others.",
+    ),
+)
+
+
+WORKLOADS: dict[str, Workload] = {
+    "W1": W1,
+    "W2": W2,
+    "W3": W3,
+    "W7": W7,
+    "W10": W10,
+    "W11": W11,
+}

@@ -15,6 +15,16 @@ pub fn slice<'a>(name: &str, a: &'a PyReadonlyArray1<'_, f64>) -> PyResult<&'a [
         .map_err(|_| input_error(name, "the array must be C-contiguous"))
 }
 
+/// Named read-only float64 columns as `(name, slice)` pairs (each must be C-contiguous).
+pub fn named_slices<'a>(
+    columns: &'a [(String, PyReadonlyArray1<'_, f64>)],
+) -> PyResult<Vec<(&'a str, &'a [f64])>> {
+    columns
+        .iter()
+        .map(|(n, a)| Ok((n.as_str(), slice(n, a)?)))
+        .collect()
+}
+
 /// Group codes as the caller's integer array (int8 to int64), read in place.
 #[derive(FromPyObject)]
 pub enum Codes<'py> {

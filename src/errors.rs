@@ -20,7 +20,9 @@ pub fn to_pyerr(e: NeymanError) -> PyErr {
     let msg = e.to_string();
     match e {
         NeymanError::InvalidArgument { .. } => InputError::new_err(msg),
-        NeymanError::TooFewObservations { .. } => InsufficientDataError::new_err(msg),
+        NeymanError::TooFewObservations { .. } | NeymanError::TooFewClusters { .. } => {
+            InsufficientDataError::new_err(msg)
+        }
         NeymanError::ZeroVariance { .. } => ZeroVarianceError::new_err(msg),
         NeymanError::LengthMismatch { .. } => LengthMismatchError::new_err(msg),
         NeymanError::PrecisionLoss { .. } => PrecisionLossError::new_err(msg),

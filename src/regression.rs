@@ -10,7 +10,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
 
 use crate::comparison::adjusted_dict;
-use crate::convert::{count, finite, finite_vec, nonnegative, options, slice};
+use crate::convert::{count, finite, finite_vec, named_slices, nonnegative, options, slice};
 use crate::errors::{input_error, run, run_detached, InputError, InputTypeError};
 use crate::statistic::{same_type, Fields};
 use crate::statistic_methods;
@@ -233,10 +233,7 @@ pub fn regression_test<'py>(
     opts: (String, f64, String),
 ) -> PyResult<Bound<'py, PyDict>> {
     let ys = slice("y", &y)?;
-    let num = numeric
-        .iter()
-        .map(|(n, a)| Ok((n.as_str(), slice(n, a)?)))
-        .collect::<PyResult<Vec<_>>>()?;
+    let num = named_slices(&numeric)?;
     let cat = categorical
         .iter()
         .map(|(n, a, l)| Ok((n.as_str(), crate::convert::contiguous(a)?, l.len())))

@@ -120,7 +120,7 @@ def assert_close_results(
 
 def outputs_by_threads(script: str, threads: Sequence[int] = (1, 2)) -> dict[int, list[str]]:
     """The printed lines of ``script`` run in fresh interpreters with ``NEYMAN_NUM_THREADS`` set to
-    each of ``threads`` (at once); the script's first line must print ``threads <n>``, which is
+    each of ``threads`` (at once); each must succeed and print ``threads <n>`` first, which is
     checked and dropped."""
     procs = {
         n: subprocess.Popen(

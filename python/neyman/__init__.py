@@ -1,7 +1,7 @@
 """neyman: statistics for online controlled experiments (A/B tests), with Rust kernels.
 
-Functions for arrays (``ttest``, ``ztest``, ``proportions``, ``ratio``, ``cuped``, ``srm``,
-``wild_cluster_bootstrap``) and an
+Functions for arrays (``ttest``, ``ztest``, ``proportions``, ``ratio``, ``cuped``, ``srm``), least
+squares with cluster-robust inference (``ols``, ``wild_cluster_bootstrap``), and an
 experiment-level API for frames (``Experiment`` with ``Mean``, ``Proportion``, ``Ratio``). Every
 estimator is built on mergeable sufficient statistics (``MeanStats``, ``ProportionStats``, ...):
 frozen objects backed by the Rust core's structs, filled in one parallel pass, that merge across
@@ -14,11 +14,13 @@ from neyman._results import (
     AnalysisResult,
     ConfidenceInterval,
     CupedResult,
+    OLSResult,
     SRMResult,
     TestResult,
     WildBootstrapResult,
 )
 from neyman._stats import (
+    ClusterStats,
     CupedStats,
     MeanStats,
     ProportionStats,
@@ -28,6 +30,7 @@ from neyman._stats import (
     merge_arms,
 )
 from neyman.adjustment import regression_adjust
+from neyman.cluster import cluster_stats, ols
 from neyman.comparisons import cuped, proportions, ratio, ttest, ztest
 from neyman.errors import (
     InputError,
@@ -47,6 +50,7 @@ __version__ = "0.1.0"
 __all__ = [
     "AdjustedResult",
     "AnalysisResult",
+    "ClusterStats",
     "ConfidenceInterval",
     "CupedResult",
     "CupedStats",
@@ -59,6 +63,7 @@ __all__ = [
     "MeanStats",
     "Metric",
     "NeymanError",
+    "OLSResult",
     "PrecisionLossError",
     "Proportion",
     "ProportionStats",
@@ -71,9 +76,11 @@ __all__ = [
     "WildBootstrapResult",
     "ZeroVarianceError",
     "__version__",
+    "cluster_stats",
     "cuped",
     "get_num_threads",
     "merge_arms",
+    "ols",
     "proportions",
     "ratio",
     "regression_adjust",

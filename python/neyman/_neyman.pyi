@@ -5,14 +5,19 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = [
+    "ClusterStats",
     "CupedStats",
     "MeanStats",
     "ProportionStats",
     "RatioCupedStats",
     "RatioStats",
     "RegressionStats",
+    "cluster_ols",
+    "cluster_ols_two_way",
     "code_summary",
+    "coefficient_test",
     "cuped_test",
+    "dense_cluster_codes",
     "floor_sum",
     "get_num_threads",
     "mean_test",
@@ -22,6 +27,8 @@ __all__ = [
     "ratio_test",
     "regression_from_stats",
     "regression_test",
+    "rows_ols",
+    "scan_cluster",
     "scan_cuped",
     "scan_mean",
     "scan_proportion",
@@ -264,3 +271,75 @@ def wild_cluster_bootstrap_test(
     test: tuple[str, int, int],
     opts: tuple[str, float],
 ) -> dict[str, Any]: ...
+
+@final
+class ClusterStats:
+    def __new__(
+        cls,
+        keys: Any,
+        n: npt.NDArray[np.uint64],
+        sums: _F64,
+        shift: list[float],
+        numeric: list[str],
+        arms: list[str],
+        interacted: bool,
+        intercept: bool,
+        n_nan: int = 0,
+        n_inf: int = 0,
+    ) -> ClusterStats: ...
+    @classmethod
+    def from_sums(
+        cls,
+        keys: Any,
+        n: npt.NDArray[np.uint64],
+        sum_x: _F64,
+        sum_xx: _F64,
+        sum_xy: _F64,
+        sum_y: _F64,
+        sum_yy: _F64,
+        names: list[str],
+        intercept: bool = True,
+    ) -> ClusterStats: ...
+    def merge(self, other: Any) -> ClusterStats: ...
+    @property
+    def keys(self) -> list[int] | list[str]: ...
+    @property
+    def n(self) -> npt.NDArray[np.uint64]: ...
+    @property
+    def n_clusters(self) -> int: ...
+    @property
+    def names(self) -> list[str]: ...
+    @property
+    def n_nan(self) -> int: ...
+    @property
+    def n_inf(self) -> int: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def __reduce__(self) -> tuple[type[ClusterStats], tuple[Any, ...]]: ...
+
+_Numeric = list[tuple[str, _F64]]
+_Arms = tuple[npt.NDArray[np.int32], list[str]] | None
+
+def scan_cluster(
+    y: _F64,
+    numeric: _Numeric,
+    arms: _Arms,
+    interacted: bool,
+    intercept: bool,
+    cluster: npt.NDArray[np.uint32],
+    keys: Any,
+) -> ClusterStats: ...
+def cluster_ols(
+    stats: ClusterStats, vcov: str, contrasts: list[list[float]] = ...
+) -> dict[str, Any]: ...
+def cluster_ols_two_way(
+    a: ClusterStats, b: ClusterStats, ab: ClusterStats, vcov: str
+) -> dict[str, Any]: ...
+def rows_ols(
+    y: _F64, numeric: _Numeric, arms: _Arms, interacted: bool, intercept: bool, vcov: str
+) -> dict[str, Any]: ...
+def coefficient_test(
+    params: list[float], se: list[float], df: list[float], alternative: str, confidence_level: float
+) -> dict[str, Any]: ...
+def dense_cluster_codes(
+    ids: npt.NDArray[np.int64],
+) -> tuple[npt.NDArray[np.uint32], list[int]] | None: ...

@@ -43,6 +43,7 @@ __all__ = [
     "AnalysisResult",
     "ConfidenceInterval",
     "CupedResult",
+    "OLSResult",
     "SRMResult",
     "TestResult",
     "WildBootstrapResult",
@@ -132,8 +133,18 @@ class _Interval:
 # --------------------------------------------------------------------------------------------
 
 # Columns that hold text (left-aligned); every other column is right-aligned.
-_TEXT_COLUMNS = {"metric", "method", "control", "treatment", "arm", "sig", "covariate"}
-_TEXT_COLUMNS |= {"param", "weights"}  # the wild cluster bootstrap's
+_TEXT_COLUMNS = {
+    "metric",
+    "method",
+    "control",
+    "treatment",
+    "arm",
+    "sig",
+    "covariate",
+    "coefficient",
+    "param",  # the wild cluster bootstrap's
+    "weights",
+}
 
 _STYLE = """<style>
 .neyman-result{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;font-size:13px;
@@ -1261,3 +1272,135 @@ def experiment_html(
         variant, control, counts, n_rows, unit, srm
     )
     return html_block(html_table(columns, rows, caption), banner=banner, footer=footer)
+
+
+# --------------------------------------------------------------------------------------------
+# Regressions
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class OLSResult(DisplayMixin):
+    """A least-squares fit with cluster-robust (or heteroskedasticity-robust) inference, from
+    :func:`neyman.ols`.
+
+    Attributes
+    ----------
+    names : tuple of str
+        Coefficient names.
+    params, se, df, statistic, pvalue, ci_low, ci_high : numpy.ndarray
+        Per coefficient: estimate, standard error, degrees of freedom of its t reference, t
+        statistic against 0, p-value and confidence interval.
+    vcov : numpy.ndarray
+        The ``p x p`` covariance matrix of the coefficients.
+    n : int
+        Rows used.
+    n_clusters : int
+        Clusters with rows (the smaller count with two-way clustering; ``n`` without clusters).
+    vcov_type : str
+        ``'CR0'``, ``'CR1'``, ``'CR2'`` or ``'CR3'``.
+    confidence_level : float
+    alternative : str
+    icc : float
+        Intra-cluster correlation of the residuals (one-way ANOVA estimator; NaN without clusters,
+        with two-way clustering or without an intercept or arms).
+    design_effect : numpy.ndarray
+        Per coefficient: clustered variance over the classical i.i.d. OLS variance.
+    n_effective : numpy.ndarray
+        Per coefficient: ``n / design_effect``, the i.i.d. sample size with the same precision.
+    """
+
+    names: tuple[str, ...]
+    params: np.ndarray
+    se: np.ndarray
+    vcov: np.ndarray
+    df: np.ndarray
+    statistic: np.ndarray
+    pvalue: np.ndarray
+    ci_low: np.ndarray
+    ci_high: np.ndarray
+    n: int
+    n_clusters: int
+    vcov_type: str
+    confidence_level: float
+    alternative: str
+    icc: float
+    design_effect: np.ndarray
+    n_effective: np.ndarray
+    _refit: Callable[[float], tuple[np.ndarray, np.ndarray]] | None = field(
+        default=None, compare=False
+    )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, OLSResult):
+            return NotImplemented
+        return self.to_dict() == other.to_dict()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def confidence_interval(self, confidence_level: float | None = None) -> ConfidenceInterval:
+        """Intervals of every coefficient at another level (arrays ``low`` and ``high``)."""
+        if confidence_level is None:
+            return ConfidenceInterval(self.ci_low, self.ci_high)  # type: ignore[arg-type]
+        level = check_unit_interval("confidence_level", confidence_level)
+        if self._refit is None:
+            raise InputError("this result cannot recompute its intervals")
+        low, high = self._refit(level)
+        return ConfidenceInterval(low, high)  # type: ignore[arg-type]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every field as plain Python values (lists for arrays)."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            if f.name.startswith("_"):
+                continue
+            v = getattr(self, f.name)
+            out[f.name] = v.tolist() if isinstance(v, np.ndarray) else v
+        out["names"] = list(self.names)
+        return out
+
+    def _records(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "coefficient": name,
+                "estimate": float(self.params[k]),
+                "se": float(self.se[k]),
+                "df": float(self.df[k]),
+                "statistic": float(self.statistic[k]),
+                "pvalue": float(self.pvalue[k]),
+                "ci_low": float(self.ci_low[k]),
+                "ci_high": float(self.ci_high[k]),
+                "design_effect": float(self.design_effect[k]),
+                "n_effective": float(self.n_effective[k]),
+            }
+            for k, name in enumerate(self.names)
+        ]
+
+    def _display_columns(self) -> tuple[str, ...]:
+        return ("coefficient", "estimate", "se", "df", "ci", "pvalue", "design_effect", "sig")
+
+    def _display_rows(self) -> list[dict[str, Any]]:
+        alpha = round(1.0 - self.confidence_level, 12)
+        return [
+            {
+                **r,
+                "ci": _Interval(r["ci_low"], r["ci_high"]),
+                "sig": "*" if r["pvalue"] < alpha else "",
+            }
+            for r in self._records()
+        ]
+
+    def _caption(self) -> str:
+        df = " (Bell-McCaffrey df)" if self.vcov_type == "CR2" else ""
+        level = format_percent(self.confidence_level).replace(".0%", "%")
+        return (
+            f"OLS: vcov {self.vcov_type}{df}, n {self.n}, {_plural(self.n_clusters, 'cluster')},"
+            f" {self.alternative}, {level} CI"
+        )
+
+    def _footer(self) -> list[str]:
+        icc = (
+            "" if math.isnan(self.icc) else f"intra-cluster correlation {format_number(self.icc)}; "
+        )
+        alpha = round(1.0 - self.confidence_level, 12)
+        return [f"{icc}sig: * where pvalue < {alpha:g} (1 - confidence_level)"]

@@ -9,7 +9,8 @@ processes (they pickle, and compare equal after the round trip). Merging happens
 - ``RatioStats``: n, means and co-moments of numerator and denominator (``ratio``, ``Ratio``);
 - ``CupedStats``: the same for a metric and its covariate (``cuped``, ``Mean(covariate=...)``);
 - ``RatioCupedStats``: a ratio and its pre-period ratio (``Ratio(numerator_covariate=...)``);
-- ``RegressionStats``: per-arm sums for regression adjustment (``regression_adjust``).
+- ``RegressionStats``: per-arm sums for regression adjustment (``regression_adjust``);
+- ``ClusterStats``: per-cluster cross-products of a linear model (``ols``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from neyman._neyman import (
+    ClusterStats,
     CupedStats,
     MeanStats,
     ProportionStats,
@@ -29,6 +31,7 @@ from neyman.errors import InputError, InputTypeError
 
 __all__ = [
     "STATS_TYPES",
+    "ClusterStats",
     "CupedStats",
     "MeanStats",
     "ProportionStats",

@@ -10,6 +10,8 @@ pub enum NeymanError {
     InvalidArgument { arg: String, msg: String },
     /// Too few usable observations to estimate what was asked.
     TooFewObservations { arg: String, n: u64, needed: u64 },
+    /// Too few clusters (distinct ids with usable rows) for a cluster-robust variance.
+    TooFewClusters { arg: String, n: u64, needed: u64 },
     /// The data carry no variation, so a standard error is zero and no test is defined.
     ZeroVariance { arg: String, msg: String },
     /// Two inputs that must align do not (`numerator` and `denominator` lengths).
@@ -41,6 +43,7 @@ impl NeymanError {
         match self {
             NeymanError::InvalidArgument { arg, .. }
             | NeymanError::TooFewObservations { arg, .. }
+            | NeymanError::TooFewClusters { arg, .. }
             | NeymanError::ZeroVariance { arg, .. }
             | NeymanError::LengthMismatch { arg, .. }
             | NeymanError::PrecisionLoss { arg, .. } => arg,
@@ -59,6 +62,10 @@ impl fmt::Display for NeymanError {
                 } else {
                     "observations"
                 };
+                write!(f, "{arg} has {n} {noun}; at least {needed} are needed")
+            }
+            NeymanError::TooFewClusters { arg, n, needed } => {
+                let noun = if *n == 1 { "cluster" } else { "clusters" };
                 write!(f, "{arg} has {n} {noun}; at least {needed} are needed")
             }
             NeymanError::ZeroVariance { arg, msg } => write!(f, "{arg}: {msg}"),

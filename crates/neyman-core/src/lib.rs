@@ -12,11 +12,11 @@
 //! | [`parallel`] | the dedicated thread pool, ordered block reduction, interrupt checks |
 //! | [`simd`] | lane primitives as one trait, scalar and AVX2 implementations chosen once; the only `unsafe` |
 //! | [`rng`] | counter-based random streams from (seed, block) and (seed, unit, replicate) |
-//! | [`linalg`] | small dense algebra (Cholesky inverse) for regression |
-//! | [`stats`] | the statistics: `Moments`, `CoMoments<K>`, `BinaryCounts`, `RegressionSums` |
-//! | [`scan`] | one-pass kernels that fill statistics from columns, grouped by arm codes or not |
+//! | [`linalg`] | small dense algebra (Cholesky inverse, Jacobi eigendecomposition) for regression and cluster-robust variance |
+//! | [`stats`] | the statistics: `Moments`, `CoMoments<K>`, `BinaryCounts`, `RegressionSums`, `ClusterSums` |
+//! | [`scan`] | one-pass kernels that fill statistics from columns, grouped by arm codes or clusters |
 //! | [`inference`] | distributions, the comparison, delta and Fieller intervals, `Adjusted` |
-//! | [`estimators`] | one file per estimator (means, proportions, ratio, CUPED, regression, SRM, wild cluster bootstrap) |
+//! | [`estimators`] | one file per estimator (means, proportions, ratio, CUPED, regression, SRM, cluster-robust OLS, wild cluster bootstrap) |
 //!
 //! ```
 //! use neyman_core::estimators::means::{mean_test, MeanTest};

@@ -140,8 +140,21 @@ where
     M: Fn(std::ops::Range<usize>) -> S + Sync + Send,
     F: Fn(S, S) -> S,
 {
-    let range_of = |b: usize| b * PAR_BLOCK..((b + 1) * PAR_BLOCK).min(len);
-    reduce_indexed(len.div_ceil(PAR_BLOCK), |b| map(range_of(b)), merge)
+    reduce_blocks_of(len, PAR_BLOCK, map, merge)
+}
+
+/// [`reduce_blocks`] with blocks of `block` rows (at least one). For kernels whose partial
+/// statistic is large (per-cluster sums), a block size chosen from the input's shape (never from
+/// the thread count) keeps merging cheap while the result stays identical on any thread count.
+pub fn reduce_blocks_of<S, M, F>(len: usize, block: usize, map: M, merge: F) -> Result<Option<S>>
+where
+    S: Send,
+    M: Fn(std::ops::Range<usize>) -> S + Sync + Send,
+    F: Fn(S, S) -> S,
+{
+    let block = block.max(1);
+    let range_of = |b: usize| b * block..((b + 1) * block).min(len);
+    reduce_indexed(len.div_ceil(block), |b| map(range_of(b)), merge)
 }
 
 /// Reduce `n_blocks` blocks given by index (rows, or replicates of a resampling method, each

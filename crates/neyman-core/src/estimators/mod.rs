@@ -6,12 +6,14 @@
 //! | [`means`] | Welch, Student and z tests for a difference in means |
 //! | [`proportions`] | two proportions: pooled z-test, Wald and Newcombe intervals |
 //! | [`ratio`] | ratio metrics by the delta method |
+//! | [`cluster_robust`] | least squares with cluster-robust covariance (CR0-CR3, two-way), Bell-McCaffrey df, design effect |
 //! | [`cuped`] | CUPED: one pre-experiment covariate, for means and ratio metrics |
 //! | [`regression`] | regression adjustment (Lin 2013), HC0-HC2, categorical covariates by their structure |
 //! | [`post_stratification`] | post-stratification from per-(stratum, arm) moments, `O(rows + levels x arms)` |
 //! | [`srm`] | sample-ratio mismatch (chi-square goodness of fit) |
 //! | [`wild_cluster_bootstrap`] | restricted wild cluster bootstrap ("fast and wild"), test inversion |
 
+pub mod cluster_robust;
 pub mod cuped;
 pub mod means;
 pub mod post_stratification;

@@ -6,6 +6,7 @@
 //! | [`comoments`] | the one co-moments kernel: [`CoMoments`] of K columns per group |
 //! | [`moments`] | [`Moments`] of one column, per group or not: the co-moments kernel with K = 1 |
 //! | [`binary`] | [`BinaryCounts`] of a 0/1 column per group |
+//! | [`cluster`] | [`crate::stats::ClusterSums`] of a linear model's design, built in the kernel, per cluster |
 //!
 //! Every kernel counts the values it cannot use (NaN, infinities; for 0/1 data also other values)
 //! and leaves the decision to the caller (`nan_policy`). Values whose squares leave float64's
@@ -13,11 +14,13 @@
 //! since no variance of them can be computed.
 
 pub mod binary;
+pub mod cluster;
 pub mod codes;
 pub mod comoments;
 pub mod moments;
 
 pub use binary::binary_counts_of;
+pub use cluster::{cluster_sums, dense_codes, fold_rows, ClusterDesign};
 pub use codes::{code_summary, Code, CodeSummary};
 pub use comoments::{comoments_of, grouped_comoments_counting, grouped_comoments_of};
 pub use moments::{grouped_moments_of, moments_of, named_moments_of};

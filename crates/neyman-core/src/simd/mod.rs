@@ -13,6 +13,7 @@
 //! [`NeymanError::InvalidArgument`] naming `NEYMAN_SIMD`, returned by every kernel.
 
 pub mod avx2;
+pub mod prefetch;
 pub mod scalar;
 
 pub use avx2::Avx2;

@@ -9,13 +9,16 @@
 //! | [`CoMoments`] | n, means, co-moment matrix of K variables |
 //! | [`BinaryCounts`] | trials, successes |
 //! | [`RegressionSums`] | raw sums of one arm for regression adjustment |
+//! | [`ClusterSums`] | per-cluster cross-products of a linear model's design and outcome, by key |
 
 pub mod binary;
+pub mod cluster;
 pub mod comoments;
 pub mod moments;
 pub mod regression;
 
 pub use binary::BinaryCounts;
+pub use cluster::{ClusterKeys, ClusterSums, Layout};
 pub use comoments::CoMoments;
 pub use moments::Moments;
 pub use regression::RegressionSums;
