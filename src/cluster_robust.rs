@@ -2,7 +2,7 @@
 //! scan that fills it, and the fits (one-way, two-way, rows as clusters) and their tests.
 
 use neyman_core::estimators::cluster_robust::{
-    cluster_fit_contrasts, coefficient_tests, row_fit, two_way_fit, ClusterFit, Vcov,
+    cluster_fit_contrasts, coefficient_tests, compare_arm, row_fit, two_way_fit, ClusterFit, Vcov,
 };
 use neyman_core::inference::Alternative;
 use neyman_core::scan::{cluster_sums, dense_codes, ClusterDesign};
@@ -13,7 +13,8 @@ use numpy::{IntoPyArray, PyReadonlyArray1, PyReadonlyArray2, PyReadonlyArray3};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
-use crate::convert::{contiguous, named_slices, slice};
+use crate::comparison::comparison_dict;
+use crate::convert::{contiguous, named_slices, options, slice};
 use crate::errors::{run, run_detached, type_error};
 use crate::statistic::{same_type, Fields};
 use crate::statistic_methods;
@@ -364,4 +365,63 @@ pub fn coefficient_test<'py>(
     d.set_item("ci_low", t.ci_low.into_pyarray(py))?;
     d.set_item("ci_high", t.ci_high.into_pyarray(py))?;
     Ok(d)
+}
+
+/// Every treatment arm of an arms model (`stats` scanned with arm indicators, arm 0 the control)
+/// against the control, cluster-robust: one comparison dict per treatment arm with its design
+/// effect and effective sample size, and the fit's ICC, cluster count and estimator. `n` holds
+/// the rows of each arm.
+#[pyfunction]
+pub fn cluster_compare<'py>(
+    py: Python<'py>,
+    stats: &Bound<'py, ClusterStats>,
+    vcov: String,
+    n: Vec<u64>,
+    opts: (String, f64, String),
+) -> PyResult<Bound<'py, PyDict>> {
+    let s = &stats.get().inner;
+    let opts = options(opts)?;
+    let arms = s.layout.arms.len();
+    if arms < 2 || n.len() != arms {
+        return Err(type_error(
+            "stats",
+            "an arms model with at least two arms and one count per arm",
+        ));
+    }
+    let contrasts: Vec<Vec<f64>> = (1..arms)
+        .map(|g| {
+            let mut c = vec![0.0; s.layout.p()];
+            c[0] = -1.0;
+            c[g] = 1.0;
+            c
+        })
+        .collect();
+    let (fit, rows) = run_detached(py, || {
+        let vcov = Vcov::parse(&vcov)?;
+        let fit = cluster_fit_contrasts(s, vcov, &contrasts)?;
+        let rows = (1..arms)
+            .map(|g| {
+                let df = if vcov == Vcov::CR2 {
+                    fit.contrast_df[g - 1]
+                } else {
+                    fit.n_clusters as f64 - 1.0
+                };
+                compare_arm(&fit, g, df, (n[0], n[g]), &opts)
+            })
+            .collect::<neyman_core::error::Result<Vec<_>>>()?;
+        Ok((fit, rows))
+    })?;
+    let out = PyDict::new(py);
+    let list = PyList::empty(py);
+    for (c, deff, n_eff) in &rows {
+        let d = comparison_dict(py, c)?;
+        d.set_item("design_effect", *deff)?;
+        d.set_item("effective_n", *n_eff)?;
+        list.append(d)?;
+    }
+    out.set_item("comparisons", list)?;
+    out.set_item("icc", fit.icc)?;
+    out.set_item("n_clusters", fit.n_clusters)?;
+    out.set_item("vcov_type", fit.vcov_type.name())?;
+    Ok(out)
 }

@@ -12,6 +12,7 @@ from neyman._config import get_num_threads, set_num_threads
 from neyman._results import (
     AdjustedResult,
     AnalysisResult,
+    ClusteredResult,
     ConfidenceInterval,
     CupedResult,
     OLSResult,
@@ -51,6 +52,7 @@ __all__ = [
     "AdjustedResult",
     "AnalysisResult",
     "ClusterStats",
+    "ClusteredResult",
     "ConfidenceInterval",
     "CupedResult",
     "CupedStats",

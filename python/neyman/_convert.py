@@ -25,7 +25,7 @@ import numpy.typing as npt
 from narwhals.exceptions import DuplicateError
 
 from neyman import _neyman
-from neyman.errors import InputError, InputTypeError, NeymanError
+from neyman.errors import InputError, InputTypeError, LengthMismatchError, NeymanError
 
 FloatArray = npt.NDArray[np.float64]
 CodeArray = npt.NDArray[np.int32]
@@ -693,3 +693,39 @@ def resolve_planned_split(planned_split: Any, labels: list[Any]) -> list[float]:
     if any(not (math.isfinite(w) and w > 0) for w in out):
         raise InputError(f"planned_split weights must be positive and finite, got {out}")
     return out
+
+
+def _cluster_keys(labels: list[Any]) -> list[int] | list[str]:
+    """Cluster ids as the core keys them: integers, or else their strings."""
+    if all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in labels):
+        return [int(v) for v in labels]
+    return [str(v) for v in labels]
+
+
+def cluster_codes(cluster: Any, n: int, name: str) -> tuple[npt.NDArray[np.uint32], list[Any]]:
+    """uint32 codes and keys of one id column (``encode_labels``: a lookup table for dense
+    integers, ``pandas.factorize`` speed otherwise); missing ids raise."""
+    if isinstance(cluster, str) or not hasattr(cluster, "__len__"):
+        raise InputTypeError(
+            f"{name} must be an array of cluster ids, got {type(cluster).__name__}"
+        )
+    if len(cluster) != n:
+        raise LengthMismatchError(f"{name} has length {len(cluster)} but y has length {n}")
+    values = np.asarray(cluster) if isinstance(cluster, list | tuple) else cluster
+    if not isinstance(values, np.ndarray) and getattr(values.dtype, "kind", "") in ("i", "u"):
+        values = np.asarray(values)  # a pandas integer series: the dense path below
+    if isinstance(values, np.ndarray) and values.ndim == 1 and values.dtype.kind in "iu":
+        # Integer ids in a small range: a lookup table in the core (parallel, no hashing).
+        wide = values.dtype.kind == "u" and values.dtype.itemsize == 8
+        if not wide:
+            ids = np.ascontiguousarray(values, dtype=np.int64)
+            dense = _neyman.dense_cluster_codes(ids)
+            if dense is not None:
+                return dense
+    if isinstance(values, np.ndarray) and values.dtype == object and "pandas" not in sys.modules:
+        # Without pandas, numpy sorts object ids: missing ones (None, NaN) are found first.
+        n_missing = sum(v is None or v != v for v in values.tolist())
+        if n_missing:
+            raise InputError(f"{name} has {n_missing} missing values")
+    codes, labels = encode_labels(values, name=name, sort=False, missing="raise")
+    return codes.view(np.uint32), _cluster_keys(labels)

@@ -12,6 +12,7 @@ __all__ = [
     "RatioCupedStats",
     "RatioStats",
     "RegressionStats",
+    "cluster_compare",
     "cluster_ols",
     "cluster_ols_two_way",
     "code_summary",
@@ -330,6 +331,9 @@ def scan_cluster(
 ) -> ClusterStats: ...
 def cluster_ols(
     stats: ClusterStats, vcov: str, contrasts: list[list[float]] = ...
+) -> dict[str, Any]: ...
+def cluster_compare(
+    stats: ClusterStats, vcov: str, n: list[int], opts: tuple[str, float, str]
 ) -> dict[str, Any]: ...
 def cluster_ols_two_way(
     a: ClusterStats, b: ClusterStats, ab: ClusterStats, vcov: str

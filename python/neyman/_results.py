@@ -545,6 +545,58 @@ class CupedResult(AdjustedResult):
     theta: float
 
 
+@dataclass(frozen=True, repr=False)
+class ClusteredResult(TestResult):
+    """A comparison with cluster-robust variance: units randomised in clusters, or analysed at a
+    finer level than the one randomised (sessions of users, user-days).
+
+    The arms' means (adjusted means with covariates) are the coefficients of the regression of
+    the metric on arm indicators (and centred covariates), fitted from per-cluster sums; the
+    effect's variance is cluster-robust (``vcov_type``) and its reference is Student's t with the
+    Bell-McCaffrey degrees of freedom (CR2) or ``n_clusters - 1`` (CR0, CR1, CR3).
+
+    Attributes
+    ----------
+    cluster : str
+        The column of cluster ids.
+    vcov_type : str
+        'CR0', 'CR1', 'CR2' or 'CR3'.
+    n_clusters : int
+        Clusters with rows in the comparison's data.
+    icc : float
+        Intra-cluster correlation of the model's residuals (one-way ANOVA estimator).
+    design_effect : float
+        Clustered variance of the effect over its variance were the units independent (classical
+        OLS): what clustering costs.
+    effective_n : float
+        ``(n_control + n_treatment) / design_effect``: the independent units worth as much.
+    covariate : str
+        The covariates adjusted for, comma-separated ('' when none).
+
+    Every field of :class:`TestResult` too.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, neyman
+    >>> rng = np.random.default_rng(3)
+    >>> city = rng.integers(0, 40, 4000)
+    >>> arm = np.where(city % 2 == 0, "control", "treatment")
+    >>> y = 1.0 + 0.1 * (arm == "treatment") + rng.normal(0, 0.5, 40)[city] + rng.normal(0, 1, 4000)
+    >>> df = pd.DataFrame({"arm": arm, "city": city, "y": y})
+    >>> res = neyman.ttest(df, metric="y", variant="arm", control="control", cluster="city")[0]
+    >>> type(res).__name__, res.vcov_type, res.n_clusters, res.design_effect > 10
+    ('ClusteredResult', 'CR2', 40, True)
+    """
+
+    cluster: str
+    vcov_type: str
+    n_clusters: int
+    icc: float
+    design_effect: float
+    effective_n: float
+    covariate: str = ""
+
+
 # --------------------------------------------------------------------------------------------
 # Display of comparisons
 # --------------------------------------------------------------------------------------------
@@ -567,6 +619,10 @@ _BASE_DISPLAY = (
 _ADJUSTED_DISPLAY = ("variance_ratio", "unadjusted_pvalue")
 
 
+# Clustered rows: the clusters, the design effect (what clustering cost) and the df.
+_CLUSTERED_DISPLAY = ("n_clusters", "design_effect", "df")
+
+
 def _display_columns_for(comparisons: Sequence[TestResult]) -> tuple[str, ...]:
     """Display columns: a control column when the controls differ; adjusted results add the
     variance ratio and the unadjusted p-value."""
@@ -575,6 +631,8 @@ def _display_columns_for(comparisons: Sequence[TestResult]) -> tuple[str, ...]:
         cols = ("metric", "control", *cols[1:])
     if any(isinstance(c, AdjustedResult) for c in comparisons):
         cols = (*cols, *_ADJUSTED_DISPLAY)
+    if any(isinstance(c, ClusteredResult) for c in comparisons):
+        cols = (*cols, *_CLUSTERED_DISPLAY)
     return cols
 
 

@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from neyman import _neyman
+from neyman._clustered import check_cluster, clustered_results
 from neyman._convert import (
     VariantCodes,
     as_frame,
@@ -25,7 +26,7 @@ from neyman._convert import (
     variant_codes,
 )
 from neyman._engine import NAN_FIELDS as _FIELDS
-from neyman._engine import Options, apply_nan_policy, plural
+from neyman._engine import Options, apply_nan_policy, check_two_arms, plural
 from neyman._results import AdjustedResult, AnalysisResult, TestResult
 from neyman._stats import RegressionStats
 from neyman._validate import (
@@ -235,6 +236,8 @@ def regression_adjust(
     confidence_level: float = 0.95,
     relative_ci: str = "delta",
     nan_policy: str = "propagate",
+    cluster: str | None = None,
+    vcov: str = "CR2",
 ) -> AnalysisResult:
     """Difference in means adjusted by several covariates (Lin 2013), with robust variance.
 
@@ -260,6 +263,12 @@ def regression_adjust(
         or (``'indicator'``) a unit kept with the value 0 and an extra indicator covariate (a
         separate level for categories), so units without pre-period data are not dropped.
     alternative, confidence_level, relative_ci, nan_policy
+        As in :func:`neyman.ttest`.
+    cluster : str, optional
+        Column of cluster ids: the same model fitted from per-cluster sums with cluster-robust
+        variance ``vcov`` (numeric covariates only; see :func:`neyman.ttest`), giving
+        :class:`ClusteredResult` rows. ``cov_type`` then does not apply.
+    vcov : {'CR2', 'CR1', 'CR0', 'CR3'}, default 'CR2'
         As in :func:`neyman.ttest`.
 
     Returns
@@ -324,6 +333,34 @@ def regression_adjust(
     if metric is None or variant is None:
         raise InputError("with a data frame, pass metric=<column>, variant=<column>, control=")
     codes = variant_codes(data, variant, control)
+    check_cluster(cluster, vcov)
+    if cluster is not None:
+        if categorical is not None or missing_covariate != "nan_policy":
+            raise InputError(
+                "regression_adjust with cluster= takes numeric covariates only; categorical and "
+                "missing_covariate='indicator' are not available with clusters"
+            )
+        covs = column_list("covariates", covariates)
+        if not covs:
+            raise InputError("give at least one covariate")
+        frame = as_frame(data)
+        check_two_arms(codes.labels, variant, control)
+        return AnalysisResult(
+            tuple(
+                clustered_results(
+                    frame,
+                    codes,
+                    label=metric,
+                    columns=(metric, *covs),
+                    cluster=cluster,
+                    vcov=vcov,
+                    opts=opts,
+                    interacted=interaction,
+                    method="lin" if interaction else "ancova",
+                    covariate=", ".join(covs),
+                )
+            )
+        )
     results = adjusted_results(
         data,
         codes,

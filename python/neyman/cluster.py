@@ -9,7 +9,6 @@ degrees of freedom from ``p x p`` per-cluster quantities.
 from __future__ import annotations
 
 import functools
-import sys
 import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -18,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from neyman import _neyman
-from neyman._convert import as_float_array, encode_labels, frame_of, is_frame
+from neyman._convert import as_float_array, cluster_codes, frame_of, is_frame
 from neyman._engine import apply_nan_policy
 from neyman._results import OLSResult
 from neyman._stats import ClusterStats
@@ -77,42 +76,6 @@ def _is_two_way(cluster: Any, n: int) -> bool:
     return all(hasattr(c, "__len__") and not isinstance(c, str) for c in cluster)
 
 
-def _keys(labels: list[Any]) -> list[int] | list[str]:
-    """Cluster ids as the core keys them: integers, or else their strings."""
-    if all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in labels):
-        return [int(v) for v in labels]
-    return [str(v) for v in labels]
-
-
-def _encode(cluster: Any, n: int, name: str) -> tuple[npt.NDArray[np.uint32], list[Any]]:
-    """uint32 codes and keys of one id column (``encode_labels``: a lookup table for dense
-    integers, ``pandas.factorize`` speed otherwise); missing ids raise."""
-    if isinstance(cluster, str) or not hasattr(cluster, "__len__"):
-        raise InputTypeError(
-            f"{name} must be an array of cluster ids, got {type(cluster).__name__}"
-        )
-    if len(cluster) != n:
-        raise LengthMismatchError(f"{name} has length {len(cluster)} but y has length {n}")
-    values = np.asarray(cluster) if isinstance(cluster, list | tuple) else cluster
-    if not isinstance(values, np.ndarray) and getattr(values.dtype, "kind", "") in ("i", "u"):
-        values = np.asarray(values)  # a pandas integer series: the dense path below
-    if isinstance(values, np.ndarray) and values.ndim == 1 and values.dtype.kind in "iu":
-        # Integer ids in a small range: a lookup table in the core (parallel, no hashing).
-        wide = values.dtype.kind == "u" and values.dtype.itemsize == 8
-        if not wide:
-            ids = np.ascontiguousarray(values, dtype=np.int64)
-            dense = _neyman.dense_cluster_codes(ids)
-            if dense is not None:
-                return dense
-    if isinstance(values, np.ndarray) and values.dtype == object and "pandas" not in sys.modules:
-        # Without pandas, numpy sorts object ids: missing ones (None, NaN) are found first.
-        n_missing = sum(v is None or v != v for v in values.tolist())
-        if n_missing:
-            raise InputError(f"{name} has {n_missing} missing values")
-    codes, labels = encode_labels(values, name=name, sort=False, missing="raise")
-    return codes.view(np.uint32), _keys(labels)
-
-
 def _design(
     y: Any, X: Any, intercept: Any
 ) -> tuple[FloatArray, list[tuple[str, FloatArray]], bool]:
@@ -159,7 +122,7 @@ def cluster_stats(y: Any, X: Any = None, *, cluster: Any, intercept: bool = True
     (3, ['intercept', 'x'])
     """
     ys, cols, icpt = _design(y, X, intercept)
-    codes, keys = _encode(cluster, len(ys), "cluster")
+    codes, keys = cluster_codes(cluster, len(ys), "cluster")
     return _neyman.scan_cluster(ys, cols, None, False, icpt, codes, keys)
 
 
@@ -339,9 +302,9 @@ def ols(
                 f"vcov == {kind!r} is not defined for two-way clustering; use 'CR1' (the default)"
                 " or 'CR0'"
             )
-        (ca, ka), (cb, kb) = (_encode(c, n, f"cluster[{i}]") for i, c in enumerate(cluster))
+        (ca, ka), (cb, kb) = (cluster_codes(c, n, f"cluster[{i}]") for i, c in enumerate(cluster))
         both = ca.astype(np.int64) * max(len(kb), 1) + cb
-        cab, kab = _encode(both, n, "cluster")
+        cab, kab = cluster_codes(both, n, "cluster")
         sa, sb, sab = (
             _neyman.scan_cluster(ys, cols, None, False, icpt, c, k)
             for c, k in ((ca, ka), (cb, kb), (cab, kab))
@@ -357,7 +320,7 @@ def ols(
         return _result(fit, alt, level, _check_counts(fit, policy))
     if isinstance(cluster, Sequence) and not isinstance(cluster, list | tuple | str):
         cluster = list(cluster)
-    codes, keys = _encode(cluster, n, "cluster")
+    codes, keys = cluster_codes(cluster, n, "cluster")
     one = _neyman.scan_cluster(ys, cols, None, False, icpt, codes, keys)
     fit = _neyman.cluster_ols(one, vcov or "CR2")
     return _result(fit, alt, level, _check_counts(fit, policy))

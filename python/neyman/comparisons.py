@@ -13,7 +13,17 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, cast, overload
 
-from neyman._convert import as_float_array, check_aligned, frame_of, is_frame, variant_codes
+import numpy as np
+
+from neyman._clustered import VCOV_TYPES, clustered_arrays
+from neyman._convert import (
+    VariantCodes,
+    as_float_array,
+    check_aligned,
+    frame_of,
+    is_frame,
+    variant_codes,
+)
 from neyman._engine import Options, check_two_arms, compare_arms
 from neyman._estimators import (
     CupedEstimator,
@@ -81,6 +91,80 @@ def _array_mode(
     return res
 
 
+def _clustered_array_mode(
+    est: Any,
+    metric: str,
+    a: Any,
+    b: Any,
+    cluster: Any,
+    vcov: str,
+    opts: Options,
+    parts: tuple[str, ...],
+) -> TestResult:
+    """Arrays of a control and a treatment arm with their rows' cluster ids (a pair of arrays):
+    the cluster-robust comparison of ``neyman._clustered``."""
+    if isinstance(b, Mapping) or isinstance(a, STATS_TYPES) or isinstance(b, STATS_TYPES):
+        raise InputError(
+            "cluster= with arrays takes the rows of one control and one treatment arm (per-arm "
+            "statistics hold no clusters)"
+        )
+    if b is None:
+        raise InputError("pass the treatment arm as the second argument")
+    if not (isinstance(cluster, tuple | list) and len(cluster) == 2):
+        raise InputTypeError(
+            "with arrays, cluster must be a pair (cluster ids of the control rows, of the "
+            "treatment rows)"
+        )
+    binary = isinstance(est, ProportionEstimator)
+    per_arm = []
+    for name, value in (("control", a), ("treatment", b)):
+        if parts:
+            if not (isinstance(value, tuple) and len(value) == 2):
+                raise InputTypeError(f"{name} must be a ({parts[0]}, {parts[1]}) pair of arrays")
+            cols = [as_float_array(f"{name} {p}", v) for p, v in zip(parts, value, strict=True)]
+        else:
+            cols = [as_float_array(name, value, allow_bool=binary)]
+        if any(len(c) != len(cols[0]) for c in cols):
+            raise LengthMismatchError(f"the arrays of {name} differ in length")
+        per_arm.append(cols)
+    ids = []
+    for name, arm_ids, cols in zip(("control", "treatment"), cluster, per_arm, strict=True):
+        arr = np.asarray(arm_ids)
+        if arr.ndim != 1 or len(arr) != len(cols[0]):
+            raise LengthMismatchError(
+                f"cluster ids of the {name} rows have length {len(arr)} but {name} has "
+                f"{len(cols[0])} rows"
+            )
+        ids.append(arr)
+    values = [np.concatenate(pair) for pair in zip(*per_arm, strict=True)]
+    n_c, n_t = len(per_arm[0][0]), len(per_arm[1][0])
+    codes = VariantCodes(
+        ["control", "treatment"], np.repeat(np.array([0, 1], dtype=np.int32), [n_c, n_t])
+    )
+    if isinstance(est, RatioEstimator):
+        spec: dict[str, Any] = {"ratio": True, "method": "ratio"}
+    elif isinstance(est, CupedEstimator):
+        spec = {"method": "ancova", "covariate": parts[1]}
+    elif binary:
+        spec = {"binary": True, "method": "proportion"}
+    elif isinstance(est, MeanEstimator):
+        spec = {"method": "mean"}
+    else:
+        raise InputError(f"{type(est).__name__} cannot be analysed with cluster=")
+    (res,) = clustered_arrays(
+        values,
+        list(parts) or [metric],
+        np.concatenate(ids),
+        codes,
+        label=metric,
+        cluster="cluster",
+        vcov=vcov,
+        opts=opts,
+        **spec,
+    )
+    return res
+
+
 def _dispatch(
     est: Any,
     metric: Callable[[], Metric],
@@ -92,10 +176,14 @@ def _dispatch(
     control: Any,
     array_metric: str = "x",
     parts: tuple[str, ...] = (),
+    cluster: Any = None,
+    vcov: str = "CR2",
     **options: Any,
 ) -> TestResult | AnalysisResult:
-    """Frame input (through the metric), or arrays and stats (through the estimator)."""
+    """Frame input (through the metric), or arrays and stats (through the estimator); with
+    ``cluster``, cluster-robust."""
     opts = Options.checked(**options)
+    check_choice("vcov", vcov, VCOV_TYPES)
     frame = frame_of(a)
     if frame is not None:
         if b is not None:
@@ -109,9 +197,13 @@ def _dispatch(
                 raise InputTypeError(f"{arg} must be a column name (str), got {type(col).__name__}")
         codes = variant_codes(frame, variant, control)
         check_two_arms(codes.labels, variant, control)
-        return AnalysisResult(tuple(metric()._analyze(frame, codes, opts, list(columns))))
+        return AnalysisResult(
+            tuple(metric()._analyze(frame, codes, opts, list(columns), cluster=cluster, vcov=vcov))
+        )
     if any(c is not None for c in columns.values()) or variant is not None:
         raise InputError(f"{', '.join(columns)} and variant are for data-frame input")
+    if cluster is not None:
+        return _clustered_array_mode(est, array_metric, a, b, cluster, vcov, opts, parts)
     return _array_mode(est, array_metric, a, b, opts, parts)
 
 
@@ -129,6 +221,8 @@ def ttest(
     confidence_level: float = 0.95,
     relative_ci: str = "delta",
     nan_policy: str = "propagate",
+    cluster: Any = None,
+    vcov: str = "CR2",
 ) -> AnalysisResult: ...
 @overload
 def ttest(
@@ -144,6 +238,8 @@ def ttest(
     confidence_level: float = 0.95,
     relative_ci: str = "delta",
     nan_policy: str = "propagate",
+    cluster: Any = None,
+    vcov: str = "CR2",
 ) -> AnalysisResult: ...
 @overload
 def ttest(
@@ -159,6 +255,8 @@ def ttest(
     confidence_level: float = 0.95,
     relative_ci: str = "delta",
     nan_policy: str = "propagate",
+    cluster: Any = None,
+    vcov: str = "CR2",
 ) -> TestResult: ...
 def ttest(
     a: Any,
@@ -173,6 +271,8 @@ def ttest(
     confidence_level: float = 0.95,
     relative_ci: str = "delta",
     nan_policy: str = "propagate",
+    cluster: Any = None,
+    vcov: str = "CR2",
 ) -> TestResult | AnalysisResult:
     """Difference in means by Welch's t-test (default) or Student's pooled t-test.
 
@@ -201,6 +301,16 @@ def ttest(
         different from zero).
     nan_policy : {'propagate', 'raise', 'omit'}, default 'propagate'
         As in scipy: NaN gives NaN results, raises, or is dropped. Infinite values always raise.
+    cluster : str or pair of arrays, optional
+        Cluster-robust variance when units are randomised in clusters (cities, households) or the
+        rows are finer than the randomised unit (sessions of users): the column of cluster ids
+        (frames), or ``(control_ids, treatment_ids)`` (arrays). The result is then a
+        :class:`ClusteredResult`: Student's t on the cluster-robust variance, with the design
+        effect, the effective sample size and the intra-cluster correlation.
+    vcov : {'CR2', 'CR1', 'CR0', 'CR3'}, default 'CR2'
+        The cluster-robust variance with ``cluster``: CR2 (Bell and McCaffrey 2002) with the
+        Bell-McCaffrey degrees of freedom, the default because it holds its level with few
+        clusters; CR1 (Stata's), CR0, or CR3 (the cluster jackknife). See :func:`neyman.ols`.
     Returns
     -------
     TestResult or AnalysisResult
@@ -261,6 +371,8 @@ def ttest(
         confidence_level=confidence_level,
         relative_ci=relative_ci,
         nan_policy=nan_policy,
+        cluster=cluster,
+        vcov=vcov,
     )
 
 
@@ -276,6 +388,8 @@ def ztest(
     confidence_level: float = 0.95,
     relative_ci: str = "delta",
     nan_policy: str = "propagate",
+    cluster: Any = None,
+    vcov: str = "CR2",
 ) -> Any:
     """Difference in means by the large-sample z-test (unpooled variance, normal reference).
 
@@ -286,7 +400,7 @@ def ztest(
     ----------
     a, b, metric, variant, control
         As in :func:`ttest`.
-    alternative, confidence_level, relative_ci, nan_policy
+    alternative, confidence_level, relative_ci, nan_policy, cluster, vcov
         As in :func:`ttest`.
     Returns
     -------
@@ -313,6 +427,8 @@ def ztest(
         confidence_level=confidence_level,
         relative_ci=relative_ci,
         nan_policy=nan_policy,
+        cluster=cluster,
+        vcov=vcov,
     )
 
 
@@ -329,6 +445,8 @@ def proportions(
     confidence_level: float = 0.95,
     relative_ci: str = "delta",
     nan_policy: str = "propagate",
+    cluster: Any = None,
+    vcov: str = "CR2",
 ) -> Any:
     """Difference of two proportions: pooled z-test, Newcombe or Wald interval, relative lift.
 
@@ -344,7 +462,7 @@ def proportions(
     ci_method : {'newcombe', 'wald'}, default 'newcombe'
         Interval on the difference: Newcombe's hybrid score interval (good coverage even for rare
         events) or the Wald interval.
-    alternative, confidence_level, relative_ci, nan_policy
+    alternative, confidence_level, relative_ci, nan_policy, cluster, vcov
         As in :func:`ttest`.
     Returns
     -------
@@ -391,6 +509,8 @@ def proportions(
         confidence_level=confidence_level,
         relative_ci=relative_ci,
         nan_policy=nan_policy,
+        cluster=cluster,
+        vcov=vcov,
     )
 
 
@@ -409,6 +529,8 @@ def ratio(
     confidence_level: float = 0.95,
     relative_ci: str = "delta",
     nan_policy: str = "propagate",
+    cluster: Any = None,
+    vcov: str = "CR2",
 ) -> Any:
     """Ratio metric (e.g. clicks / impressions per user) by the delta method.
 
@@ -428,7 +550,7 @@ def ratio(
         for several arms.
     numerator, denominator, variant, control
         Frame input.
-    alternative, confidence_level, relative_ci, nan_policy
+    alternative, confidence_level, relative_ci, nan_policy, cluster, vcov
         As in :func:`ttest`.
     Returns
     -------
@@ -481,6 +603,8 @@ def ratio(
         confidence_level=confidence_level,
         relative_ci=relative_ci,
         nan_policy=nan_policy,
+        cluster=cluster,
+        vcov=vcov,
     )
 
 
@@ -500,6 +624,8 @@ def cuped(
     confidence_level: float = 0.95,
     relative_ci: str = "delta",
     nan_policy: str = "propagate",
+    cluster: Any = None,
+    vcov: str = "CR2",
 ) -> Any:
     """Difference in means adjusted by one pre-experiment covariate (CUPED).
 
@@ -518,7 +644,7 @@ def cuped(
     test : {'welch', 'z'}, default 'welch'
         Reference distribution: Student's t with Welch-Satterthwaite degrees of freedom on the
         adjusted variances, or the normal.
-    alternative, confidence_level, relative_ci, nan_policy
+    alternative, confidence_level, relative_ci, nan_policy, cluster, vcov
         As in :func:`ttest`.
     Returns
     -------
@@ -574,6 +700,8 @@ def cuped(
         confidence_level=confidence_level,
         relative_ci=relative_ci,
         nan_policy=nan_policy,
+        cluster=cluster,
+        vcov=vcov,
     )
 
 

@@ -18,8 +18,18 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
+
 from neyman import _neyman
-from neyman._convert import VariantCodes, as_frame, resolve_planned_split, variant_codes
+from neyman._clustered import check_cluster
+from neyman._convert import (
+    VariantCodes,
+    as_frame,
+    cluster_codes,
+    get_column,
+    resolve_planned_split,
+    variant_codes,
+)
 from neyman._engine import Options, check_two_arms
 from neyman._results import AnalysisResult, SRMResult, experiment_html, experiment_text
 from neyman._validate import check_unit_interval
@@ -114,6 +124,15 @@ class Experiment:
         Column identifying the randomisation unit; when given, each unit must appear once.
     srm_alpha : float, default 0.001
         Threshold of the sample-ratio-mismatch check.
+    cluster : str, optional
+        Column of cluster ids (cities, households, users of a session-level frame): every metric
+        of :meth:`analyze` gets cluster-robust variance (a :class:`ClusteredResult` with the
+        design effect and the intra-cluster correlation), and when every cluster lies in one arm
+        (randomisation by cluster) the SRM check counts clusters, not rows.
+    vcov : {'CR2', 'CR1', 'CR0', 'CR3'}, default 'CR2'
+        Cluster-robust variance with ``cluster``: CR2 (Bell and McCaffrey 2002) with the
+        Bell-McCaffrey degrees of freedom holds its level with few clusters, where CR1 (Stata's)
+        over-rejects; CR3 is the cluster jackknife. See :func:`neyman.ols`.
 
     Examples
     --------
@@ -135,7 +154,10 @@ class Experiment:
         planned_split: Mapping[Any, float] | Sequence[float] | None = None,
         unit: str | None = None,
         srm_alpha: float = 0.001,
+        cluster: str | None = None,
+        vcov: str = "CR2",
     ) -> None:
+        check_cluster(cluster, vcov)
         frame = as_frame(data)
         self._native = data
         self._frame = frame
@@ -155,6 +177,10 @@ class Experiment:
                     "to one row per unit before analysing"
                 )
         self.unit = unit
+        if cluster is not None and cluster not in frame.columns:
+            raise InputError(f"cluster == {cluster!r} is not a column of the data")
+        self.cluster = cluster
+        self.vcov = vcov
 
     def _codes(self) -> VariantCodes:
         """The arms of the frame as it is now (control first), at least two of them."""
@@ -174,7 +200,18 @@ class Experiment:
     def _srm(self, codes: VariantCodes) -> SRMResult:
         arms = list(codes.labels)
         weights = resolve_planned_split(self._planned_split, arms)
-        observed = dict(zip(arms, codes.counts(), strict=True))
+        counts = codes.counts()
+        if self.cluster is not None:
+            # Randomised by cluster (each cluster in one arm): the split is one of clusters.
+            ids, _ = cluster_codes(
+                get_column(self._frame, self.cluster).to_numpy(),
+                len(codes.codes),
+                f"cluster column {self.cluster!r}",
+            )
+            pairs = np.unique(ids.astype(np.int64) * len(arms) + codes.codes)
+            if len(np.unique(pairs // len(arms))) == len(pairs):
+                counts = [int(c) for c in np.bincount(pairs % len(arms), minlength=len(arms))]
+        observed = dict(zip(arms, counts, strict=True))
         return srm(observed, dict(zip(arms, weights, strict=True)), alpha=self.srm_alpha)
 
     def analyze(
@@ -209,7 +246,7 @@ class Experiment:
         codes = self._codes()
         out = []
         for m in checked:
-            out.extend(m._analyze(self._frame, codes, opts))
+            out.extend(m._analyze(self._frame, codes, opts, cluster=self.cluster, vcov=self.vcov))
         return AnalysisResult(tuple(out), srm=self._srm(codes))
 
     def _display(self) -> dict[str, Any]:

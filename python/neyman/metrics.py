@@ -28,6 +28,7 @@ from typing import Any, cast
 
 import numpy as np
 
+from neyman._clustered import clustered_results
 from neyman._convert import FloatArray, VariantCodes, as_frame, frame_column, variant_codes
 from neyman._engine import Options, arm_names, compare_arms, plural
 from neyman._estimators import (
@@ -176,14 +177,34 @@ class Metric(abc.ABC):
             tuple(compare_arms(est, self.label, labels, [stats[k] for k in labels], opts))
         )
 
+    def _clustered_spec(self) -> dict[str, Any]:
+        """How this metric is compared with cluster-robust variance: its columns (the metric, or
+        numerator and denominator, then numeric covariates) and the model (see
+        ``neyman._clustered``)."""
+        raise InputError(f"{type(self).__name__} {self.label!r} cannot be analysed with cluster=")
+
     def _analyze(
         self,
         data: Any,
         codes: VariantCodes,
         opts: Options,
         args: Sequence[str] | None = None,
+        *,
+        cluster: str | None = None,
+        vcov: str = "CR2",
     ) -> list[TestResult]:
-        """Aggregate, then finalize (``Experiment.analyze`` and the frame form of functions)."""
+        """Aggregate, then finalize (``Experiment.analyze`` and the frame form of functions);
+        with ``cluster``, a cluster-robust fit from per-cluster sums."""
+        if cluster is not None:
+            return clustered_results(
+                data,
+                codes,
+                label=self.label,
+                cluster=cluster,
+                vcov=vcov,
+                opts=opts,
+                **self._clustered_spec(),
+            )
         names = arm_names(self.label, codes.labels)
         arrays = self._arrays(data, args)
         stats = self._scan(arrays, codes, names)
@@ -301,15 +322,39 @@ class Mean(Metric):
             return CupedEstimator(test, covariate=str(self.covariate))
         return MeanEstimator(check_choice("test", self.test, ("welch", "student", "z")))
 
+    def _clustered_spec(self) -> dict[str, Any]:
+        if self._regression() and (
+            self.categorical is not None
+            or self.strata is not None
+            or self.missing_covariate != "nan_policy"
+        ):
+            raise InputError(
+                f"Mean({self.column!r}) with cluster= takes numeric covariates only; categorical, "
+                "strata and missing_covariate='indicator' are not available with clusters"
+            )
+        covs = column_list("covariate", self.covariate)
+        if not covs:
+            return {"columns": (self.column,), "method": "mean"}
+        interacted = self._regression() and self.interaction
+        return {
+            "columns": (self.column, *covs),
+            "interacted": interacted,
+            "method": "lin" if interacted else "ancova",
+            "covariate": ", ".join(covs),
+        }
+
     def _analyze(
         self,
         data: Any,
         codes: VariantCodes,
         opts: Options,
         args: Sequence[str] | None = None,
+        *,
+        cluster: str | None = None,
+        vcov: str = "CR2",
     ) -> list[TestResult]:
-        if not self._regression():
-            return super()._analyze(data, codes, opts, args)
+        if cluster is not None or not self._regression():
+            return super()._analyze(data, codes, opts, args, cluster=cluster, vcov=vcov)
         covs = column_list("covariate", self.covariate)
         cats = column_list("categorical", self.categorical) + column_list("strata", self.strata)
         only_strata = bool(self.strata) and not covs and not self.categorical
@@ -373,6 +418,16 @@ class Proportion(Metric):
 
     def _allow_bool(self) -> bool:
         return True
+
+    def _clustered_spec(self) -> dict[str, Any]:
+        if self.covariate is not None:
+            return {
+                "columns": (self.column, self.covariate),
+                "binary": True,
+                "method": "ancova",
+                "covariate": self.covariate,
+            }
+        return {"columns": (self.column,), "binary": True, "method": "proportion"}
 
     def _estimator(self) -> Any:
         method = check_choice("ci_method", self.ci_method, ("newcombe", "wald"))
@@ -443,6 +498,14 @@ class Ratio(Metric):
         if self._adjusted():
             return (*args, "numerator_covariate", "denominator_covariate")
         return args
+
+    def _clustered_spec(self) -> dict[str, Any]:
+        if self._adjusted():
+            raise InputError(
+                f"Ratio {self.label!r} with cluster= is not adjusted by pre-period covariates; "
+                "drop numerator_covariate and denominator_covariate"
+            )
+        return {"columns": (self.numerator, self.denominator), "ratio": True, "method": "ratio"}
 
     def _estimator(self) -> Any:
         if self._adjusted():

@@ -278,3 +278,177 @@ def test_bm_df_of_a_contrast() -> None:
     fit = _neyman.cluster_ols(s, "CR2", contrasts)
     _, _, df = _naive_cr2(d["y"], d["X"], d["g"], contrasts)
     np.testing.assert_allclose(fit["contrast_df"], df, rtol=1e-8)
+
+
+# --------------------------------------------------------------------------------------------
+# A/B comparisons with cluster= (ttest, proportions, ratio, cuped, regression_adjust, Experiment)
+#
+# The comparison of a treatment arm with the control is the treatment coefficient of the same
+# regressions fitted by statsmodels (``y ~ 1 + treat``; ``+ (x - xbar)`` for CUPED's ANCOVA;
+# ``+ treat:(x - xbar)`` for Lin's model; the weighted fit of ``num / den`` with weights ``den``
+# for a ratio metric, whose coefficients are the ratios of sums), clustered (CR1 with
+# ``use_t=True``: ``G - 1`` df): the same float64 normal equations, ``rtol=1e-9`` as above. CR2 and
+# the Bell-McCaffrey df of the contrast against ``_naive_cr2`` (``n_g x n_g`` blocks). The relative
+# effect against the delta method written out from statsmodels' covariance of the arm means;
+# the design effect against the clustered over the classical OLS variance.
+
+
+def _ab_frame(seed: int, g: int = 30, n: int = 2400, nested: bool = True) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    city = rng.integers(0, g, n)
+    treat = (city % 2 == 1) if nested else rng.random(n) < 0.5
+    x = rng.normal(0, 1, n) + rng.normal(0, 0.7, g)[city]
+    u = rng.normal(0, 0.6, g)[city]
+    y = 2.0 + 0.15 * treat + 0.8 * x + 0.3 * treat * x + u + rng.normal(0, 1 + 0.3 * treat, n)
+    conv = (rng.random(n) < 0.2 + 0.04 * treat + 0.1 * (u > 0)).astype(float)
+    imp = rng.poisson(6, n).astype(float)
+    clk = rng.binomial(imp.astype(int), 0.1 + 0.02 * treat).astype(float)
+    arm = np.where(treat, "treatment", "control")
+    return pd.DataFrame(
+        {"arm": arm, "city": city, "y": y, "x": x, "conv": conv, "imp": imp, "clk": clk}
+    )
+
+
+def _sm_treat(df: pd.DataFrame, y: Any, extra: Any = None, weights: Any = None) -> Any:
+    treat = (df["arm"] == "treatment").to_numpy(dtype=float)
+    cols = [np.ones(len(df)), treat] + ([] if extra is None else list(extra))
+    X = np.column_stack(cols)
+    y = np.asarray(y, dtype=float)
+    model = sm.OLS(y, X) if weights is None else sm.WLS(y, X, weights=np.asarray(weights))
+    return model.fit(cov_type="cluster", cov_kwds={"groups": df["city"].to_numpy()}, use_t=True)
+
+
+def _check_treat(res: Any, fit: Any, what: str) -> None:
+    for got, want, name in [
+        (res.effect, fit.params[1], "effect"),
+        (res.se, fit.bse[1], "se"),
+        (res.pvalue, fit.pvalues[1], "pvalue"),
+        (res.ci_low, fit.conf_int()[1, 0], "ci_low"),
+        (res.ci_high, fit.conf_int()[1, 1], "ci_high"),
+        (res.df, fit.df_resid_inference, "df"),
+    ]:
+        assert got == pytest.approx(want, rel=1e-9, abs=1e-12), (what, name, got, want)
+
+
+@pytest.mark.parametrize("nested", [True, False])
+def test_ab_cr1_against_statsmodels(nested: bool) -> None:
+    df = _ab_frame(21, nested=nested)
+    opts = {"variant": "arm", "control": "control", "cluster": "city", "vcov": "CR1"}
+    xc = df["x"].to_numpy() - df["x"].mean()
+    treat = (df["arm"] == "treatment").to_numpy(dtype=float)
+    cases = [
+        (neyman.ttest(df, metric="y", **opts)[0], _sm_treat(df, df["y"]), "ttest"),
+        (neyman.ztest(df, metric="y", **opts)[0], _sm_treat(df, df["y"]), "ztest"),
+        (
+            neyman.proportions(df, metric="conv", **opts)[0],
+            _sm_treat(df, df["conv"]),
+            "proportions",
+        ),
+        (
+            neyman.cuped(df, metric="y", covariate="x", **opts)[0],
+            _sm_treat(df, df["y"], [xc]),
+            "cuped (ANCOVA)",
+        ),
+        (
+            neyman.regression_adjust(df, metric="y", covariates=["x"], **opts)[0],
+            _sm_treat(df, df["y"], [xc, treat * xc]),
+            "regression_adjust (Lin)",
+        ),
+        (
+            neyman.regression_adjust(df, metric="y", covariates="x", interaction=False, **opts)[0],
+            _sm_treat(df, df["y"], [xc]),
+            "regression_adjust (additive)",
+        ),
+    ]
+    for res, fit, what in cases:
+        assert isinstance(res, neyman.ClusteredResult), what
+        _check_treat(res, fit, what)
+
+
+def test_ab_ratio_is_the_weighted_fit() -> None:
+    # Coefficients sum(clk)/sum(imp) per arm; CR1 of the weighted fit is the clustered delta method.
+    df = _ab_frame(22)
+    res = neyman.ratio(
+        df, numerator="clk", denominator="imp", variant="arm", control="control",
+        cluster="city", vcov="CR1",
+    )[0]  # fmt: skip
+    # Units with no impression are units (weight 0; they count in N of CR1's factor).
+    imp = df["imp"].to_numpy()
+    y = np.divide(df["clk"].to_numpy(), imp, out=np.zeros(len(df)), where=imp > 0)
+    assert (imp == 0).any()
+    fit = _sm_treat(df, y, weights=imp)
+    _check_treat(res, fit, "ratio")
+    for arm, value in (("control", res.control_value), ("treatment", res.treatment_value)):
+        rows = df[df["arm"] == arm]
+        assert value == pytest.approx(rows["clk"].sum() / rows["imp"].sum(), rel=1e-12)
+
+
+def test_ab_cr2_and_contrast_df_against_direct_matrices() -> None:
+    df = _ab_frame(23, g=12, n=900)
+    treat = (df["arm"] == "treatment").to_numpy(dtype=float)
+    _, V, dfs = _naive_cr2(df["y"].to_numpy(), treat[:, None], df["city"].to_numpy())
+    res = neyman.ttest(df, metric="y", variant="arm", control="control", cluster="city")[0]
+    assert res.vcov_type == "CR2"
+    assert res.se == pytest.approx(np.sqrt(V[1, 1]), rel=1e-9)
+    assert res.df == pytest.approx(dfs[1], rel=1e-8)
+    # Lin's model: the treatment coefficient of y ~ 1 + treat + xc + treat:xc.
+    xc = df["x"].to_numpy() - df["x"].mean()
+    X = np.column_stack([treat, xc, treat * xc])
+    _, V, dfs = _naive_cr2(df["y"].to_numpy(), X, df["city"].to_numpy())
+    lin = neyman.regression_adjust(
+        df, metric="y", variant="arm", control="control", covariates=["x"], cluster="city"
+    )[0]
+    assert lin.se == pytest.approx(np.sqrt(V[1, 1]), rel=1e-9)
+    assert lin.df == pytest.approx(dfs[1], rel=1e-8)
+
+
+def test_ab_relative_effect_design_effect_and_icc_by_hand() -> None:
+    df = _ab_frame(24)
+    res = neyman.ttest(
+        df, metric="y", variant="arm", control="control", cluster="city", vcov="CR1"
+    )[0]
+    # The arms' means and their clustered covariance: y on the two arm indicators.
+    D = np.column_stack([(df["arm"] == a).to_numpy(dtype=float) for a in ("control", "treatment")])
+    groups = df["city"].to_numpy()
+    y = df["y"].to_numpy()
+    fit = sm.OLS(y, D).fit(cov_type="cluster", cov_kwds={"groups": groups}, use_t=True)
+    (m0, m1), V = np.asarray(fit.params), np.asarray(fit.cov_params())
+    grad = np.array([-m1 / m0**2, 1 / m0])
+    assert res.rel_effect == pytest.approx(m1 / m0 - 1, rel=1e-12)
+    assert res.rel_se == pytest.approx(np.sqrt(grad @ V @ grad), rel=1e-9)
+    # Design effect: clustered over classical OLS variance of the effect.
+    iid = sm.OLS(y, np.column_stack([np.ones(len(df)), D[:, 1]])).fit()
+    assert res.design_effect == pytest.approx(res.se**2 / iid.bse[1] ** 2, rel=1e-9)
+    assert res.effective_n == pytest.approx(len(df) / res.design_effect, rel=1e-12)
+    # ICC of the residuals by one-way ANOVA.
+    e = y - D @ np.asarray(fit.params)
+    ids, inv = np.unique(groups, return_inverse=True)
+    g, n = len(ids), len(e)
+    sizes = np.bincount(inv)
+    means = np.bincount(inv, weights=e) / sizes
+    msb = np.sum(sizes * (means - e.mean()) ** 2) / (g - 1)
+    msw = np.sum((e - means[inv]) ** 2) / (n - g)
+    n0 = (n - np.sum(sizes**2) / n) / (g - 1)
+    assert res.icc == pytest.approx((msb - msw) / (msb + (n0 - 1) * msw), rel=1e-9)
+    assert res.n_clusters == g
+
+
+def test_ab_arrays_experiment_and_frame_agree() -> None:
+    df = _ab_frame(25)
+    c, t = df[df["arm"] == "control"], df[df["arm"] == "treatment"]
+    frame = neyman.ttest(df, metric="y", variant="arm", control="control", cluster="city")[0]
+    arrays = neyman.ttest(c["y"], t["y"], cluster=(c["city"], t["city"]))
+    exp = neyman.Experiment(df, variant="arm", control="control", cluster="city")
+    res = exp.analyze(neyman.Mean("y"), neyman.Ratio("clk", "imp"))
+    # The same rows (arrays in another order: sums in another order, so to rounding).
+    for got in (res[0], arrays):
+        for f in ("effect", "se", "df", "pvalue", "design_effect", "icc"):
+            assert getattr(got, f) == pytest.approx(getattr(frame, f), rel=1e-12), f
+    ratio = neyman.ratio(c["clk"], c["imp"], t["clk"], t["imp"], cluster=(c["city"], t["city"]))
+    assert ratio.effect == pytest.approx(res[1].effect, rel=1e-12)
+    assert ratio.se == pytest.approx(res[1].se, rel=1e-12)
+    # Randomised by city: the SRM check counts cities.
+    assert sum(res.srm.observed.values()) == df["city"].nunique()
+    # Another level recomputes on the same rows.
+    lo, hi = frame.confidence_interval(0.8)
+    assert frame.ci_low < lo < frame.effect < hi < frame.ci_high

@@ -49,7 +49,7 @@
 
 use crate::error::{NeymanError, Result};
 use crate::inference::distributions::{check_confidence_level, interval, Reference};
-use crate::inference::Alternative;
+use crate::inference::{compare, Alternative, Arm, Comparison, Contrast, Options};
 use crate::linalg::{mat_mul, mat_vec, spd_inverse, sym_eigen, sym_sqrt};
 use crate::parallel::reduce_blocks;
 use crate::scan::{fold_rows, ClusterDesign};
@@ -106,6 +106,8 @@ pub struct ClusterFit {
     pub contrast_df: Vec<f64>,
     /// Classical i.i.d. OLS variance of each coefficient, `s^2 (X'X)^-1` on the diagonal.
     pub iid_var: Vec<f64>,
+    /// The classical i.i.d. OLS covariance `s^2 (X'X)^-1` (`p x p`, row-major).
+    pub iid_vcov: Vec<f64>,
     /// Rows used.
     pub n: u64,
     /// Clusters with rows (the smaller of the two with two-way clustering; `n` without clusters).
@@ -522,8 +524,8 @@ fn finish(
     };
     let contrast_df = df.split_off(p);
     let sigma2 = model.sse / (n - p as f64);
-    let iid = model.back(&model.m);
-    let iid_var = (0..p).map(|k| sigma2 * iid[k * p + k]).collect();
+    let iid_vcov: Vec<f64> = model.back(&model.m).iter().map(|v| sigma2 * v).collect();
+    let iid_var = (0..p).map(|k| iid_vcov[k * p + k]).collect();
     // One-way ANOVA ICC of the residuals.
     let icc = if acc.g >= 2 && model.n > acc.g {
         let ebar = acc.se / n;
@@ -543,6 +545,7 @@ fn finish(
         df,
         contrast_df,
         iid_var,
+        iid_vcov,
         n: model.n,
         n_clusters: acc.g,
         n_nan: counts.0,
@@ -551,6 +554,57 @@ fn finish(
         psd: true,
         vcov_type: vcov,
     })
+}
+
+/// Treatment arm `g` of an arms model (coefficient `g` the arm's adjusted mean, arm 0 the
+/// control) against the control from a cluster-robust fit: `effect = b_g - b_0` with variance
+/// `v_gg + v_00 - 2 v_0g`, Student's t with `df` (the contrast's Bell-McCaffrey df for CR2,
+/// `G - 1` otherwise), the relative effect `b_g / b_0 - 1` by the delta method or Fieller with
+/// the covariance of the two means; `n` the rows of the two arms. Also the design effect of the
+/// contrast (its clustered over its i.i.d. OLS variance) and the effective sample size.
+pub fn compare_arm(
+    fit: &ClusterFit,
+    g: usize,
+    df: f64,
+    n: (u64, u64),
+    opts: &Options,
+) -> Result<(Comparison, f64, f64)> {
+    let p = fit.params.len();
+    let v = |a: usize, b: usize| fit.vcov[a * p + b];
+    let var = (v(g, g) + v(0, 0) - 2.0 * v(0, g)).max(0.0);
+    if var.is_nan() || var <= 0.0 {
+        return Err(NeymanError::ZeroVariance {
+            arg: "y".into(),
+            msg: "the cluster-robust standard error of the effect is zero".into(),
+        });
+    }
+    if df.is_nan() || df <= 0.0 {
+        return Err(NeymanError::invalid(
+            "cluster",
+            format!("the degrees of freedom of the effect are {df}; more clusters are needed"),
+        ));
+    }
+    let contrast = Contrast {
+        control: Arm {
+            value: fit.params[0],
+            var: v(0, 0),
+            n: n.0,
+        },
+        treatment: Arm {
+            value: fit.params[g],
+            var: v(g, g),
+            n: n.1,
+        },
+        cov: v(0, g),
+        var_effect: var,
+        se_test: var.sqrt(),
+        reference: Reference::T(df),
+    };
+    let comparison = compare(&contrast, opts)?;
+    let w = |a: usize, b: usize| fit.iid_vcov[a * p + b];
+    let iid = w(g, g) + w(0, 0) - 2.0 * w(0, g);
+    let (deff, n_eff) = design_effect(var, iid, n.0 + n.1);
+    Ok((comparison, deff, n_eff))
 }
 
 /// Fit `y` on the design of `s` with cluster-robust covariance `vcov`; see the module docs.
