@@ -137,3 +137,117 @@ def test_every_vcov_on_bad_clusters_counts(vcov: str) -> None:
     y, x, _ = _data()
     check_raises(InsufficientDataError, "cluster has 1 cluster", neyman.ols, y, x,
                  cluster=["a"] * 60, vcov=vcov)  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------------
+# A/B comparisons with cluster=
+
+
+def _ab(seed: int = 1, g: int = 12, n: int = 600) -> Any:
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    city = rng.integers(0, g, n)
+    arm = np.where(city % 2 == 0, "c", "t")
+    y = rng.normal(0, 1, n) + rng.normal(0, 0.5, g)[city]
+    return pd.DataFrame(
+        {"arm": arm, "city": city, "y": y, "x": rng.normal(size=n), "d": rng.poisson(3, n) + 1.0}
+    )
+
+
+def test_ab_bad_cluster_arguments() -> None:
+    df = _ab()
+    kw = {"metric": "y", "variant": "arm", "control": "c"}
+    check_raises(
+        InputError, r"cluster == 'nope' is not a column", neyman.ttest, df, cluster="nope", **kw
+    )
+    check_raises(
+        InputError,
+        r"vcov == 'HC1', must be one of",
+        neyman.ttest,
+        df,
+        cluster="city",
+        vcov="HC1",
+        **kw,
+    )
+    check_raises(
+        InputTypeError, r"cluster must be the name", neyman.Experiment, df, variant="arm",
+        control="c", cluster=3,
+    )  # fmt: skip
+    check_raises(
+        InputError, r"cluster == 'nope' is not a column", neyman.Experiment, df, variant="arm",
+        control="c", cluster="nope",
+    )  # fmt: skip
+    # Categorical covariates and adjusted ratios are not taken with clusters: said, not ignored.
+    check_raises(
+        InputError, r"numeric covariates only", neyman.regression_adjust, df, covariates="x",
+        categorical="city", cluster="city", **kw,
+    )  # fmt: skip
+    exp = neyman.Experiment(df, variant="arm", control="c", cluster="city")
+    check_raises(InputError, r"numeric covariates only", exp.analyze, neyman.Mean("y", strata="x"))
+    check_raises(
+        InputError, r"not adjusted by pre-period covariates", exp.analyze,
+        neyman.Ratio("y", "d", numerator_covariate="x", denominator_covariate="d"),
+    )  # fmt: skip
+
+
+def test_ab_too_few_clusters_and_missing_ids() -> None:
+    df = _ab(g=2)
+    kw = {"metric": "y", "variant": "arm", "control": "c", "cluster": "city"}
+    # One cluster per arm: each arm's mean is its cluster's, so CR2's adjustment is undefined.
+    check_raises(
+        InputError,
+        r"^metric 'y': vcov: CR2 is undefined: cluster 0 has leverage 1",
+        neyman.ttest,
+        df,
+        **kw,
+    )
+    # Fewer clusters than coefficients (Lin's model with three covariates: 8).
+    df = _ab(g=6)
+    df["x2"], df["x3"] = df["x"] ** 2, df["d"]
+    check_raises(
+        InsufficientDataError, r"^metric 'y': cluster has 6 clusters; at least 8 are needed",
+        neyman.regression_adjust, df, covariates=["x", "x2", "x3"], **kw,
+    )  # fmt: skip
+    df = _ab()
+    df["city"] = df["city"].astype(float)
+    df.loc[3, "city"] = np.nan
+    check_raises(InputError, r"cluster column 'city' has 1 missing value", neyman.ttest, df, **kw)
+
+
+def test_ab_arrays_cluster_must_pair_the_arms() -> None:
+    rng = np.random.default_rng(2)
+    a, b = rng.normal(size=50), rng.normal(size=60)
+    ca, cb = np.arange(50) % 5, np.arange(60) % 6 + 5
+    check_raises(InputTypeError, r"cluster must be a pair", neyman.ttest, a, b, cluster=ca)
+    check_raises(
+        LengthMismatchError, r"cluster ids of the treatment rows have length 50", neyman.ttest,
+        a, b, cluster=(ca, cb[:50]),
+    )  # fmt: skip
+    check_raises(
+        InputError, r"cluster= with arrays takes the rows", neyman.ttest, a, {"t": b},
+        cluster=(ca, cb),
+    )  # fmt: skip
+    assert neyman.ttest(a, b, cluster=(ca, cb)).n_clusters == 11
+
+
+def test_ab_nan_policy_in_the_clustered_path() -> None:
+    df = _ab()
+    df.loc[5, "y"] = np.nan
+    kw = {"metric": "y", "variant": "arm", "control": "c", "cluster": "city"}
+    check_raises(
+        InputError,
+        r"1 row with NaN .*nan_policy='raise'",
+        neyman.ttest,
+        df,
+        nan_policy="raise",
+        **kw,
+    )
+    assert math.isnan(neyman.ttest(df, **kw)[0].pvalue)
+    omit = neyman.ttest(df, nan_policy="omit", **kw)[0]
+    full = neyman.ttest(df.drop(index=5), **kw)[0]
+    assert (omit.effect, omit.se, omit.n_control + omit.n_treatment) == (
+        full.effect, full.se, full.n_control + full.n_treatment,
+    )  # fmt: skip
+    df.loc[6, "y"] = np.inf
+    check_raises(InputError, r"infinite value", neyman.ttest, df, nan_policy="omit", **kw)

@@ -625,11 +625,14 @@ pub fn cluster_fit_contrasts(
     let w = s.width();
     let nc = s.layout.n_constant();
     let groups = s.n.iter().filter(|&&n| n > 0).count() as u64;
-    if groups < 2 {
+    // Fewer clusters than coefficients leave the cluster-robust covariance singular (its meat
+    // has rank below p): a named error rather than a matrix that cannot be trusted.
+    let needed = (p as u64).max(2);
+    if groups < needed {
         return Err(NeymanError::TooFewClusters {
             arg: "cluster".into(),
             n: groups,
-            needed: 2,
+            needed,
         });
     }
     let map = |r: std::ops::Range<usize>| -> Acc {
