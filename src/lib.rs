@@ -14,13 +14,19 @@
 //! | `regression.rs` | `RegressionStats`, `regression_test`, `regression_from_stats` | `stats::RegressionSums`, `estimators::regression` |
 //! | `post_stratification.rs` | `post_stratified_test` | `estimators::post_stratification` |
 //! | `srm.rs` | `srm_test` | `estimators::srm` |
-//! | `runtime.rs` | `get_num_threads`, `set_num_threads`, `code_summary`, `floor_sum` | `parallel`, `scan::codes` |
+//! | `power.rs` | `power_solve`, `design_effect`, `history_by_day`, `icc_anova`, `nct_cdf`, `multiple_critical_value` | `estimators::power`, `inference::{distributions, multiplicity}` |
+//! | `simulation.rs` | `simulate_power`, `simulate_resampling` | `estimators::simulation` |
+//! | `assignment.rs` | `assign_ints`, `assign_strings`, `assignment_hashes` | `assignment` |
+//! | `balance.rs` | `balance_test` | `estimators::balance` |
+//! | `runtime.rs` | `get_num_threads`, `set_num_threads`, `code_summary`, `floor_sum`, `floor_normals` | `parallel`, `scan::codes` |
 //! | `comoments.rs` | the two-variable statistic classes and the co-moments scan they share | `scan` |
 //! | `statistic.rs`, `comparison.rs`, `convert.rs`, `errors.rs` | shared conversions, dicts and errors | |
 //!
 //! At import, the module installs a check for pending Python signals that long reductions call
 //! between batches of blocks, so Ctrl-C stops them with `KeyboardInterrupt`.
 
+mod assignment;
+mod balance;
 mod comoments;
 mod comparison;
 mod convert;
@@ -28,10 +34,12 @@ mod cuped;
 mod errors;
 mod means;
 mod post_stratification;
+mod power;
 mod proportions;
 mod ratio;
 mod regression;
 mod runtime;
+mod simulation;
 mod srm;
 mod statistic;
 
@@ -47,7 +55,17 @@ mod _neyman {
     #[pymodule_export]
     use crate::means::{mean_test, scan_mean, MeanStats};
     #[pymodule_export]
+    use crate::assignment::{assign_ints, assign_strings, assignment_hashes};
+    #[pymodule_export]
+    use crate::balance::balance_test;
+    #[pymodule_export]
     use crate::post_stratification::post_stratified_test;
+    #[pymodule_export]
+    use crate::power::{
+        design_effect, history_by_day, icc_anova, multiple_critical_value, nct_cdf, power_solve,
+    };
+    #[pymodule_export]
+    use crate::simulation::{simulate_power, simulate_resampling};
     #[pymodule_export]
     use crate::proportions::{proportion_test, scan_proportion, ProportionStats};
     #[pymodule_export]
@@ -55,7 +73,9 @@ mod _neyman {
     #[pymodule_export]
     use crate::regression::{regression_from_stats, regression_test, RegressionStats};
     #[pymodule_export]
-    use crate::runtime::{code_summary, floor_sum, get_num_threads, set_num_threads};
+    use crate::runtime::{
+        code_summary, floor_normals, floor_sum, get_num_threads, set_num_threads,
+    };
     #[pymodule_export]
     use crate::srm::srm_test;
 

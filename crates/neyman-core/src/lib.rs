@@ -12,10 +12,11 @@
 //! | [`parallel`] | the dedicated thread pool, ordered block reduction, interrupt checks |
 //! | [`simd`] | lane primitives as one trait, scalar and AVX2 implementations chosen once; the only `unsafe` |
 //! | [`linalg`] | small dense algebra (Cholesky inverse) for regression |
+//! | [`assignment`] | reproducible assignment of ids to arms by hashing (XXH3-64, versioned) |
 //! | [`stats`] | the statistics: `Moments`, `CoMoments<K>`, `BinaryCounts`, `RegressionSums` |
 //! | [`scan`] | one-pass kernels that fill statistics from columns, grouped by arm codes or not |
 //! | [`inference`] | distributions, the comparison, delta and Fieller intervals, `Adjusted` |
-//! | [`estimators`] | one file per estimator (means, proportions, ratio, CUPED, regression, SRM) |
+//! | [`estimators`] | one file per estimator (means, proportions, ratio, CUPED, regression, SRM, power, simulation, balance) |
 //!
 //! ```
 //! use neyman_core::estimators::means::{mean_test, MeanTest};
@@ -31,6 +32,7 @@
 
 #![deny(unsafe_code)]
 
+pub mod assignment;
 pub mod error;
 pub mod estimators;
 pub mod inference;
