@@ -1,4 +1,5 @@
-"""Benchmarks of neyman against the peers a user would pick (BENCHMARKS.md: W1, W2, W7, W11).
+"""Benchmarks of neyman against the peers a user would pick (BENCHMARKS.md: W1, W2, W7, W9, W11,
+and hashed assignment, ``ASSIGN``; the last two in ``design.py``).
 
 Run ``python benchmarks/run.py`` (``make bench``) for 1k, 10k and 10M rows, or ``--quick`` for the
 small sizes only. For each workload and size it builds the data once with a fixed seed, checks that
@@ -45,7 +46,10 @@ from _harness import (
     measure_peak_rss,
     time_round_robin,
 )
+from design import print_design_case, run_assign, run_w9
 from workloads import WORKLOADS, Tool, Workload
+
+DESIGN_WORKLOADS: dict[str, Callable[[], dict[str, Any]]] = {"W9": run_w9, "ASSIGN": run_assign}
 
 SMALL_SIZES = (1_000, 10_000)
 BIG_SIZE = 10_000_000
@@ -435,7 +439,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes only (1k, 10k rows)")
     parser.add_argument(
-        "--only", default=",".join(WORKLOADS), help="comma-separated workloads (default: all)"
+        "--only",
+        default=",".join([*WORKLOADS, *DESIGN_WORKLOADS]),
+        help="comma-separated workloads (default: all)",
     )
     parser.add_argument(
         "--no-memory", action="store_true", help="skip the peak-memory subprocesses"
@@ -444,7 +450,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     keys = [k.strip() for k in args.only.split(",") if k.strip()]
-    unknown = [k for k in keys if k not in WORKLOADS]
+    unknown = [k for k in keys if k not in WORKLOADS and k not in DESIGN_WORKLOADS]
     if unknown:
         parser.error(f"unknown workloads {unknown}; known: {list(WORKLOADS)}")
     sizes = list(SMALL_SIZES) if args.quick else [*SMALL_SIZES, BIG_SIZE]
@@ -461,7 +467,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     t0 = time.perf_counter()
     cases = []
+    design_cases = []
     for key in keys:
+        if key in DESIGN_WORKLOADS:
+            if not args.quick:
+                design_case = DESIGN_WORKLOADS[key]()
+                print_design_case(design_case)
+                design_cases.append(design_case)
+            continue
         workload = WORKLOADS[key]
         for n in workload.sizes or sizes:
             case = run_case(workload, n, memory=n >= BIG_SIZE and not args.no_memory)
@@ -479,6 +492,7 @@ def main(argv: list[str] | None = None) -> int:
         "total_s": total,
         "load_average_at_end": os.getloadavg(),
         "cases": cases,
+        "design_cases": design_cases,
         "targets": targets,
     }
     args.output.write_text(json.dumps(payload, indent=1, default=str) + "\n")

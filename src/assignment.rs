@@ -26,7 +26,10 @@ pub fn assign_ints<'py>(
     check_duplicates: bool,
 ) -> PyResult<Bound<'py, PyArray1<u8>>> {
     let v = contiguous("ids", &ids)?;
-    let s = strata.as_ref().map(|s| contiguous("strata", s)).transpose()?;
+    let s = strata
+        .as_ref()
+        .map(|s| contiguous("strata", s))
+        .transpose()?;
     let arms = run_detached(py, || {
         core::assign(Ids::Int(v), &weights, salt, s, check_duplicates)
     })?;
@@ -46,7 +49,10 @@ pub fn assign_strings<'py>(
     check_duplicates: bool,
 ) -> PyResult<Bound<'py, PyArray1<u8>>> {
     let (d, o) = (contiguous("ids", &data)?, contiguous("ids", &offsets)?);
-    let s = strata.as_ref().map(|s| contiguous("strata", s)).transpose()?;
+    let s = strata
+        .as_ref()
+        .map(|s| contiguous("strata", s))
+        .transpose()?;
     let arms = run_detached(py, || {
         core::assign(
             Ids::Str {

@@ -49,23 +49,21 @@ use pyo3::prelude::*;
 #[pymodule]
 mod _neyman {
     #[pymodule_export]
+    use crate::assignment::{assign_ints, assign_strings, assignment_hashes};
+    #[pymodule_export]
+    use crate::balance::balance_test;
+    #[pymodule_export]
     use crate::cuped::{
         cuped_test, ratio_cuped_test, scan_cuped, scan_ratio_cuped, CupedStats, RatioCupedStats,
     };
     #[pymodule_export]
     use crate::means::{mean_test, scan_mean, MeanStats};
     #[pymodule_export]
-    use crate::assignment::{assign_ints, assign_strings, assignment_hashes};
-    #[pymodule_export]
-    use crate::balance::balance_test;
-    #[pymodule_export]
     use crate::post_stratification::post_stratified_test;
     #[pymodule_export]
     use crate::power::{
         design_effect, history_by_day, icc_anova, multiple_critical_value, nct_cdf, power_solve,
     };
-    #[pymodule_export]
-    use crate::simulation::{simulate_power, simulate_resampling};
     #[pymodule_export]
     use crate::proportions::{proportion_test, scan_proportion, ProportionStats};
     #[pymodule_export]
@@ -76,6 +74,8 @@ mod _neyman {
     use crate::runtime::{
         code_summary, floor_normals, floor_sum, get_num_threads, set_num_threads,
     };
+    #[pymodule_export]
+    use crate::simulation::{simulate_power, simulate_resampling};
     #[pymodule_export]
     use crate::srm::srm_test;
 

@@ -3,8 +3,8 @@
 //! distributions power needs (noncentral t, Dunnett's critical value), exposed for tests.
 
 use neyman_core::estimators::power::{self as core, Design, Metric, ProportionVariance};
-use neyman_core::inference::multiplicity::{critical_value, Correction};
 use neyman_core::inference::distributions::nct_cdf as core_nct_cdf;
+use neyman_core::inference::multiplicity::{critical_value, Correction};
 use neyman_core::inference::Alternative;
 use numpy::PyReadonlyArray1;
 use pyo3::prelude::*;
@@ -43,7 +43,12 @@ fn design(a: &DesignArgs) -> PyResult<Design> {
             baseline: a.baseline,
             variance: ProportionVariance::parse(&a.variance).map_err(to_pyerr)?,
         },
-        other => return Err(input_error("metric", format!("unknown metric kind {other:?}"))),
+        other => {
+            return Err(input_error(
+                "metric",
+                format!("unknown metric kind {other:?}"),
+            ))
+        }
     };
     Ok(Design {
         metric,
@@ -104,8 +109,14 @@ pub fn history_by_day(
     n_days: usize,
 ) -> PyResult<Vec<HistoryRow>> {
     let num = slice("metric", &numerator)?;
-    let den = denominator.as_ref().map(|d| slice("denominator", d)).transpose()?;
-    let cov = covariate.as_ref().map(|c| slice("covariate", c)).transpose()?;
+    let den = denominator
+        .as_ref()
+        .map(|d| slice("denominator", d))
+        .transpose()?;
+    let cov = covariate
+        .as_ref()
+        .map(|c| slice("covariate", c))
+        .transpose()?;
     let days = day
         .as_slice()
         .map_err(|_| input_error("date", "the array must be C-contiguous"))?;

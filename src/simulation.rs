@@ -45,7 +45,6 @@ fn result<'py>(py: Python<'py>, s: Simulated) -> PyResult<Bound<'py, PyDict>> {
 
 /// Simulated power under a parametric model: `model` is `'normal'` (params mean, sd, rho),
 /// `'lognormal'` (mu, sigma) or `'bernoulli'` (p).
-#[allow(clippy::too_many_arguments)]
 #[pyfunction]
 pub fn simulate_power<'py>(
     py: Python<'py>,
@@ -87,7 +86,10 @@ pub fn simulate_resampling<'py>(
     plan_args: PlanArgs,
 ) -> PyResult<Bound<'py, PyDict>> {
     let y = slice("metric", &outcome)?;
-    let x = covariate.as_ref().map(|c| slice("covariate", c)).transpose()?;
+    let x = covariate
+        .as_ref()
+        .map(|c| slice("covariate", c))
+        .transpose()?;
     let p = Perturbation::parse(perturbation, effect).map_err(to_pyerr)?;
     let an = Analysis::parse(analysis).map_err(to_pyerr)?;
     let pl = plan(&plan_args)?;

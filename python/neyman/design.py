@@ -414,6 +414,12 @@ def _design(
         raise InputError("covariate= needs history= (the pre-period rows to estimate it from)")
     r, n_arms = _allocation(ratio, weights, arms)
     m = _check_margin(margin)
+    if m > 0 and kind == "proportion" and variance == "pooled":
+        raise InputError(
+            "margin: a non-inferiority test of proportions needs variance='unpooled' (the Wald "
+            "test of Blackwelder 1982) or 'arcsine'; the pooled variance holds only for a zero "
+            "difference"
+        )
     factor = 1.0 - reduction
     size = 1.0
     if icc is not None or cluster_size is not None:
@@ -898,10 +904,19 @@ def _ids_buffers(ids: Any) -> tuple[str, Any, Any]:
             if dtype.is_integer():
                 values = series.to_numpy()
             elif dtype == nw.String:
-                arrow = series.to_arrow()
-                return _arrow_strings(arrow)
+                return _arrow_strings(series.to_arrow())
+            elif dtype == nw.Object:
+                values = series.to_numpy()
             else:
                 raise InputTypeError(f"ids must be integers or strings, got {dtype}")
+    if isinstance(values, list | tuple):
+        if all(isinstance(v, str) for v in values):
+            return _encode_strings(list(values))
+        if all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in values):
+            return "int", np.asarray(values, dtype=np.int64), None
+        raise InputTypeError(
+            "ids must be all integers or all strings (no floats, booleans or mixes)"
+        )
     arr = np.asarray(values)
     if arr.ndim != 1:
         raise InputError(f"ids must be one-dimensional, got shape {arr.shape}")
@@ -909,21 +924,20 @@ def _ids_buffers(ids: Any) -> tuple[str, Any, Any]:
         return "int", np.ascontiguousarray(arr.astype(np.int64, copy=False)), None
     if arr.dtype.kind in "UO":
         strings = arr.tolist()
-        if not all(isinstance(s, str) for s in strings):
-            bad = next(s for s in strings if not isinstance(s, str))
-            if (
-                isinstance(bad, int)
-                and not isinstance(bad, bool)
-                and all(isinstance(s, int) and not isinstance(s, bool) for s in strings)
-            ):
-                return "int", np.asarray(strings, dtype=np.int64), None
-            raise InputTypeError(f"ids must be all integers or all strings, got {bad!r}")
-        encoded = [s.encode("utf-8") for s in strings]
-        offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
-        np.cumsum([len(e) for e in encoded], out=offsets[1:])
-        data = np.frombuffer(b"".join(encoded), dtype=np.uint8)
-        return "str", data, offsets
+        if not all(isinstance(v, str) for v in strings):
+            raise InputTypeError(
+                "ids must be all integers or all strings (no floats, booleans or mixes)"
+            )
+        return _encode_strings(strings)
     raise InputTypeError(f"ids must be integers or strings, got dtype {arr.dtype}")
+
+
+def _encode_strings(strings: list[str]) -> tuple[str, Any, Any]:
+    """UTF-8 data and int64 offsets of Python strings."""
+    encoded = [v.encode("utf-8") for v in strings]
+    offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+    np.cumsum([len(e) for e in encoded], out=offsets[1:])
+    return "str", np.frombuffer(b"".join(encoded), dtype=np.uint8), offsets
 
 
 def _arrow_strings(arrow: Any) -> tuple[str, Any, Any]:

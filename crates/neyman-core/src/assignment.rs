@@ -104,7 +104,10 @@ pub fn cumulative(weights: &[f64]) -> Result<Vec<f64>> {
         ));
     }
     if weights.iter().any(|w| !(w.is_finite() && *w > 0.0)) {
-        return Err(NeymanError::invalid("weights", "every weight must be positive"));
+        return Err(NeymanError::invalid(
+            "weights",
+            "every weight must be positive",
+        ));
     }
     let total: f64 = weights.iter().sum();
     if (total - 1.0).abs() > 1e-9 {
@@ -194,7 +197,10 @@ pub fn assign(
     }
     if let Ids::Str { offsets, .. } = ids {
         if offsets.len() != n + 1 {
-            return Err(NeymanError::invalid("ids", "string offsets must have len + 1 entries"));
+            return Err(NeymanError::invalid(
+                "ids",
+                "string offsets must have len + 1 entries",
+            ));
         }
     }
     let key = salt_key(salt);

@@ -63,10 +63,18 @@ fn arm_moments(cols: &[&[f64]], codes: &[i64], code: i64) -> (u64, Vec<f64>, Vec
 
 /// Balance of arm `treatment` against arm 0 on the covariate columns `cols` (row-aligned with the
 /// arm `codes`); `names` name the covariates in errors.
-pub fn balance(cols: &[&[f64]], names: &[String], codes: &[i64], treatment: i64) -> Result<Balance> {
+pub fn balance(
+    cols: &[&[f64]],
+    names: &[String],
+    codes: &[i64],
+    treatment: i64,
+) -> Result<Balance> {
     let k = cols.len();
     if k == 0 {
-        return Err(NeymanError::invalid("covariates", "at least one covariate is needed"));
+        return Err(NeymanError::invalid(
+            "covariates",
+            "at least one covariate is needed",
+        ));
     }
     for (c, name) in cols.iter().zip(names) {
         if c.len() != codes.len() {
@@ -78,7 +86,10 @@ pub fn balance(cols: &[&[f64]], names: &[String], codes: &[i64], treatment: i64)
             });
         }
         if c.iter().any(|v| !v.is_finite()) {
-            return Err(NeymanError::invalid(name.as_str(), "has NaN or infinite values"));
+            return Err(NeymanError::invalid(
+                name.as_str(),
+                "has NaN or infinite values",
+            ));
         }
     }
     let (nc, mc, sc) = arm_moments(cols, codes, 0);
@@ -98,7 +109,11 @@ pub fn balance(cols: &[&[f64]], names: &[String], codes: &[i64], treatment: i64)
     let mut smd = Vec::with_capacity(k);
     for a in 0..k {
         let pooled = ((sc[a][a] / (ncf - 1.0) + st[a][a] / (ntf - 1.0)) / 2.0).sqrt();
-        smd.push(if pooled > 0.0 { d[a] / pooled } else { f64::NAN });
+        smd.push(if pooled > 0.0 {
+            d[a] / pooled
+        } else {
+            f64::NAN
+        });
     }
     // Pooled scatter of the two arms' units (Chan et al. merge) scaled to V.
     let w = ncf * ntf / total;
@@ -146,7 +161,11 @@ mod tests {
         let x = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
         let codes = [0, 0, 0, 1, 1, 1];
         let b = balance(&[&x], &["x".into()], &codes, 1).unwrap();
-        assert!((b.statistic - 9.0 / (7.0 / 3.0)).abs() < 1e-12, "{}", b.statistic);
+        assert!(
+            (b.statistic - 9.0 / (7.0 / 3.0)).abs() < 1e-12,
+            "{}",
+            b.statistic
+        );
         assert!((b.smd[0] - 3.0).abs() < 1e-12);
     }
 }

@@ -64,7 +64,11 @@ impl ProportionVariance {
 pub enum Metric {
     /// A difference of means with per-unit standard deviation `sd` (both arms); `baseline` is the
     /// control mean (needed only for relative effects); `t_test` picks Student's t over z.
-    Mean { sd: f64, baseline: f64, t_test: bool },
+    Mean {
+        sd: f64,
+        baseline: f64,
+        t_test: bool,
+    },
     /// A difference of proportions with control proportion `baseline`.
     Proportion {
         baseline: f64,
@@ -116,13 +120,19 @@ pub struct Solved {
 
 fn check_design(d: &Design) -> Result<()> {
     if !(d.ratio.is_finite() && d.ratio > 0.0) {
-        return Err(NeymanError::invalid("ratio", format!("{} must be positive", d.ratio)));
+        return Err(NeymanError::invalid(
+            "ratio",
+            format!("{} must be positive", d.ratio),
+        ));
     }
     if d.treatments == 0 {
         return Err(NeymanError::invalid("arms", "at least two arms are needed"));
     }
     if !(d.margin.is_finite() && d.margin >= 0.0) {
-        return Err(NeymanError::invalid("margin", format!("{} must be non-negative", d.margin)));
+        return Err(NeymanError::invalid(
+            "margin",
+            format!("{} must be non-negative", d.margin),
+        ));
     }
     if d.margin > 0.0 && d.alternative == Alternative::TwoSided {
         return Err(NeymanError::invalid(
@@ -145,7 +155,10 @@ fn check_design(d: &Design) -> Result<()> {
     match d.metric {
         Metric::Mean { sd, baseline, .. } => {
             if !(sd.is_finite() && sd > 0.0) {
-                return Err(NeymanError::invalid("sd", format!("{sd} must be positive and finite")));
+                return Err(NeymanError::invalid(
+                    "sd",
+                    format!("{sd} must be positive and finite"),
+                ));
             }
             if d.relative && !(baseline.is_finite() && baseline != 0.0) {
                 return Err(NeymanError::invalid(
@@ -314,7 +327,10 @@ fn check_n(n: f64) -> Result<()> {
     if n.is_finite() && n > 0.0 {
         Ok(())
     } else {
-        Err(NeymanError::invalid("n", format!("{n} must be positive and finite")))
+        Err(NeymanError::invalid(
+            "n",
+            format!("{n} must be positive and finite"),
+        ))
     }
 }
 
@@ -322,7 +338,10 @@ fn check_effect(effect: f64) -> Result<()> {
     if effect.is_finite() {
         Ok(())
     } else {
-        Err(NeymanError::invalid("effect", format!("{effect} must be finite")))
+        Err(NeymanError::invalid(
+            "effect",
+            format!("{effect} must be finite"),
+        ))
     }
 }
 
@@ -330,7 +349,10 @@ fn check_unit(arg: &str, x: f64) -> Result<()> {
     if x > 0.0 && x < 1.0 {
         Ok(())
     } else {
-        Err(NeymanError::invalid(arg, format!("{x} is not strictly between 0 and 1")))
+        Err(NeymanError::invalid(
+            arg,
+            format!("{x} is not strictly between 0 and 1"),
+        ))
     }
 }
 
@@ -343,7 +365,12 @@ pub fn solve(
     alpha: Option<f64>,
 ) -> Result<Solved> {
     check_design(d)?;
-    let missing = [effect.is_none(), n.is_none(), power.is_none(), alpha.is_none()];
+    let missing = [
+        effect.is_none(),
+        n.is_none(),
+        power.is_none(),
+        alpha.is_none(),
+    ];
     let unknowns = missing.iter().filter(|m| **m).count();
     if unknowns != 1 {
         return Err(NeymanError::invalid(
@@ -368,13 +395,16 @@ pub fn solve(
         (Some(e), Some(n), Some(p), None) => solve_alpha(d, e, n, p),
         (Some(e), None, Some(p), Some(a)) => solve_n(d, e, p, a),
         (None, Some(n), Some(p), Some(a)) => solve_effect(d, n, p, a),
-        _ => Err(NeymanError::invalid("effect, n, power, alpha", "exactly one must be None")),
+        _ => Err(NeymanError::invalid(
+            "effect, n, power, alpha",
+            "exactly one must be None",
+        )),
     }
 }
 
 fn solve_alpha(d: &Design, effect: f64, n: f64, target: f64) -> Result<Solved> {
     let f = |a: f64| Ok(evaluate(d, effect, n, a)?.power - target);
-    let (lo, hi) = (1e-12, 1.0 - 1e-12);
+    let (lo, hi) = (1e-10, 1.0 - 1e-10);
     if f(lo)? > 0.0 || f(hi)? < 0.0 {
         return Err(NeymanError::invalid(
             "power",
@@ -493,7 +523,10 @@ fn solve_effect(d: &Design, n: f64, target: f64, alpha: f64) -> Result<Solved> {
 /// Ashby and Kerry 2006, eq. 3).
 pub fn design_effect(icc: f64, cluster_size: f64, cv: f64) -> Result<f64> {
     if !(0.0..=1.0).contains(&icc) {
-        return Err(NeymanError::invalid("icc", format!("{icc} is not in [0, 1]")));
+        return Err(NeymanError::invalid(
+            "icc",
+            format!("{icc} is not in [0, 1]"),
+        ));
     }
     if !(cluster_size.is_finite() && cluster_size >= 1.0) {
         return Err(NeymanError::invalid(
@@ -502,7 +535,10 @@ pub fn design_effect(icc: f64, cluster_size: f64, cv: f64) -> Result<f64> {
         ));
     }
     if !(cv.is_finite() && cv >= 0.0) {
-        return Err(NeymanError::invalid("cluster_size_cv", format!("{cv} must be non-negative")));
+        return Err(NeymanError::invalid(
+            "cluster_size_cv",
+            format!("{cv} must be non-negative"),
+        ));
     }
     Ok(1.0 + ((cv * cv + 1.0) * cluster_size - 1.0) * icc)
 }
@@ -539,7 +575,8 @@ fn history_of(arg: &str, s: &CoMoments<3>, has_covariate: bool) -> Result<Histor
     // Linearisation of num/den: gradient (1/md, -mn/md^2) (Deng, Knoblich and Lu 2018).
     let g = [1.0 / md, -mn / (md * md)];
     let k = 1.0 / (s.n as f64 - 1.0);
-    let vmm = k * (g[0] * g[0] * s.c[0][0] + 2.0 * g[0] * g[1] * s.c[0][1] + g[1] * g[1] * s.c[1][1]);
+    let vmm =
+        k * (g[0] * g[0] * s.c[0][0] + 2.0 * g[0] * g[1] * s.c[0][1] + g[1] * g[1] * s.c[1][1]);
     let mut reduction = 0.0;
     if has_covariate {
         let vcc = k * s.c[2][2];
@@ -585,7 +622,11 @@ pub fn history_by_day(
             &zeros
         }
     };
-    for (name, other) in [("denominator", den.len()), ("covariate", cov.len()), ("date", day.len())] {
+    for (name, other) in [
+        ("denominator", den.len()),
+        ("covariate", cov.len()),
+        ("date", day.len()),
+    ] {
         if other != len {
             return Err(NeymanError::LengthMismatch {
                 arg: name.into(),
@@ -647,7 +688,10 @@ pub fn icc_anova(values: &[f64], cluster: &[i32], n_clusters: usize) -> Result<(
         .sum();
     let gf = g as f64;
     if total - gf < 1.0 {
-        return Err(NeymanError::invalid("cluster", "every cluster has one unit"));
+        return Err(NeymanError::invalid(
+            "cluster",
+            "every cluster has one unit",
+        ));
     }
     let msb = ssb / (gf - 1.0);
     let msw = ssw / (total - gf);

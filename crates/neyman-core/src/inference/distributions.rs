@@ -307,7 +307,10 @@ fn nct_cdf_nonnegative(t: f64, df: f64, nc: f64) -> Result<f64> {
         if x == 0.0 {
             return Ok((0.0, p.abs() + q.abs()));
         }
-        Ok((p * beta(i + 0.5, x)? + q * beta(i + 1.0, x)?, p.abs() + q.abs()))
+        Ok((
+            p * beta(i + 0.5, x)? + q * beta(i + 1.0, x)?,
+            p.abs() + q.abs(),
+        ))
     };
     const SMALL: f64 = 1e-20;
     let mode = lambda.floor();
@@ -346,11 +349,19 @@ mod tests {
         for (t, df, nc, expect) in [
             (2.0, 10.0, 1.0, 0.807_611_562_530_375_2),
             (-1.5, 5.0, 0.5, 0.039_267_674_661_968_69),
-            (2.024_394_164_1, 38.0, 3.162_277_660_168_379_5, 0.131_047_198_347_695_4),
+            (
+                2.024_394_164_1,
+                38.0,
+                3.162_277_660_168_379_5,
+                0.131_047_198_347_695_4,
+            ),
             (30.0, 20.0, 25.0, 0.830_561_328_801_964_9),
         ] {
             let got = nct_cdf(t, df, nc).unwrap();
-            assert!((got - expect).abs() < 1e-12, "{t} {df} {nc}: {got} vs {expect}");
+            assert!(
+                (got - expect).abs() < 1e-12,
+                "{t} {df} {nc}: {got} vs {expect}"
+            );
         }
         // The normal cdf against scipy.special.ndtr.
         for (x, expect) in [
@@ -359,7 +370,11 @@ mod tests {
             (-8.0, 6.220_960_574_271_74e-16),
         ] {
             let got = norm_cdf(x);
-            assert!((got - expect).abs() < 1e-15 * expect.max(1e-300) + 1e-300 || (got - expect).abs() < 2e-16, "{x}: {got} vs {expect}");
+            assert!(
+                (got - expect).abs() < 1e-15 * expect.max(1e-300) + 1e-300
+                    || (got - expect).abs() < 2e-16,
+                "{x}: {got} vs {expect}"
+            );
         }
         // Zero noncentrality is the central t.
         let c = nct_cdf(1.0, 7.0, 0.0).unwrap();

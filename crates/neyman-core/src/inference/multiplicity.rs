@@ -87,21 +87,22 @@ fn quadrature<F: FnMut(f64) -> f64>(mut f: F, lo: f64, hi: f64, panels: usize) -
     total
 }
 
-/// `P(max_i |Z_i| <= c)` (two-sided) or `P(max_i Z_i <= c)` for `k` standard normals with equal
-/// correlation `rho` in `[0, 1)`.
+/// The familywise error `1 - P(max_i |Z_i| <= c)` (two-sided) or `1 - P(max_i Z_i <= c)` for `k`
+/// standard normals with equal correlation `rho` in `[0, 1)`, computed from the tails so that tiny
+/// levels keep their digits: with `t(z)` the conditional probability that one statistic exceeds
+/// `c`, the integrand is `1 - (1 - t)^k = -expm1(k ln1p(-t))`.
 fn equicorrelated_normal(c: f64, k: usize, rho: f64, two_sided: bool) -> f64 {
     let (a, b) = (rho.sqrt(), (1.0 - rho).sqrt());
     let inv_sqrt_2pi = 1.0 / (2.0 * std::f64::consts::PI).sqrt();
-    let k = k as i32;
+    let k = k as f64;
     quadrature(
         |z| {
             let density = inv_sqrt_2pi * (-0.5 * z * z).exp();
-            let inner = if two_sided {
-                norm_cdf((c + a * z) / b) - norm_cdf((-c + a * z) / b)
-            } else {
-                norm_cdf((c + a * z) / b)
-            };
-            density * inner.max(0.0).powi(k)
+            let mut tail = norm_cdf(-(c + a * z) / b);
+            if two_sided {
+                tail += norm_cdf((-c + a * z) / b);
+            }
+            density * -(k * (-tail.min(1.0)).ln_1p()).exp_m1()
         },
         -9.0,
         9.0,
@@ -109,27 +110,32 @@ fn equicorrelated_normal(c: f64, k: usize, rho: f64, two_sided: bool) -> f64 {
     )
 }
 
-/// The same for the multivariate t with `df` degrees of freedom (infinite: the normal).
+/// The familywise error for the multivariate t with `df` degrees of freedom (infinite: the
+/// normal). The outer
+/// integral runs over `v = ln s`, where the density relative to its mode at `s = 1` is
+/// `exp(df g(s))`, `g(s) = ln s - (s^2 - 1) / 2`. Since `g(s) <= ln s + 1/2`, `g(s) <= -(1 - s)^2`
+/// below 1 and `g(s) <= -(s - 1)^2 / 2` above, the relative density is below `e^-40` outside
+/// `[max(e^(-40/df - 1/2), 1 - sqrt(40/df)), 1 + sqrt(80/df)]`: small df (a long left tail of `s`
+/// against very large critical values) and large df (mass close to 1) are both resolved.
 fn equicorrelated(c: f64, k: usize, rho: f64, df: f64, two_sided: bool) -> f64 {
     if df.is_infinite() || df > 1e6 {
         return equicorrelated_normal(c, k, rho, two_sided);
     }
-    // Density of s = sqrt(chi2_df / df): 2 (df/2)^(df/2) s^(df-1) e^(-df s^2 / 2) / Gamma(df/2).
+    // Density of s = sqrt(chi2_df / df): 2 (df/2)^(df/2) s^(df-1) e^(-df s^2 / 2) / Gamma(df/2),
+    // times ds = s dv.
     let h = df / 2.0;
     let log_norm = std::f64::consts::LN_2 + h * h.ln() - ln_gamma(h);
-    let spread = 10.0 / df.sqrt();
-    let (lo, hi) = ((1.0 - spread).max(0.0), 1.0 + spread);
+    let lo = (-40.0 / df - 0.5).exp().max(1.0 - (40.0 / df).sqrt());
+    let hi = 1.0 + (80.0 / df).sqrt();
     quadrature(
-        |s| {
-            if s <= 0.0 {
-                return 0.0;
-            }
-            let density = (log_norm + (df - 1.0) * s.ln() - h * s * s).exp();
+        |v| {
+            let s = v.exp();
+            let density = (log_norm + df * v - h * s * s).exp();
             density * equicorrelated_normal(c * s, k, rho, two_sided)
         },
-        lo,
-        hi,
-        24,
+        lo.ln(),
+        hi.ln(),
+        12,
     )
 }
 
@@ -151,7 +157,10 @@ pub fn critical_value(
         ));
     }
     if k == 0 {
-        return Err(NeymanError::invalid("arms", "at least one treatment arm is needed"));
+        return Err(NeymanError::invalid(
+            "arms",
+            "at least one treatment arm is needed",
+        ));
     }
     let two_sided = alternative == Alternative::TwoSided;
     let per_test = |a: f64| -> Result<f64> {
@@ -178,7 +187,7 @@ pub fn critical_value(
             let hi = per_test(alpha / k as f64)? + 1e-6;
             brent(
                 "alpha",
-                |c| Ok(equicorrelated(c, k, rho, df, two_sided) - (1.0 - alpha)),
+                |c| Ok(alpha - equicorrelated(c, k, rho, df, two_sided)),
                 lo,
                 hi,
                 1e-13,
@@ -195,16 +204,56 @@ mod tests {
     fn dunnett_table_values() {
         // Dunnett (1964, Biometrics 20, table II): two-sided 5%, infinite df, rho = 1/2:
         // k = 2: 2.21, k = 4: 2.44; one-sided (Dunnett 1955, table 1a): k = 2: 1.92.
-        let c = critical_value(0.05, 2, 0.5, f64::INFINITY, Alternative::TwoSided, Correction::Dunnett).unwrap();
+        let c = critical_value(
+            0.05,
+            2,
+            0.5,
+            f64::INFINITY,
+            Alternative::TwoSided,
+            Correction::Dunnett,
+        )
+        .unwrap();
         assert!((c - 2.21).abs() < 0.005, "{c}");
-        let c = critical_value(0.05, 4, 0.5, f64::INFINITY, Alternative::TwoSided, Correction::Dunnett).unwrap();
+        let c = critical_value(
+            0.05,
+            4,
+            0.5,
+            f64::INFINITY,
+            Alternative::TwoSided,
+            Correction::Dunnett,
+        )
+        .unwrap();
         assert!((c - 2.44).abs() < 0.005, "{c}");
-        let c = critical_value(0.05, 2, 0.5, f64::INFINITY, Alternative::Greater, Correction::Dunnett).unwrap();
+        let c = critical_value(
+            0.05,
+            2,
+            0.5,
+            f64::INFINITY,
+            Alternative::Greater,
+            Correction::Dunnett,
+        )
+        .unwrap();
         assert!((c - 1.92).abs() < 0.005, "{c}");
         // k = 1 is the single test; rho = 0 is Sidak's independent split.
-        let c = critical_value(0.05, 1, 0.5, f64::INFINITY, Alternative::TwoSided, Correction::Dunnett).unwrap();
+        let c = critical_value(
+            0.05,
+            1,
+            0.5,
+            f64::INFINITY,
+            Alternative::TwoSided,
+            Correction::Dunnett,
+        )
+        .unwrap();
         assert!((c - 1.959_963_984_540_054).abs() < 1e-9);
-        let c = critical_value(0.05, 3, 0.0, f64::INFINITY, Alternative::Greater, Correction::Dunnett).unwrap();
+        let c = critical_value(
+            0.05,
+            3,
+            0.0,
+            f64::INFINITY,
+            Alternative::Greater,
+            Correction::Dunnett,
+        )
+        .unwrap();
         let sidak = Reference::Normal.ppf(0.95f64.powf(1.0 / 3.0)).unwrap();
         assert!((c - sidak).abs() < 1e-9, "{c} vs {sidak}");
     }

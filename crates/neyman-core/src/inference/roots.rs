@@ -93,7 +93,10 @@ where
             ));
         }
     }
-    Err(NeymanError::invalid(arg, "the root finder did not converge"))
+    Err(NeymanError::invalid(
+        arg,
+        "the root finder did not converge",
+    ))
 }
 
 #[cfg(test)]
