@@ -131,7 +131,17 @@ class _Interval:
 # --------------------------------------------------------------------------------------------
 
 # Columns that hold text (left-aligned); every other column is right-aligned.
-_TEXT_COLUMNS = {"metric", "method", "control", "treatment", "arm", "sig", "covariate"}
+_TEXT_COLUMNS = {
+    "metric",
+    "method",
+    "control",
+    "treatment",
+    "arm",
+    "sig",
+    "covariate",
+    "quantity",
+    "solved",
+}
 
 _STYLE = """<style>
 .neyman-result{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;font-size:13px;

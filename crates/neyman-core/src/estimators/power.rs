@@ -18,8 +18,8 @@
 //!   `proportion_effectsize`): `h = 2 asin sqrt p_t - 2 asin sqrt p_c` against
 //!   `se = sqrt(f (1/n_c + 1/n_t))`.
 //!
-//! `f` multiplies the per-unit variance: the design effect of cluster randomisation, `1 + ((cv^2
-//! + 1) m - 1) icc` for mean cluster size `m` whose sizes have coefficient of variation `cv`
+//! `f` multiplies the per-unit variance: the design effect of cluster randomisation,
+//! `1 + ((cv^2 + 1) m - 1) icc` for mean cluster size `m` whose sizes have coefficient of variation `cv`
 //! (Eldridge, Ashby and Kerry 2006, eq. 3; `cv = 0` gives Kish's `1 + (m - 1) icc`), times `1 - R^2`
 //! for CUPED (Deng et al. 2013: the variance falls by the squared correlation of metric and
 //! covariate). The unknown is found by Brent's method ([`crate::inference::roots`]) to near machine
@@ -243,7 +243,7 @@ fn power_at(d: &Design, effect: f64, n: f64, c: f64, df: f64) -> Result<(f64, f6
             let ncp = (effect - d0) / se;
             let mut p = 0.0;
             if t_test {
-                if !(df > 0.0) {
+                if df.is_nan() || df <= 0.0 {
                     return Err(NeymanError::invalid(
                         "n",
                         format!("{n} control units leave {df} degrees of freedom"),
@@ -492,7 +492,7 @@ fn solve_effect(d: &Design, n: f64, target: f64, alpha: f64) -> Result<Solved> {
             // The treatment proportion must stay inside (0, 1).
             let room = if dir > 0.0 { 1.0 - baseline } else { baseline };
             let u_max = (room * (1.0 - 1e-12) + dir * null_value(d)) / scale.abs();
-            if !(u_max > 0.0) || f(u_max)? < 0.0 {
+            if u_max.is_nan() || u_max <= 0.0 || f(u_max)? < 0.0 {
                 return Err(NeymanError::invalid(
                     "power",
                     format!("{target} is not reached by any effect at n = {n}"),
@@ -566,7 +566,7 @@ fn history_of(arg: &str, s: &CoMoments<3>, has_covariate: bool) -> Result<Histor
         });
     }
     let (mn, md) = (s.mean[0], s.mean[1]);
-    if !(md > 0.0) {
+    if md.is_nan() || md <= 0.0 {
         return Err(NeymanError::invalid(
             arg,
             format!("the mean denominator is {md}; a ratio metric needs a positive denominator"),

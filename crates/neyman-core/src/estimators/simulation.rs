@@ -350,7 +350,7 @@ fn analyse(b: &Buffers, analysis: Analysis, plan: &Plan, z_crit: f64) -> Result<
             let (dy, dx) = (myt - myc, mxt - mxc);
             let sxx = sxxc + sxxt + w * dx * dx;
             let sxy = sxyc + sxyt + w * dx * dy;
-            if !(sxx > 0.0) {
+            if sxx.is_nan() || sxx <= 0.0 {
                 return Ok(false);
             }
             let theta = sxy / sxx;

@@ -255,7 +255,7 @@ pub fn norm_ppf(p: f64) -> Result<f64> {
 /// nothing; each `I_x` comes from statrs' regularized incomplete beta. Infinite `df` is the
 /// normal, `Phi(t - nc)`.
 pub fn nct_cdf(t: f64, df: f64, nc: f64) -> Result<f64> {
-    if !(df > 0.0) || df.is_nan() {
+    if df.is_nan() || df <= 0.0 {
         return Err(NeymanError::invalid("df", format!("{df} must be positive")));
     }
     if t.is_nan() || nc.is_nan() || nc.is_infinite() {
