@@ -14,6 +14,11 @@ fn contiguous<'a, T: numpy::Element>(
         .map_err(|_| input_error(name, "the array must be C-contiguous"))
 }
 
+/// The strata codes as a slice.
+fn strata_of<'a>(strata: &'a Option<PyReadonlyArray1<'_, i64>>) -> PyResult<Option<&'a [i64]>> {
+    strata.as_ref().map(|s| contiguous("strata", s)).transpose()
+}
+
 /// Arm index of each integer id.
 #[pyfunction]
 #[pyo3(signature = (ids, weights, salt, strata, check_duplicates))]
@@ -26,10 +31,7 @@ pub fn assign_ints<'py>(
     check_duplicates: bool,
 ) -> PyResult<Bound<'py, PyArray1<u8>>> {
     let v = contiguous("ids", &ids)?;
-    let s = strata
-        .as_ref()
-        .map(|s| contiguous("strata", s))
-        .transpose()?;
+    let s = strata_of(&strata)?;
     let arms = run_detached(py, || {
         core::assign(Ids::Int(v), &weights, salt, s, check_duplicates)
     })?;
@@ -49,10 +51,7 @@ pub fn assign_strings<'py>(
     check_duplicates: bool,
 ) -> PyResult<Bound<'py, PyArray1<u8>>> {
     let (d, o) = (contiguous("ids", &data)?, contiguous("ids", &offsets)?);
-    let s = strata
-        .as_ref()
-        .map(|s| contiguous("strata", s))
-        .transpose()?;
+    let s = strata_of(&strata)?;
     let arms = run_detached(py, || {
         core::assign(
             Ids::Str {

@@ -18,8 +18,9 @@
 //! one unit of `N w_j`; a unit's arm depends on the other units of its stratum, so it is stable for
 //! a fixed list of units, not for one that grows.
 //!
-//! Duplicate ids are refused: the hashes are sorted in parallel and equal neighbours are checked
-//! against the ids themselves (distinct ids with equal hashes are allowed).
+//! Duplicate ids are refused: the hashes are bucketed by their top bits and sorted in parallel, and
+//! equal neighbours are checked against the ids themselves (distinct ids with equal hashes are
+//! allowed).
 
 use rayon::prelude::*;
 use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
@@ -62,7 +63,7 @@ impl Ids<'_> {
 
     fn hash(&self, i: usize, key: u64) -> Result<u64> {
         Ok(match self {
-            Ids::Int(v) => xxh3_64_with_seed(&v[i].to_le_bytes(), key),
+            Ids::Int(v) => int_hash(v[i], int_flip(key)),
             Ids::Str { .. } => xxh3_64_with_seed(self.bytes(i)?, key),
         })
     }
@@ -83,6 +84,35 @@ impl Ids<'_> {
             },
         }
     }
+}
+
+/// Bytes 8..16 and 16..24 of XXH3's default secret (xxHash specification, `kSecret`), as
+/// little-endian words.
+const SECRET_8: u64 = 0x1cad_21f7_2c81_017c;
+const SECRET_16: u64 = 0xdb97_9083_e96d_d4de;
+
+/// The per-salt constant of XXH3's 4-to-8-byte path (`XXH3_len_4to8_64b`):
+/// `(secret[8..16] ^ secret[16..24]) - (seed ^ (bswap32(seed) << 32))`.
+fn int_flip(key: u64) -> u64 {
+    let seed = key ^ (u64::from((key as u32).swap_bytes()) << 32);
+    (SECRET_8 ^ SECRET_16).wrapping_sub(seed)
+}
+
+/// XXH3-64 of the 8 little-endian bytes of `id` under the seed whose [`int_flip`] is `flip`: the
+/// specification's 4-to-8-byte path written out (the two 32-bit halves swapped into one word,
+/// xored with `flip`, then the `rrmxmx` avalanche with length 8), so that the assignment loop
+/// inlines it. Equal to `xxh3_64_with_seed(&id.to_le_bytes(), key)` (tested here, and against
+/// the `xxhash` package in Python).
+#[inline(always)]
+fn int_hash(id: i64, flip: u64) -> u64 {
+    let bits = id as u64;
+    let input64 = (bits >> 32).wrapping_add(bits << 32);
+    let mut v = input64 ^ flip;
+    v ^= v.rotate_left(49) ^ v.rotate_left(24);
+    v = v.wrapping_mul(0x9fb2_1c65_1e98_df25);
+    v ^= (v >> 35).wrapping_add(8);
+    v = v.wrapping_mul(0x9fb2_1c65_1e98_df25);
+    v ^ (v >> 28)
 }
 
 /// The hash key of a salt.
@@ -130,26 +160,61 @@ pub fn cumulative(weights: &[f64]) -> Result<Vec<f64>> {
     Ok(cum)
 }
 
+/// The first arm whose cumulative weight exceeds `u`: the number of cumulative weights (all but
+/// the last) at or below `u`, counted without branches (a random arm per unit defeats branch
+/// prediction).
 fn arm_of(u: f64, cum: &[f64]) -> u8 {
-    let mut j = 0;
-    while j + 1 < cum.len() && u >= cum[j] {
-        j += 1;
-    }
-    j as u8
+    cum[..cum.len() - 1].iter().map(|c| u8::from(u >= *c)).sum()
 }
 
-/// Refuse duplicate ids, given every id's hash.
-fn check_unique(ids: &Ids<'_>, hashes: &[u64], key: u64) -> Result<()> {
-    let mut sorted = hashes.to_vec();
-    parallel::pool()?.install(|| sorted.par_sort_unstable());
-    let repeated: Vec<u64> = sorted
-        .windows(2)
-        .filter(|w| w[0] == w[1])
-        .map(|w| w[0])
-        .collect();
+/// Refuse duplicate ids, given every id's hash. Equal ids have equal hashes, so the hashes are
+/// scattered into 4,096 buckets by their top 12 bits (each bucket small enough to sort in cache),
+/// the buckets sorted in parallel, and equal neighbours compared by id (distinct ids whose hashes
+/// collide, with probability about `n^2 / 2^65`, are allowed).
+fn check_unique(ids: &Ids<'_>, hashes: &[u64]) -> Result<()> {
+    const BITS: u32 = 12;
+    let n_buckets = 1usize << BITS;
+    let bucket = |h: u64| (h >> (64 - BITS)) as usize;
+    let mut counts = vec![0usize; n_buckets];
+    for h in hashes {
+        counts[bucket(*h)] += 1;
+    }
+    let mut next = Vec::with_capacity(n_buckets);
+    let mut acc = 0;
+    for c in &counts {
+        next.push(acc);
+        acc += c;
+    }
+    let mut scattered = vec![0u64; hashes.len()];
+    for h in hashes {
+        let b = bucket(*h);
+        scattered[next[b]] = *h;
+        next[b] += 1;
+    }
+    let mut parts: Vec<&mut [u64]> = Vec::with_capacity(n_buckets);
+    let mut rest: &mut [u64] = &mut scattered;
+    for c in &counts {
+        let (head, tail) = rest.split_at_mut(*c);
+        parts.push(head);
+        rest = tail;
+    }
+    let repeated: Vec<u64> = parallel::pool()?.install(|| {
+        parts
+            .into_par_iter()
+            .flat_map_iter(|part| {
+                part.sort_unstable();
+                part.windows(2)
+                    .filter(|w| w[0] == w[1])
+                    .map(|w| w[0])
+                    .collect::<Vec<u64>>()
+            })
+            .collect()
+    });
     if repeated.is_empty() {
         return Ok(());
     }
+    let mut repeated = repeated;
+    repeated.sort_unstable();
     // Rare: find the rows of each repeated hash and compare the ids themselves.
     let mut rows: Vec<(u64, usize)> = hashes
         .iter()
@@ -173,7 +238,6 @@ fn check_unique(ids: &Ids<'_>, hashes: &[u64], key: u64) -> Result<()> {
             }
         }
     }
-    let _ = key;
     Ok(())
 }
 
@@ -206,6 +270,28 @@ pub fn assign(
     let key = salt_key(salt);
     let pool = parallel::pool()?;
     const CHUNK: usize = 1 << 15;
+    if let (Ids::Int(values), None, false) = (ids, strata, check_duplicates) {
+        // The common case in one fused pass: hash and pick the arm, no hashes kept.
+        // `u >= w_0 + ... + w_j` is `h >> 11 >= ceil(2^53 (w_0 + ... + w_j))` exactly (scaling
+        // by 2^53 is exact), so the arm is a count of integer thresholds, without branches.
+        let thresholds: Vec<u64> = cum[..cum.len() - 1]
+            .iter()
+            .map(|c| (c * (1u64 << 53) as f64).ceil() as u64)
+            .collect();
+        let mut arms = vec![0u8; n];
+        let flip = int_flip(key);
+        pool.install(|| {
+            arms.par_chunks_mut(CHUNK)
+                .zip(values.par_chunks(CHUNK))
+                .for_each(|(out, v)| {
+                    for (a, id) in out.iter_mut().zip(v) {
+                        let x = int_hash(*id, flip) >> 11;
+                        *a = thresholds.iter().map(|t| u8::from(x >= *t)).sum();
+                    }
+                })
+        });
+        return Ok(arms);
+    }
     let mut hashes = vec![0u64; n];
     pool.install(|| {
         hashes
@@ -220,7 +306,7 @@ pub fn assign(
             })
     })?;
     if check_duplicates {
-        check_unique(&ids, &hashes, key)?;
+        check_unique(&ids, &hashes)?;
     }
     let mut arms = vec![0u8; n];
     match strata {
@@ -272,6 +358,22 @@ mod tests {
     fn reference_vectors_of_xxh3() {
         // XXH3_64 of the empty input with seed 0 (xxHash's published test vector).
         assert_eq!(xxh3_64(b""), 0x2d06_8005_38d3_94c2);
+    }
+
+    #[test]
+    fn integer_path_is_xxh3() {
+        let mut x = 0x1234_5678_9abc_def0u64;
+        for salt in ["", "s", "checkout-2026"] {
+            let key = salt_key(salt);
+            for _ in 0..2000 {
+                x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                let id = x as i64;
+                assert_eq!(
+                    int_hash(id, int_flip(key)),
+                    xxh3_64_with_seed(&id.to_le_bytes(), key)
+                );
+            }
+        }
     }
 
     #[test]

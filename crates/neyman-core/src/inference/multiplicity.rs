@@ -202,58 +202,31 @@ mod tests {
 
     #[test]
     fn dunnett_table_values() {
+        let dunnett = |k: usize, rho: f64, alternative: Alternative| {
+            critical_value(
+                0.05,
+                k,
+                rho,
+                f64::INFINITY,
+                alternative,
+                Correction::Dunnett,
+            )
+            .unwrap()
+        };
         // Dunnett (1964, Biometrics 20, table II): two-sided 5%, infinite df, rho = 1/2:
         // k = 2: 2.21, k = 4: 2.44; one-sided (Dunnett 1955, table 1a): k = 2: 1.92.
-        let c = critical_value(
-            0.05,
-            2,
-            0.5,
-            f64::INFINITY,
-            Alternative::TwoSided,
-            Correction::Dunnett,
-        )
-        .unwrap();
-        assert!((c - 2.21).abs() < 0.005, "{c}");
-        let c = critical_value(
-            0.05,
-            4,
-            0.5,
-            f64::INFINITY,
-            Alternative::TwoSided,
-            Correction::Dunnett,
-        )
-        .unwrap();
-        assert!((c - 2.44).abs() < 0.005, "{c}");
-        let c = critical_value(
-            0.05,
-            2,
-            0.5,
-            f64::INFINITY,
-            Alternative::Greater,
-            Correction::Dunnett,
-        )
-        .unwrap();
-        assert!((c - 1.92).abs() < 0.005, "{c}");
+        for (k, alternative, table) in [
+            (2, Alternative::TwoSided, 2.21),
+            (4, Alternative::TwoSided, 2.44),
+            (2, Alternative::Greater, 1.92),
+        ] {
+            let c = dunnett(k, 0.5, alternative);
+            assert!((c - table).abs() < 0.005, "{k}: {c}");
+        }
         // k = 1 is the single test; rho = 0 is Sidak's independent split.
-        let c = critical_value(
-            0.05,
-            1,
-            0.5,
-            f64::INFINITY,
-            Alternative::TwoSided,
-            Correction::Dunnett,
-        )
-        .unwrap();
+        let c = dunnett(1, 0.5, Alternative::TwoSided);
         assert!((c - 1.959_963_984_540_054).abs() < 1e-9);
-        let c = critical_value(
-            0.05,
-            3,
-            0.0,
-            f64::INFINITY,
-            Alternative::Greater,
-            Correction::Dunnett,
-        )
-        .unwrap();
+        let c = dunnett(3, 0.0, Alternative::Greater);
         let sidak = Reference::Normal.ppf(0.95f64.powf(1.0 / 3.0)).unwrap();
         assert!((c - sidak).abs() < 1e-9, "{c} vs {sidak}");
     }
