@@ -1,5 +1,5 @@
 """Benchmarks of neyman against the peers a user would pick (BENCHMARKS.md: W1, W2, W3, W7,
-W10, W11).
+W9, W10, W11, and hashed assignment, ``ASSIGN``; W9 and ASSIGN in ``design.py``).
 
 Run ``python benchmarks/run.py`` (``make bench``) for 1k, 10k and 10M rows, or ``--quick`` for the
 small sizes only. For each workload and size it builds the data once with a fixed seed, checks that
@@ -46,7 +46,10 @@ from _harness import (
     measure_peak_rss,
     time_round_robin,
 )
+from design import print_design_case, run_assign, run_w9
 from workloads import WORKLOADS, Tool, Workload
+
+DESIGN_WORKLOADS: dict[str, Callable[[], dict[str, Any]]] = {"W9": run_w9, "ASSIGN": run_assign}
 
 SMALL_SIZES = (1_000, 10_000)
 BIG_SIZE = 10_000_000
@@ -500,7 +503,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes only (1k, 10k rows)")
     parser.add_argument(
-        "--only", default=",".join(WORKLOADS), help="comma-separated workloads (default: all)"
+        "--only",
+        default=",".join([*WORKLOADS, *DESIGN_WORKLOADS]),
+        help="comma-separated workloads (default: all)",
     )
     parser.add_argument(
         "--no-memory", action="store_true", help="skip the peak-memory subprocesses"
@@ -509,7 +514,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     keys = [k.strip() for k in args.only.split(",") if k.strip()]
-    unknown = [k for k in keys if k not in WORKLOADS]
+    unknown = [k for k in keys if k not in WORKLOADS and k not in DESIGN_WORKLOADS]
     if unknown:
         parser.error(f"unknown workloads {unknown}; known: {list(WORKLOADS)}")
     sizes = list(SMALL_SIZES) if args.quick else [*SMALL_SIZES, BIG_SIZE]
@@ -526,7 +531,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     t0 = time.perf_counter()
     cases = []
+    design_cases = []
     for key in keys:
+        if key in DESIGN_WORKLOADS:
+            if not args.quick:
+                design_case = DESIGN_WORKLOADS[key]()
+                print_design_case(design_case)
+                design_cases.append(design_case)
+            continue
         workload = WORKLOADS[key]
         own = (workload.quick_sizes if args.quick else None) or workload.sizes or sizes
         for n in own:
@@ -546,6 +558,7 @@ def main(argv: list[str] | None = None) -> int:
         "total_s": total,
         "load_average_at_end": os.getloadavg(),
         "cases": cases,
+        "design_cases": design_cases,
         "targets": targets,
     }
     args.output.write_text(json.dumps(payload, indent=1, default=str) + "\n")

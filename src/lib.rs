@@ -16,13 +16,19 @@
 //! | `post_stratification.rs` | `post_stratified_test` | `estimators::post_stratification` |
 //! | `srm.rs` | `srm_test` | `estimators::srm` |
 //! | `wild_cluster_bootstrap.rs` | `wild_cluster_bootstrap_test` | `estimators::wild_cluster_bootstrap` |
-//! | `runtime.rs` | `get_num_threads`, `set_num_threads`, `code_summary`, `floor_sum` | `parallel`, `scan::codes` |
+//! | `power.rs` | `power_solve`, `design_effect`, `history_by_day`, `icc_anova`, `nct_cdf`, `multiple_critical_value` | `estimators::power`, `inference::{distributions, multiplicity}` |
+//! | `simulation.rs` | `simulate_power`, `simulate_resampling` | `estimators::simulation` |
+//! | `assignment.rs` | `assign_ints`, `assign_strings`, `assignment_hashes` | `assignment` |
+//! | `balance.rs` | `balance_test` | `estimators::balance` |
+//! | `runtime.rs` | `get_num_threads`, `set_num_threads`, `code_summary`, `floor_sum`, `floor_normals` | `parallel`, `scan::codes` |
 //! | `comoments.rs` | the two-variable statistic classes and the co-moments scan they share | `scan` |
 //! | `statistic.rs`, `comparison.rs`, `convert.rs`, `errors.rs` | shared conversions, dicts and errors | |
 //!
 //! At import, the module installs a check for pending Python signals that long reductions call
 //! between batches of blocks, so Ctrl-C stops them with `KeyboardInterrupt`.
 
+mod assignment;
+mod balance;
 mod cluster_robust;
 mod comoments;
 mod comparison;
@@ -31,10 +37,12 @@ mod cuped;
 mod errors;
 mod means;
 mod post_stratification;
+mod power;
 mod proportions;
 mod ratio;
 mod regression;
 mod runtime;
+mod simulation;
 mod srm;
 mod statistic;
 mod wild_cluster_bootstrap;
@@ -44,6 +52,10 @@ use pyo3::prelude::*;
 /// The compiled module.
 #[pymodule]
 mod _neyman {
+    #[pymodule_export]
+    use crate::assignment::{assign_ints, assign_strings, assignment_hashes};
+    #[pymodule_export]
+    use crate::balance::balance_test;
     #[pymodule_export]
     use crate::cluster_robust::{
         cluster_compare, cluster_ols, cluster_ols_two_way, coefficient_test, dense_cluster_codes,
@@ -58,13 +70,21 @@ mod _neyman {
     #[pymodule_export]
     use crate::post_stratification::post_stratified_test;
     #[pymodule_export]
+    use crate::power::{
+        design_effect, history_by_day, icc_anova, multiple_critical_value, nct_cdf, power_solve,
+    };
+    #[pymodule_export]
     use crate::proportions::{proportion_test, scan_proportion, ProportionStats};
     #[pymodule_export]
     use crate::ratio::{ratio_test, scan_ratio, RatioStats};
     #[pymodule_export]
     use crate::regression::{regression_from_stats, regression_test, RegressionStats};
     #[pymodule_export]
-    use crate::runtime::{code_summary, floor_sum, get_num_threads, set_num_threads};
+    use crate::runtime::{
+        code_summary, floor_normals, floor_sum, get_num_threads, set_num_threads,
+    };
+    #[pymodule_export]
+    use crate::simulation::{simulate_power, simulate_resampling};
     #[pymodule_export]
     use crate::srm::srm_test;
     #[pymodule_export]

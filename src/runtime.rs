@@ -44,3 +44,12 @@ pub fn floor_sum(py: Python<'_>, x: PyReadonlyArray1<'_, f64>) -> PyResult<f64> 
     let xs = slice("x", &x)?;
     run_detached(py, || parallel::floor_sum(xs))
 }
+
+/// The random-number floor of simulation power: `count` standard normals from the simulation's
+/// streams (`per_block` per stream), summed.
+#[pyfunction]
+pub fn floor_normals(py: Python<'_>, count: usize, per_block: usize, seed: u64) -> PyResult<f64> {
+    run_detached(py, || {
+        neyman_core::estimators::simulation::normal_floor(count, per_block, seed)
+    })
+}

@@ -1,14 +1,16 @@
 """neyman: statistics for online controlled experiments (A/B tests), with Rust kernels.
 
 Functions for arrays (``ttest``, ``ztest``, ``proportions``, ``ratio``, ``cuped``, ``srm``), least
-squares with cluster-robust inference (``ols``, ``wild_cluster_bootstrap``), and an
-experiment-level API for frames (``Experiment`` with ``Mean``, ``Proportion``, ``Ratio``). Every
+squares with cluster-robust inference (``ols``, ``wild_cluster_bootstrap``), an experiment-level
+API for frames (``Experiment`` with ``Mean``, ``Proportion``, ``Ratio``), and experiment design
+(``power``, ``mde``, ``mde_by_duration``, ``simulate_power``, ``assign``, ``balance``). Every
 estimator is built on mergeable sufficient statistics (``MeanStats``, ``ProportionStats``, ...):
 frozen objects backed by the Rust core's structs, filled in one parallel pass, that merge across
 chunks and processes and pickle.
 """
 
 from neyman._config import get_num_threads, set_num_threads
+from neyman._design_results import BalanceResult, DurationResult, PowerResult, SimulationResult
 from neyman._results import (
     AdjustedResult,
     AnalysisResult,
@@ -33,6 +35,7 @@ from neyman._stats import (
 from neyman.adjustment import regression_adjust
 from neyman.cluster import cluster_stats, ols
 from neyman.comparisons import cuped, proportions, ratio, ttest, ztest
+from neyman.design import assign, balance, mde, mde_by_duration, power, simulate_power
 from neyman.errors import (
     InputError,
     InputTypeError,
@@ -51,11 +54,13 @@ __version__ = "0.1.0"
 __all__ = [
     "AdjustedResult",
     "AnalysisResult",
+    "BalanceResult",
     "ClusterStats",
     "ClusteredResult",
     "ConfidenceInterval",
     "CupedResult",
     "CupedStats",
+    "DurationResult",
     "Experiment",
     "InputError",
     "InputTypeError",
@@ -66,6 +71,7 @@ __all__ = [
     "Metric",
     "NeymanError",
     "OLSResult",
+    "PowerResult",
     "PrecisionLossError",
     "Proportion",
     "ProportionStats",
@@ -74,19 +80,26 @@ __all__ = [
     "RatioStats",
     "RegressionStats",
     "SRMResult",
+    "SimulationResult",
     "TestResult",
     "WildBootstrapResult",
     "ZeroVarianceError",
     "__version__",
+    "assign",
+    "balance",
     "cluster_stats",
     "cuped",
     "get_num_threads",
+    "mde",
+    "mde_by_duration",
     "merge_arms",
     "ols",
+    "power",
     "proportions",
     "ratio",
     "regression_adjust",
     "set_num_threads",
+    "simulate_power",
     "srm",
     "ttest",
     "wild_cluster_bootstrap",

@@ -12,6 +12,10 @@ __all__ = [
     "RatioCupedStats",
     "RatioStats",
     "RegressionStats",
+    "assign_ints",
+    "assign_strings",
+    "assignment_hashes",
+    "balance_test",
     "cluster_compare",
     "cluster_ols",
     "cluster_ols_two_way",
@@ -19,10 +23,17 @@ __all__ = [
     "coefficient_test",
     "cuped_test",
     "dense_cluster_codes",
+    "design_effect",
+    "floor_normals",
     "floor_sum",
     "get_num_threads",
+    "history_by_day",
+    "icc_anova",
     "mean_test",
+    "multiple_critical_value",
+    "nct_cdf",
     "post_stratified_test",
+    "power_solve",
     "proportion_test",
     "ratio_cuped_test",
     "ratio_test",
@@ -36,6 +47,8 @@ __all__ = [
     "scan_ratio",
     "scan_ratio_cuped",
     "set_num_threads",
+    "simulate_power",
+    "simulate_resampling",
     "srm_test",
     "wild_cluster_bootstrap_test",
 ]
@@ -347,3 +360,62 @@ def coefficient_test(
 def dense_cluster_codes(
     ids: npt.NDArray[np.int64],
 ) -> tuple[npt.NDArray[np.uint32], list[int]] | None: ...
+
+# Experiment design (power.rs, simulation.rs, assignment.rs, balance.rs).
+_U8 = npt.NDArray[np.uint8]
+_I64 = npt.NDArray[np.int64]
+
+def power_solve(
+    design_args: dict[str, Any],
+    effect: float | None,
+    n: float | None,
+    power: float | None,
+    alpha: float | None,
+) -> dict[str, float]: ...
+def design_effect(icc: float, cluster_size: float, cv: float) -> float: ...
+def history_by_day(
+    numerator: _F64,
+    denominator: _F64 | None,
+    covariate: _F64 | None,
+    day: npt.NDArray[np.int32],
+    n_days: int,
+) -> list[tuple[int, float, float, float] | None]: ...
+def icc_anova(
+    values: _F64, cluster: npt.NDArray[np.int32], n_clusters: int
+) -> tuple[float, float, float]: ...
+def nct_cdf(t: float, df: float, nc: float) -> float: ...
+def multiple_critical_value(
+    alpha: float, k: int, rho: float, df: float, alternative: str, correction: str
+) -> float: ...
+def simulate_power(
+    model: str,
+    params: tuple[float, float, float],
+    perturbation: str,
+    effect: float,
+    analysis: str,
+    plan_args: dict[str, Any],
+) -> dict[str, Any]: ...
+def simulate_resampling(
+    outcome: _F64,
+    covariate: _F64 | None,
+    perturbation: str,
+    effect: float,
+    analysis: str,
+    plan_args: dict[str, Any],
+) -> dict[str, Any]: ...
+def floor_normals(count: int, per_block: int, seed: int) -> float: ...
+def assign_ints(
+    ids: _I64, weights: list[float], salt: str, strata: _I64 | None, check_duplicates: bool
+) -> _U8: ...
+def assign_strings(
+    data: _U8,
+    offsets: _I64,
+    weights: list[float],
+    salt: str,
+    strata: _I64 | None,
+    check_duplicates: bool,
+) -> _U8: ...
+def assignment_hashes(ids: _I64, salt: str) -> npt.NDArray[np.uint64]: ...
+def balance_test(
+    columns: list[_F64], names: list[str], codes: _I64, treatment: int
+) -> dict[str, Any]: ...

@@ -144,6 +144,8 @@ _TEXT_COLUMNS = {
     "coefficient",
     "param",  # the wild cluster bootstrap's
     "weights",
+    "quantity",
+    "solved",
 }
 
 _STYLE = """<style>

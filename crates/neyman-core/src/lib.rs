@@ -13,10 +13,11 @@
 //! | [`simd`] | lane primitives as one trait, scalar and AVX2 implementations chosen once; the only `unsafe` |
 //! | [`rng`] | counter-based random streams from (seed, block) and (seed, unit, replicate) |
 //! | [`linalg`] | small dense algebra (Cholesky inverse, Jacobi eigendecomposition) for regression and cluster-robust variance |
+//! | [`assignment`] | reproducible assignment of ids to arms by hashing (XXH3-64, versioned) |
 //! | [`stats`] | the statistics: `Moments`, `CoMoments<K>`, `BinaryCounts`, `RegressionSums`, `ClusterSums` |
 //! | [`scan`] | one-pass kernels that fill statistics from columns, grouped by arm codes or clusters |
-//! | [`inference`] | distributions, the comparison, delta and Fieller intervals, `Adjusted` |
-//! | [`estimators`] | one file per estimator (means, proportions, ratio, CUPED, regression, SRM, cluster-robust OLS, wild cluster bootstrap) |
+//! | [`inference`] | distributions, the comparison, delta and Fieller intervals, `Adjusted`, roots, multiplicity |
+//! | [`estimators`] | one file per estimator (means, proportions, ratio, CUPED, regression, SRM, cluster-robust OLS, wild cluster bootstrap, power, simulation, balance) |
 //!
 //! ```
 //! use neyman_core::estimators::means::{mean_test, MeanTest};
@@ -32,6 +33,7 @@
 
 #![deny(unsafe_code)]
 
+pub mod assignment;
 pub mod error;
 pub mod estimators;
 pub mod inference;

@@ -63,7 +63,9 @@ pub fn set_interrupt_check(check: fn() -> bool) {
     let _ = INTERRUPT_CHECK.set(check);
 }
 
-fn interrupted() -> bool {
+/// Whether the installed check asks to stop (for kernels that batch work themselves, such as
+/// simulated experiments).
+pub fn interrupted() -> bool {
     INTERRUPT_CHECK.get().is_some_and(|check| check())
 }
 

@@ -5,20 +5,24 @@
 //! | module | holds |
 //! | --- | --- |
 //! | [`options`] | `Alternative`, `RelativeCi`, `Options` |
-//! | [`distributions`] | `Reference` (normal, Student's t with Cornish-Fisher at large df), chi-square tail, intervals |
+//! | [`distributions`] | `Reference` (normal, Student's t with Cornish-Fisher at large df), noncentral t, chi-square tail, intervals |
 //! | [`relative`](mod@relative) | `Relative`, the delta method and Fieller's interval |
 //! | [`compare`](mod@compare) | `Comparison`, `Arm`, `Contrast`, `compare`, power-of-two rescaling |
 //! | [`means`] | arm checks, Welch-Satterthwaite df, the unpooled difference of means |
 //! | [`adjusted`] | `Adjusted` |
 //! | [`fit`] | `Fit` (adjusted means and their covariance), `CovType`, `compare_fit` |
+//! | [`roots`] | Brent's bracketed root finder |
+//! | [`multiplicity`] | Bonferroni and Dunnett critical values for several arms against one control |
 
 pub mod adjusted;
 pub mod compare;
 pub mod distributions;
 pub mod fit;
 pub mod means;
+pub mod multiplicity;
 pub mod options;
 pub mod relative;
+pub mod roots;
 
 pub use adjusted::Adjusted;
 pub use compare::{compare, Arm, Comparison, Contrast};
