@@ -12,17 +12,14 @@
 //! 2013: `theta` from both arms pooled, the adjusted difference against Welch's t on the adjusted
 //! variances).
 //!
-//! Randomness: experiments are cut into blocks of [`BLOCK`]; block `b` draws from its own
-//! Xoshiro256++ stream (Blackman and Vigna 2021) seeded by four SplitMix64 outputs (Steele, Lea and
-//! Flood 2014) from `(seed, b)` (see [`stream`]), normals by rand_distr's ziggurat. Rejections are
-//! integers summed over blocks, so a seed gives the same answer on any number of threads.
-//! The stream derivation moves to `rng.rs` (counter-based streams) when that module lands.
+//! Randomness: experiments are cut into blocks of [`BLOCK`]; block `b` draws from the stream of
+//! `(seed, b)` ([`crate::rng::block_rng`], the project's one derivation, pinned in `rng.rs`),
+//! normals by rand_distr's ziggurat. Rejections are integers summed over blocks, so a seed gives
+//! the same answer on any number of threads.
 
 use rand::distr::Distribution;
 use rand::RngExt;
-use rand_core::SeedableRng;
 use rand_distr::StandardNormal;
-use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 
 use crate::error::{NeymanError, Result};
@@ -30,30 +27,10 @@ use crate::inference::distributions::norm_ppf;
 use crate::inference::means::welch_df;
 use crate::inference::{Alternative, Reference};
 use crate::parallel;
+use crate::rng::block_rng;
 
 /// Experiments per random stream.
 pub const BLOCK: usize = 16;
-
-/// The SplitMix64 output function (Steele, Lea and Flood 2014).
-fn mix64(mut z: u64) -> u64 {
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
-
-const GOLDEN: u64 = 0x9e37_79b9_7f4a_7c15;
-
-/// The random stream of block `block` under `seed`: Xoshiro256++ whose four state words are the
-/// first four outputs of SplitMix64 started at `mix64(seed) ^ mix64(block + GOLDEN)`.
-pub fn stream(seed: u64, block: u64) -> Xoshiro256PlusPlus {
-    let mut state = mix64(seed) ^ mix64(block.wrapping_add(GOLDEN));
-    let mut bytes = [0u8; 32];
-    for word in bytes.chunks_exact_mut(8) {
-        state = state.wrapping_add(GOLDEN);
-        word.copy_from_slice(&mix64(state).to_le_bytes());
-    }
-    Xoshiro256PlusPlus::from_seed(bytes)
-}
 
 /// The data-generating model of a parametric simulation.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -374,7 +351,7 @@ fn run(source: Source<'_>, p: Perturbation, analysis: Analysis, plan: &Plan) -> 
     })?;
     let n_blocks = plan.n_sims.div_ceil(BLOCK);
     let block = |b: usize| -> Result<u64> {
-        let mut rng = stream(plan.seed, b as u64);
+        let mut rng = block_rng(plan.seed, b as u64);
         let mut buf = Buffers {
             yc: vec![0.0; plan.n_control],
             yt: vec![0.0; plan.n_treatment],
@@ -538,7 +515,7 @@ pub fn normal_floor(count: usize, per_block: usize, seed: u64) -> Result<f64> {
         (0..n_blocks)
             .into_par_iter()
             .map(|b| {
-                let mut rng = stream(seed, b as u64);
+                let mut rng = block_rng(seed, b as u64);
                 let m = per_block.min(count - b * per_block);
                 let mut s = 0.0;
                 for _ in 0..m {
@@ -555,20 +532,6 @@ pub fn normal_floor(count: usize, per_block: usize, seed: u64) -> Result<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rand::Rng;
-
-    #[test]
-    fn pinned_stream() {
-        // The first outputs of blocks 0 and 1 under seed 42, from an independent Python
-        // implementation of SplitMix64 and Xoshiro256++ (Vigna's reference code): changing the
-        // derivation would change every simulated number.
-        let mut a = stream(42, 0);
-        assert_eq!(a.next_u64(), 0xef75_0378_0e39_6791);
-        assert_eq!(a.next_u64(), 0x96b6_362c_d297_b523);
-        let mut b = stream(42, 1);
-        assert_eq!(b.next_u64(), 0xdf16_2524_060d_9699);
-        assert_eq!(b.next_u64(), 0x1856_bbc3_938d_1a5b);
-    }
 
     #[test]
     fn thread_invariant_and_seeded() {
