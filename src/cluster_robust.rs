@@ -5,7 +5,7 @@ use neyman_core::estimators::cluster_robust::{
     cluster_fit_contrasts, coefficient_tests, compare_arm, row_fit, two_way_fit, ClusterFit, Vcov,
 };
 use neyman_core::inference::Alternative;
-use neyman_core::scan::{cluster_sums, dense_codes, ClusterDesign};
+use neyman_core::scan::{cluster_sums, dense_codes, ratio_cluster_sums, ClusterDesign};
 use neyman_core::stats::cluster::tri;
 use neyman_core::stats::{ClusterKeys, ClusterSums, Layout};
 use numpy::ndarray::Array2;
@@ -365,6 +365,28 @@ pub fn coefficient_test<'py>(
     d.set_item("ci_low", t.ci_low.into_pyarray(py))?;
     d.set_item("ci_high", t.ci_high.into_pyarray(py))?;
     Ok(d)
+}
+
+/// Per-cluster sums of a ratio metric (the weighted fit of `num / den` on arm indicators, weights
+/// `den`; see `scan::cluster::ratio_cluster_sums`).
+#[pyfunction]
+pub fn scan_ratio_cluster(
+    py: Python<'_>,
+    num: PyReadonlyArray1<'_, f64>,
+    den: PyReadonlyArray1<'_, f64>,
+    arms: PyReadonlyArray1<'_, i32>,
+    labels: Vec<String>,
+    cluster: PyReadonlyArray1<'_, u32>,
+    keys: &Bound<'_, PyAny>,
+) -> PyResult<ClusterStats> {
+    let (num, den) = (slice("numerator", &num)?, slice("denominator", &den)?);
+    let arms = contiguous(&arms)?;
+    let codes = contiguous(&cluster)?;
+    let keys = keys_of(keys)?;
+    let inner = run_detached(py, || {
+        ratio_cluster_sums(num, den, arms, labels, codes, keys)
+    })?;
+    Ok(ClusterStats { inner })
 }
 
 /// Every treatment arm of an arms model (`stats` scanned with arm indicators, arm 0 the control)

@@ -12,7 +12,7 @@
 //! | `ratio.rs` | `RatioStats`, `scan_ratio`, `ratio_test` | `stats::CoMoments<2>`, `estimators::ratio` |
 //! | `cuped.rs` | `CupedStats`, `RatioCupedStats`, `scan_cuped`, `scan_ratio_cuped`, `cuped_test`, `ratio_cuped_test` | `stats::CoMoments`, `estimators::cuped` |
 //! | `regression.rs` | `RegressionStats`, `regression_test`, `regression_from_stats` | `stats::RegressionSums`, `estimators::regression` |
-//! | `cluster_robust.rs` | `ClusterStats`, `scan_cluster`, `cluster_ols`, `cluster_compare`, `cluster_ols_two_way`, `rows_ols`, `coefficient_test`, `dense_cluster_codes` | `stats::ClusterSums`, `scan::cluster`, `estimators::cluster_robust` |
+//! | `cluster_robust.rs` | `ClusterStats`, `scan_cluster`, `scan_ratio_cluster`, `cluster_ols`, `cluster_compare`, `cluster_ols_two_way`, `rows_ols`, `coefficient_test`, `dense_cluster_codes` | `stats::ClusterSums`, `scan::cluster`, `estimators::cluster_robust` |
 //! | `post_stratification.rs` | `post_stratified_test` | `estimators::post_stratification` |
 //! | `srm.rs` | `srm_test` | `estimators::srm` |
 //! | `wild_cluster_bootstrap.rs` | `wild_cluster_bootstrap_test` | `estimators::wild_cluster_bootstrap` |
@@ -59,7 +59,7 @@ mod _neyman {
     #[pymodule_export]
     use crate::cluster_robust::{
         cluster_compare, cluster_ols, cluster_ols_two_way, coefficient_test, dense_cluster_codes,
-        rows_ols, scan_cluster, ClusterStats,
+        rows_ols, scan_cluster, scan_ratio_cluster, ClusterStats,
     };
     #[pymodule_export]
     use crate::cuped::{

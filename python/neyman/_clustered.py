@@ -28,7 +28,6 @@ from neyman import _neyman
 from neyman._convert import VariantCodes, cluster_codes, frame_column, get_column
 from neyman._engine import NAN_FIELDS, Options, apply_nan_policy, plural
 from neyman._results import ClusteredResult, TestResult
-from neyman._stats import ClusterStats
 from neyman._validate import check_choice
 from neyman.errors import InputError, InputTypeError, InsufficientDataError, NeymanError
 
@@ -46,47 +45,6 @@ def check_cluster(cluster: object, vcov: object) -> None:
         raise InputTypeError(
             f"cluster must be the name of the column of cluster ids, got {type(cluster).__name__}"
         )
-
-
-def _packed(w: int, a: int, b: int) -> int:
-    """Index of entry ``(a, b)``, ``a <= b``, of the packed upper triangle of a ``w x w`` matrix
-    (the layout of ``ClusterStats`` sums)."""
-    return a * (2 * w - a + 1) // 2 + (b - a)
-
-
-def _ratio_stats(
-    num: FloatArray,
-    den: FloatArray,
-    arms: npt.NDArray[np.int32],
-    labels: list[str],
-    codes: npt.NDArray[np.uint32],
-    keys: list[Any],
-    complete: npt.NDArray[np.bool_],
-) -> ClusterStats:
-    """The weighted fit of ``num / den`` on arm indicators, weights ``den``, as per-cluster sums:
-    ``X'WX`` holds each arm's summed denominators, ``X'Wy`` its summed numerators, ``y'Wy`` the
-    sum of ``num^2 / den`` (rows with a zero denominator add their numerator to the scores, not
-    to ``y'Wy``)."""
-    k, g = len(labels), len(keys)
-    idx = codes[complete].astype(np.int64) * k + arms[complete]
-    size = g * k
-    sden = np.bincount(idx, weights=den[complete], minlength=size).reshape(g, k)
-    snum = np.bincount(idx, weights=num[complete], minlength=size).reshape(g, k)
-    d, n_ = den[complete], num[complete]
-    sq = np.divide(n_ * n_, d, out=np.zeros_like(d), where=d > 0)
-    syy = np.bincount(codes[complete], weights=sq, minlength=g)
-    rows = np.bincount(codes[complete], minlength=g).astype(np.uint64)
-    w = k + 1
-    sums = np.zeros((g, w * (w + 1) // 2))
-    for a in range(k):
-        sums[:, _packed(w, a, a)] = sden[:, a]
-        sums[:, _packed(w, a, k)] = snum[:, a]
-    sums[:, _packed(w, k, k)] = syy
-    keep = rows > 0
-    kept_keys = [key for key, kp in zip(keys, keep.tolist(), strict=True) if kp]
-    return ClusterStats(
-        kept_keys, rows[keep], np.ascontiguousarray(sums[keep]), [0.0], [], labels, False, False
-    )
 
 
 def clustered_results(
@@ -222,7 +180,7 @@ def clustered_arrays(
             )
     try:
         if ratio:
-            stats = _ratio_stats(y, values[1], arms, labels, ccodes, keys, complete)
+            stats = _neyman.scan_ratio_cluster(y, values[1], arms, labels, ccodes, keys)
         else:
             stats = _neyman.scan_cluster(
                 y, numeric, (arms, labels), interacted, False, ccodes, keys

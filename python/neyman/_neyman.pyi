@@ -41,6 +41,7 @@ __all__ = [
     "regression_test",
     "rows_ols",
     "scan_cluster",
+    "scan_ratio_cluster",
     "scan_cuped",
     "scan_mean",
     "scan_proportion",
@@ -348,6 +349,14 @@ def cluster_ols(
 def cluster_compare(
     stats: ClusterStats, vcov: str, n: list[int], opts: tuple[str, float, str]
 ) -> dict[str, Any]: ...
+def scan_ratio_cluster(
+    num: _F64,
+    den: _F64,
+    arms: npt.NDArray[np.int32],
+    labels: list[str],
+    cluster: npt.NDArray[np.uint32],
+    keys: Any,
+) -> ClusterStats: ...
 def cluster_ols_two_way(
     a: ClusterStats, b: ClusterStats, ab: ClusterStats, vcov: str
 ) -> dict[str, Any]: ...

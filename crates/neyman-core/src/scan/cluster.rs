@@ -316,6 +316,112 @@ pub fn cluster_sums(d: &ClusterDesign) -> Result<ClusterSums> {
     )
 }
 
+/// Per-cluster sums of a ratio metric as the weighted fit of `num / den` on arm indicators with
+/// weights `den`: its coefficients are `sum(num) / sum(den)` per arm and its cluster scores the
+/// linearised `sum(num - R den)` (the delta method, cluster-robust). Per cluster: `X'WX` (each
+/// arm's summed denominators, diagonal), `X'Wy` (each arm's summed numerators) and `y'Wy`
+/// (`sum num^2 / den`; a row with a zero denominator adds its numerator to the scores only).
+/// Rows outside the arms are skipped, rows with a NaN or an infinity in either column counted and
+/// skipped. One pass, blocks as [`cluster_sums`], so the sums do not depend on the thread count.
+pub fn ratio_cluster_sums(
+    num: &[f64],
+    den: &[f64],
+    arms: &[i32],
+    labels: Vec<String>,
+    cluster: &[u32],
+    keys: ClusterKeys,
+) -> Result<ClusterSums> {
+    let n = num.len();
+    for (arg, len) in [
+        ("denominator", den.len()),
+        ("arms", arms.len()),
+        ("cluster", cluster.len()),
+    ] {
+        if len != n {
+            return Err(NeymanError::LengthMismatch {
+                arg: arg.into(),
+                other: "numerator".into(),
+                len,
+                other_len: n,
+            });
+        }
+    }
+    let k = labels.len();
+    if let Some(&bad) = arms.iter().find(|&&a| a >= 0 && a as usize >= k) {
+        return Err(NeymanError::invalid(
+            "arms",
+            format!("arm code {bad} is out of range"),
+        ));
+    }
+    let layout = Layout {
+        intercept: false,
+        arms: labels,
+        numeric: Vec::new(),
+        interacted: false,
+    };
+    let (g, w) = (keys.len(), k + 1);
+    let t = tri(w);
+    let map = |r: std::ops::Range<usize>| -> Part {
+        let mut part = Part {
+            n: vec![0; g],
+            sums: vec![0.0; g * t],
+            nan: 0,
+            inf: 0,
+            bad_code: None,
+        };
+        for i in r {
+            let Ok(arm) = usize::try_from(arms[i]) else {
+                continue;
+            };
+            let (y, d) = (num[i], den[i]);
+            if !(y.is_finite() && d.is_finite()) {
+                if y.is_infinite() || d.is_infinite() {
+                    part.inf += 1;
+                } else {
+                    part.nan += 1;
+                }
+                continue;
+            }
+            let c = cluster[i] as usize;
+            if c >= g {
+                part.bad_code = part.bad_code.or(Some(c as u32));
+                continue;
+            }
+            part.n[c] += 1;
+            let s = &mut part.sums[c * t..(c + 1) * t];
+            s[packed(w, arm, arm)] += d;
+            s[packed(w, arm, k)] += y;
+            if d > 0.0 {
+                s[packed(w, k, k)] += y * y / d;
+            }
+        }
+        part
+    };
+    let block = (g * t).div_ceil(PAR_BLOCK).max(1) * PAR_BLOCK;
+    let part = reduce_blocks_of(n, block, map, Part::add)?.unwrap_or(Part {
+        n: vec![0; g],
+        sums: vec![0.0; g * t],
+        nan: 0,
+        inf: 0,
+        bad_code: None,
+    });
+    if let Some(bad) = part.bad_code {
+        return Err(NeymanError::invalid(
+            "cluster",
+            format!("cluster code {bad} is out of range ({g} keys)"),
+        ));
+    }
+    ClusterSums::from_parts(
+        layout,
+        vec![0.0],
+        keys,
+        part.n,
+        part.sums,
+        part.nan,
+        part.inf,
+    )
+}
+
 /// Dense codes of integer cluster ids whose range is small (at most `4 n + 65,536` values, so
 /// the lookup table stays `O(rows)`): `(codes, keys)` with `keys` sorted and `codes[i]` the
 /// position of `ids[i]` in them. `None` when the range is wider (the caller hashes instead), or

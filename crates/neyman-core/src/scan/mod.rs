@@ -20,7 +20,7 @@ pub mod comoments;
 pub mod moments;
 
 pub use binary::binary_counts_of;
-pub use cluster::{cluster_sums, dense_codes, fold_rows, ClusterDesign};
+pub use cluster::{cluster_sums, dense_codes, fold_rows, ratio_cluster_sums, ClusterDesign};
 pub use codes::{code_summary, Code, CodeSummary};
 pub use comoments::{comoments_of, grouped_comoments_counting, grouped_comoments_of};
 pub use moments::{grouped_moments_of, moments_of, named_moments_of};
