@@ -4,36 +4,28 @@ use neyman_core::estimators::wild_cluster_bootstrap::{
     wild_cluster_bootstrap, ClusterBlocks, Weights, WildOptions,
 };
 use neyman_core::inference::Alternative;
-use numpy::{IntoPyArray, PyReadonlyArray1};
+use numpy::IntoPyArray;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use crate::convert::{contiguous, slice};
+use crate::cluster_robust::ClusterStats;
 use crate::errors::{run, run_detached};
 
-/// The WCR test of `contrast'beta = null` and its interval by test inversion, from `G` row-major
-/// `p x p` blocks `X_g'X_g` (`xtx`), `G` vectors `X_g'y_g` (`xty`) and the rows of each cluster
-/// (`n`). `test` is `(weights, n_resamples, seed)`, `opts` `(alternative, confidence_level)`.
-/// A dict of the result's fields, with `bootstrap_statistics` as an array.
+/// The WCR test of `contrast'beta = null` and its interval by test inversion, from the cluster
+/// statistic of the regression (`scan_cluster`): the core unpacks it into per-cluster blocks
+/// `X_g'X_g`, `X_g'y_g` and row counts, then runs every replicate from those. `test` is
+/// `(weights, n_resamples, seed)`, `opts` `(alternative, confidence_level)`. A dict of the
+/// result's fields, with `bootstrap_statistics` as an array.
 #[pyfunction]
-#[allow(clippy::too_many_arguments)]
 pub fn wild_cluster_bootstrap_test<'py>(
     py: Python<'py>,
-    xtx: PyReadonlyArray1<'_, f64>,
-    xty: PyReadonlyArray1<'_, f64>,
-    n: PyReadonlyArray1<'_, u64>,
-    p: usize,
+    stats: &Bound<'py, ClusterStats>,
     contrast: Vec<f64>,
     null: f64,
     test: (String, u64, u64),
     opts: (String, f64),
 ) -> PyResult<Bound<'py, PyDict>> {
-    let blocks = ClusterBlocks {
-        p,
-        xtx: slice("xtx", &xtx)?,
-        xty: slice("xty", &xty)?,
-        n: contiguous(&n)?,
-    };
+    let stats = &stats.get().inner;
     let (weights, n_resamples, seed) = test;
     let (alternative, confidence_level) = opts;
     let options = WildOptions {
@@ -45,7 +37,16 @@ pub fn wild_cluster_bootstrap_test<'py>(
         alternative: run(|| Alternative::parse(&alternative))?,
         confidence_level,
     };
-    let r = run_detached(py, || wild_cluster_bootstrap(&blocks, &options))?;
+    let r = run_detached(py, || {
+        let (xtx, xty, n) = stats.raw_blocks();
+        let blocks = ClusterBlocks {
+            p: stats.width() - 1,
+            xtx: &xtx,
+            xty: &xty,
+            n: &n,
+        };
+        wild_cluster_bootstrap(&blocks, &options)
+    })?;
     let out = PyDict::new(py);
     out.set_item("estimate", r.estimate)?;
     out.set_item("se", r.se)?;

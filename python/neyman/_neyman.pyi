@@ -277,10 +277,7 @@ def set_num_threads(n: int) -> None: ...
 def code_summary(codes: _Codes, limit: int) -> tuple[int, int, list[int] | None] | None: ...
 def floor_sum(x: _F64) -> float: ...
 def wild_cluster_bootstrap_test(
-    xtx: _F64,
-    xty: _F64,
-    n: npt.NDArray[np.uint64],
-    p: int,
+    stats: ClusterStats,
     contrast: list[float],
     null: float,
     test: tuple[str, int, int],

@@ -1,8 +1,9 @@
 """The restricted wild cluster bootstrap (WCR) of a linear hypothesis in OLS with one-way
 clustering: :func:`wild_cluster_bootstrap`.
 
-The rows are read once, into per-cluster blocks ``X_g'X_g`` and ``X_g'y_g``
-(:func:`_cluster_blocks`); the Rust core then runs every replicate from those blocks alone, in
+The rows are read once, by the cluster-robust engine's one-pass scan, into the cluster statistic
+(per-cluster cross-products of the design and outcome, ``ClusterStats``); the Rust core unpacks
+it into blocks ``X_g'X_g`` and ``X_g'y_g`` and runs every replicate from those alone, in
 ``O(clusters x regressors)`` ("fast and wild", Roodman et al. 2019).
 """
 
@@ -125,40 +126,6 @@ def _n_resamples(n_resamples: Any) -> int:
     return n
 
 
-def _cluster_blocks(
-    y: FloatMatrix,
-    cols: list[FloatMatrix | None],
-    codes: npt.NDArray[np.intp],
-    n_clusters: int,
-) -> tuple[FloatMatrix, FloatMatrix, npt.NDArray[np.uint64]]:
-    """Per-cluster ``X_g'X_g`` (``G x p x p``, flattened), ``X_g'y_g`` (``G x p``) and row counts,
-    by one weighted ``bincount`` per entry: ``O(rows x p^2)``, once. A column ``None`` is the
-    intercept (no products to form).
-
-    The one place the rows are read; the cluster statistic of the cluster-robust engine will
-    replace it.
-    """
-    p = len(cols)
-    counts = np.bincount(codes, minlength=n_clusters)
-
-    def total(a: FloatMatrix | None, b: FloatMatrix | None) -> FloatMatrix:
-        if a is None and b is None:
-            return counts.astype(np.float64)
-        w = b if a is None else a if b is None else a * b
-        out: FloatMatrix = np.bincount(codes, weights=w, minlength=n_clusters).astype(
-            np.float64, copy=False
-        )
-        return out
-
-    xtx = np.empty((n_clusters, p, p))
-    xty = np.empty((n_clusters, p))
-    for i in range(p):
-        xty[:, i] = total(cols[i], y)
-        for j in range(i + 1):
-            xtx[:, i, j] = xtx[:, j, i] = total(cols[i], cols[j])
-    return xtx.reshape(-1), xty.reshape(-1), counts.astype(np.uint64)
-
-
 def _nan_result(label: str, null: float, G: int, n: int, **opts: Any) -> WildBootstrapResult:
     nan = math.nan
     return WildBootstrapResult(
@@ -168,8 +135,7 @@ def _nan_result(label: str, null: float, G: int, n: int, **opts: Any) -> WildBoo
 
 
 def _run(
-    blocks: tuple[FloatMatrix, FloatMatrix, npt.NDArray[np.uint64]],
-    p: int,
+    stats: _neyman.ClusterStats,
     contrast: list[float],
     label: str,
     null: float,
@@ -177,20 +143,19 @@ def _run(
     alternative: str,
     confidence_level: float,
 ) -> WildBootstrapResult:
-    xtx, xty, counts = blocks
     out = _neyman.wild_cluster_bootstrap_test(
-        xtx, xty, counts, p, contrast, null, test, (alternative, confidence_level)
+        stats, contrast, null, test, (alternative, confidence_level)
     )
-    stats = out.pop("bootstrap_statistics")
-    stats.flags.writeable = False
-    refit = functools.partial(_run, blocks, p, contrast, label, null, test, alternative)
+    draws = out.pop("bootstrap_statistics")
+    draws.flags.writeable = False
+    refit = functools.partial(_run, stats, contrast, label, null, test, alternative)
     return WildBootstrapResult(
         param=label,
         null=null,
         weights=test[0],
         alternative=alternative,
         confidence_level=confidence_level,
-        bootstrap_statistics=stats,
+        bootstrap_statistics=draws,
         _refit=refit,
         **out,
     )
@@ -372,10 +337,11 @@ def wild_cluster_bootstrap(
             f"cluster has {n_clusters} {'cluster' if n_clusters == 1 else 'clusters'}; at least "
             "2 are needed (the wild cluster bootstrap resamples whole clusters)"
         )
-    design: list[FloatMatrix | None] = [*cols]
     if add_intercept:
-        design = [None, *design]
         contrast = [0.0, *contrast]
-    blocks = _cluster_blocks(ys, design, codes.astype(np.intp, copy=False), n_clusters)
-    p = len(design)
-    return _run(blocks, p, contrast, label, null_value, (kind, n_draws, seed), alt, level)
+    # Keys are the codes themselves, so the clusters keep the order of the codes.
+    design = [(f"x{j}", col) for j, col in enumerate(cols)]
+    stats = _neyman.scan_cluster(
+        ys, design, None, False, add_intercept, codes.astype(np.uint32), list(range(n_clusters))
+    )
+    return _run(stats, contrast, label, null_value, (kind, n_draws, seed), alt, level)

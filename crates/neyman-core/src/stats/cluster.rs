@@ -471,6 +471,28 @@ impl ClusterSums {
         out
     }
 
+    /// Per-cluster raw cross-products of the design and outcome, unshifted, for kernels that
+    /// work cluster by cluster (the wild cluster bootstrap): `X_g'X_g` (`G x p x p`, row-major),
+    /// `X_g'y_g` (`G x p`) and the row counts, in key order.
+    pub fn raw_blocks(&self) -> (Vec<f64>, Vec<f64>, Vec<u64>) {
+        let w = self.width();
+        let p = w - 1;
+        let raw = self.recentred(&vec![0.0; self.shift.len()]);
+        let g = self.n_clusters();
+        let mut xtx = vec![0.0; g * p * p];
+        let mut xty = vec![0.0; g * p];
+        for c in 0..g {
+            let s = raw.cluster(c);
+            for a in 0..p {
+                for b in 0..p {
+                    xtx[(c * p + a) * p + b] = s[packed(w, a, b)];
+                }
+                xty[c * p + a] = s[packed(w, a, p)];
+            }
+        }
+        (xtx, xty, self.n.clone())
+    }
+
     /// The statistic of both sets of rows: clusters aligned by key (a cluster present in both is
     /// summed), `other` re-centred at this statistic's reference point first.
     pub fn merge(&self, other: &ClusterSums) -> Result<ClusterSums> {
@@ -668,6 +690,19 @@ mod tests {
         let back = whole.recentred(&[0.0, 0.0]).recentred(&whole.shift);
         for (x, y) in back.sums.iter().zip(&whole.sums) {
             assert!((x - y).abs() < 1e-13);
+        }
+    }
+
+    #[test]
+    fn raw_blocks_are_the_unshifted_cross_products() {
+        let rows = [(3, 1.0, 2.0), (1, 2.0, 1.0), (3, 4.0, 7.0), (1, 3.0, 3.0)];
+        let (xtx, xty, n) = raw(&rows).raw_blocks();
+        assert_eq!(n, vec![2, 2]);
+        // Cluster 1: rows (2, 1) and (3, 3); cluster 3: rows (1, 2) and (4, 7). X = [1, x].
+        let want_xtx = [2.0, 5.0, 5.0, 13.0, 2.0, 5.0, 5.0, 17.0];
+        let want_xty = [4.0, 11.0, 9.0, 30.0];
+        for (got, want) in xtx.iter().zip(&want_xtx).chain(xty.iter().zip(&want_xty)) {
+            assert!((got - want).abs() < 1e-13, "{got} {want}");
         }
     }
 
