@@ -25,7 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from neyman import _neyman
-from neyman._convert import VariantCodes, cluster_codes, frame_column, get_column
+from neyman._convert import VariantCodes, cluster_codes, encode_labels, frame_column, get_column
 from neyman._engine import NAN_FIELDS, Options, apply_nan_policy, plural
 from neyman._results import ClusteredResult, TestResult
 from neyman._validate import check_choice
@@ -56,11 +56,13 @@ def clustered_results(
     cluster: str,
     ratio: bool = False,
     binary: bool = False,
+    categorical: Sequence[str] = (),
     **kwargs: Any,
 ) -> list[TestResult]:
     """Every treatment arm of a frame against the control, cluster-robust: ``columns`` are the
     metric (or numerator and denominator when ``ratio``) then the numeric covariates, ``cluster``
-    the column of cluster ids; the rest as :func:`clustered_arrays`."""
+    the column of cluster ids, ``categorical`` columns entered as indicators of their levels but
+    the first (see :func:`level_indicators`); the rest as :func:`clustered_arrays`."""
     if not isinstance(cluster, str):
         raise InputTypeError(
             f"cluster must be the name of the column of cluster ids, got {type(cluster).__name__}"
@@ -73,10 +75,20 @@ def clustered_results(
         frame_column(data, c, arg=a, allow_bool=binary and i == 0)
         for i, (c, a) in enumerate(zip(columns, args, strict=True))
     ]
+    names = list(columns)
+    for col in categorical:
+        for name, ind in level_indicators(data, col):
+            names.append(name)
+            values.append(ind)
+    if len(names) - len(columns) > MAX_INDICATORS:
+        raise InputError(
+            f"categorical columns {list(categorical)} have {len(names) - len(columns)} levels "
+            f"beyond their first; with cluster= at most {MAX_INDICATORS} are taken"
+        )
     ids = get_column(data, cluster).to_numpy()
     return clustered_arrays(
         values,
-        list(columns),
+        names,
         ids,
         codes,
         label=label,
@@ -85,6 +97,34 @@ def clustered_results(
         binary=binary,
         **kwargs,
     )
+
+
+# Indicator columns of categorical covariates: each adds its own column (and, in Lin's model, one
+# per treatment arm) to every cluster's packed cross-products, so their number is bounded.
+MAX_INDICATORS = 64
+
+
+def level_indicators(data: Any, column: str) -> list[tuple[str, FloatArray]]:
+    """The 0/1 indicators ``"column=level"`` of every level of a categorical column but the first
+    (sorted levels), NaN where the level is missing (so ``nan_policy`` applies to those rows). In
+    Lin's model, whose covariates are centred, the treatment coefficient with these indicators is
+    the post-stratified estimator."""
+    if column not in data.columns:
+        raise InputError(f"categorical column {column!r} is not a column of the data")
+    codes, levels = encode_labels(get_column(data, column), name=f"categorical column {column!r}")
+    if len(levels) - 1 > MAX_INDICATORS:
+        raise InputError(
+            f"categorical column {column!r} has {len(levels)} levels; with cluster= at most "
+            f"{MAX_INDICATORS + 1} are taken (each level but the first is a column of every "
+            "cluster's sums)"
+        )
+    missing = codes < 0
+    out = []
+    for k in range(1, len(levels)):
+        ind = (codes == k).astype(np.float64)
+        ind[missing] = np.nan
+        out.append((f"{column}={levels[k]}", ind))
+    return out
 
 
 def clustered_arrays(

@@ -266,8 +266,9 @@ def regression_adjust(
         As in :func:`neyman.ttest`.
     cluster : str, optional
         Column of cluster ids: the same model fitted from per-cluster sums with cluster-robust
-        variance ``vcov`` (numeric covariates only; see :func:`neyman.ttest`), giving
-        :class:`ClusteredResult` rows. ``cov_type`` then does not apply.
+        variance ``vcov`` (see :func:`neyman.ttest`), giving :class:`ClusteredResult` rows; a
+        categorical covariate enters as indicators of its levels but the first (at most 64 in
+        all), missing covariates by ``nan_policy``. ``cov_type`` then does not apply.
     vcov : {'CR2', 'CR1', 'CR0', 'CR3'}, default 'CR2'
         As in :func:`neyman.ttest`.
 
@@ -335,13 +336,14 @@ def regression_adjust(
     codes = variant_codes(data, variant, control)
     check_cluster(cluster, vcov)
     if cluster is not None:
-        if categorical is not None or missing_covariate != "nan_policy":
+        if missing_covariate != "nan_policy":
             raise InputError(
-                "regression_adjust with cluster= takes numeric covariates only; categorical and "
-                "missing_covariate='indicator' are not available with clusters"
+                "regression_adjust with cluster= takes missing covariates by nan_policy; "
+                "missing_covariate='indicator' is not available with clusters"
             )
         covs = column_list("covariates", covariates)
-        if not covs:
+        cats = column_list("categorical", categorical)
+        if not covs and not cats:
             raise InputError("give at least one covariate")
         frame = as_frame(data)
         check_two_arms(codes.labels, variant, control)
@@ -352,12 +354,13 @@ def regression_adjust(
                     codes,
                     label=metric,
                     columns=(metric, *covs),
+                    categorical=cats,
                     cluster=cluster,
                     vcov=vcov,
                     opts=opts,
                     interacted=interaction,
                     method="lin" if interaction else "ancova",
-                    covariate=", ".join(covs),
+                    covariate=", ".join([*covs, *cats]),
                 )
             )
         )

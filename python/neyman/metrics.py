@@ -323,24 +323,24 @@ class Mean(Metric):
         return MeanEstimator(check_choice("test", self.test, ("welch", "student", "z")))
 
     def _clustered_spec(self) -> dict[str, Any]:
-        if self._regression() and (
-            self.categorical is not None
-            or self.strata is not None
-            or self.missing_covariate != "nan_policy"
-        ):
+        if self._regression() and self.missing_covariate != "nan_policy":
             raise InputError(
-                f"Mean({self.column!r}) with cluster= takes numeric covariates only; categorical, "
-                "strata and missing_covariate='indicator' are not available with clusters"
+                f"Mean({self.column!r}) with cluster= takes missing covariates by nan_policy; "
+                "missing_covariate='indicator' is not available with clusters"
             )
         covs = column_list("covariate", self.covariate)
-        if not covs:
+        cats = column_list("categorical", self.categorical) + column_list("strata", self.strata)
+        if not covs and not cats:
             return {"columns": (self.column,), "method": "mean"}
         interacted = self._regression() and self.interaction
+        only_strata = bool(self.strata) and not covs and not self.categorical
+        method = "post-stratified" if only_strata else ("lin" if interacted else "ancova")
         return {
             "columns": (self.column, *covs),
+            "categorical": cats,
             "interacted": interacted,
-            "method": "lin" if interacted else "ancova",
-            "covariate": ", ".join(covs),
+            "method": method,
+            "covariate": ", ".join([*covs, *cats]),
         }
 
     def _analyze(

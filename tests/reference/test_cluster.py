@@ -365,6 +365,35 @@ def test_ab_cr1_against_statsmodels(nested: bool) -> None:
         _check_treat(res, fit, what)
 
 
+@pytest.mark.parametrize("interaction", [True, False])
+def test_ab_categorical_covariates_against_statsmodels(interaction: bool) -> None:
+    """Categorical covariates with cluster=: indicators of every level but the first (centred, as
+    the numeric covariates; interacted with the arm in Lin's model), the same fit as statsmodels'
+    clustered OLS on those columns; with strata only, the effect is the post-stratified one."""
+    df = _ab_frame(23)
+    rng = np.random.default_rng(5)
+    df["seg"] = rng.choice(["a", "b", "c"], len(df))
+    df["tier"] = rng.choice([1, 2], len(df))
+    opts = {"variant": "arm", "control": "control", "cluster": "city", "vcov": "CR1"}
+    res = neyman.regression_adjust(
+        df, metric="y", covariates=["x"], categorical=["seg", "tier"], interaction=interaction,
+        **opts,
+    )[0]  # fmt: skip
+    treat = (df["arm"] == "treatment").to_numpy(dtype=float)
+    cols = [df["x"].to_numpy()] + [(df["seg"] == lev).to_numpy(float) for lev in ("b", "c")]
+    cols.append((df["tier"] == 2).to_numpy(float))
+    centred = [c - c.mean() for c in cols]
+    extra = centred + ([treat * c for c in centred] if interaction else [])
+    _check_treat(res, _sm_treat(df, df["y"], extra), f"categorical, interaction={interaction}")
+    exp = neyman.Experiment(df, variant="arm", control="control", cluster="city", vcov="CR1")
+    ps = exp.analyze(neyman.Mean("y", strata="seg"))["y"][0]
+    plain = neyman.Experiment(df, variant="arm", control="control").analyze(
+        neyman.Mean("y", strata="seg")
+    )["y"][0]
+    assert ps.method == "post-stratified-CR1"
+    assert ps.effect == pytest.approx(plain.effect, rel=1e-12)
+
+
 def test_ab_ratio_is_the_weighted_fit() -> None:
     # Coefficients sum(clk)/sum(imp) per arm; CR1 of the weighted fit is the clustered delta method.
     df = _ab_frame(22)

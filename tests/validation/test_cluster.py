@@ -178,13 +178,26 @@ def test_ab_bad_cluster_arguments() -> None:
         InputError, r"cluster == 'nope' is not a column", neyman.Experiment, df, variant="arm",
         control="c", cluster="nope",
     )  # fmt: skip
-    # Categorical covariates and adjusted ratios are not taken with clusters: said, not ignored.
+    # Missing-covariate indicators and adjusted ratios are not taken with clusters, nor a
+    # categorical with more levels than the per-cluster sums hold: said, not ignored.
     check_raises(
-        InputError, r"numeric covariates only", neyman.regression_adjust, df, covariates="x",
-        categorical="city", cluster="city", **kw,
+        InputError, r"missing_covariate='indicator' is not available with clusters",
+        neyman.regression_adjust, df, covariates="x", missing_covariate="indicator",
+        cluster="city", **kw,
+    )  # fmt: skip
+    check_raises(
+        InputError, r"categorical column 'nope' is not a column", neyman.regression_adjust, df,
+        covariates="x", categorical="nope", cluster="city", **kw,
     )  # fmt: skip
     exp = neyman.Experiment(df, variant="arm", control="c", cluster="city")
-    check_raises(InputError, r"numeric covariates only", exp.analyze, neyman.Mean("y", strata="x"))
+    check_raises(
+        InputError, r"^categorical column 'x' has \d+ levels; with cluster= at most 65",
+        exp.analyze, neyman.Mean("y", strata="x"),
+    )  # fmt: skip
+    check_raises(
+        InputError, r"missing_covariate='indicator' is not available with clusters", exp.analyze,
+        neyman.Mean("y", covariate=["x"], missing_covariate="indicator"),
+    )  # fmt: skip
     check_raises(
         InputError, r"not adjusted by pre-period covariates", exp.analyze,
         neyman.Ratio("y", "d", numerator_covariate="x", denominator_covariate="d"),
