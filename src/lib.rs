@@ -15,6 +15,9 @@
 //! | `cluster_robust.rs` | `ClusterStats`, `scan_cluster`, `scan_ratio_cluster`, `cluster_ols`, `cluster_compare`, `cluster_ols_two_way`, `rows_ols`, `coefficient_test`, `dense_cluster_codes` | `stats::ClusterSums`, `scan::cluster`, `estimators::cluster_robust` |
 //! | `post_stratification.rs` | `post_stratified_test` | `estimators::post_stratification` |
 //! | `srm.rs` | `srm_test` | `estimators::srm` |
+//! | `msprt.rs` | `msprt_paths`, `msprt_horizon_tau2` | `estimators::msprt`, `inference::mixture` |
+//! | `confidence_sequence.rs` | `confidence_sequence_path` | `estimators::confidence_sequence` |
+//! | `sequential_srm.rs` | `sequential_srm_path` | `estimators::sequential_srm` |
 //! | `wild_cluster_bootstrap.rs` | `wild_cluster_bootstrap_test` | `estimators::wild_cluster_bootstrap` |
 //! | `power.rs` | `power_solve`, `design_effect`, `history_by_day`, `icc_anova`, `nct_cdf`, `multiple_critical_value` | `estimators::power`, `inference::{distributions, multiplicity}` |
 //! | `simulation.rs` | `simulate_power`, `simulate_resampling` | `estimators::simulation` |
@@ -32,16 +35,19 @@ mod balance;
 mod cluster_robust;
 mod comoments;
 mod comparison;
+mod confidence_sequence;
 mod convert;
 mod cuped;
 mod errors;
 mod means;
+mod msprt;
 mod post_stratification;
 mod power;
 mod proportions;
 mod ratio;
 mod regression;
 mod runtime;
+mod sequential_srm;
 mod simulation;
 mod srm;
 mod statistic;
@@ -62,11 +68,15 @@ mod _neyman {
         rows_ols, scan_cluster, scan_ratio_cluster, ClusterStats,
     };
     #[pymodule_export]
+    use crate::confidence_sequence::confidence_sequence_path;
+    #[pymodule_export]
     use crate::cuped::{
         cuped_test, ratio_cuped_test, scan_cuped, scan_ratio_cuped, CupedStats, RatioCupedStats,
     };
     #[pymodule_export]
     use crate::means::{mean_test, scan_mean, MeanStats};
+    #[pymodule_export]
+    use crate::msprt::{msprt_horizon_tau2, msprt_paths};
     #[pymodule_export]
     use crate::post_stratification::post_stratified_test;
     #[pymodule_export]
@@ -83,6 +93,8 @@ mod _neyman {
     use crate::runtime::{
         code_summary, floor_normals, floor_sum, get_num_threads, set_num_threads,
     };
+    #[pymodule_export]
+    use crate::sequential_srm::sequential_srm_path;
     #[pymodule_export]
     use crate::simulation::{simulate_power, simulate_resampling};
     #[pymodule_export]

@@ -3,7 +3,8 @@
 Functions for arrays (``ttest``, ``ztest``, ``proportions``, ``ratio``, ``cuped``, ``srm``), least
 squares with cluster-robust inference (``ols``, ``wild_cluster_bootstrap``), an experiment-level
 API for frames (``Experiment`` with ``Mean``, ``Proportion``, ``Ratio``), and experiment design
-(``power``, ``mde``, ``mde_by_duration``, ``simulate_power``, ``assign``, ``balance``). Every
+(``power``, ``mde``, ``mde_by_duration``, ``simulate_power``, ``assign``, ``balance``), and
+sequential testing (``msprt``, ``confidence_sequence``, ``sequential_srm``, ``Monitor``). Every
 estimator is built on mergeable sufficient statistics (``MeanStats``, ``ProportionStats``, ...):
 frozen objects backed by the Rust core's structs, filled in one parallel pass, that merge across
 chunks and processes and pickle.
@@ -18,6 +19,9 @@ from neyman._results import (
     ConfidenceInterval,
     CupedResult,
     OLSResult,
+    SequentialPath,
+    SequentialResult,
+    SequentialSRMResult,
     SRMResult,
     TestResult,
     WildBootstrapResult,
@@ -35,6 +39,7 @@ from neyman._stats import (
 from neyman.adjustment import regression_adjust
 from neyman.cluster import cluster_stats, ols
 from neyman.comparisons import cuped, proportions, ratio, ttest, ztest
+from neyman.confidence_sequence import confidence_sequence, confidence_sequence_path
 from neyman.design import assign, balance, mde, mde_by_duration, power, simulate_power
 from neyman.errors import (
     InputError,
@@ -47,6 +52,9 @@ from neyman.errors import (
 )
 from neyman.experiment import Experiment, srm
 from neyman.metrics import Mean, Metric, Proportion, Ratio
+from neyman.monitor import Monitor
+from neyman.msprt import msprt, msprt_path
+from neyman.sequential_srm import sequential_srm
 from neyman.wild_cluster_bootstrap import wild_cluster_bootstrap
 
 __version__ = "0.1.0"
@@ -69,6 +77,7 @@ __all__ = [
     "Mean",
     "MeanStats",
     "Metric",
+    "Monitor",
     "NeymanError",
     "OLSResult",
     "PowerResult",
@@ -80,6 +89,9 @@ __all__ = [
     "RatioStats",
     "RegressionStats",
     "SRMResult",
+    "SequentialPath",
+    "SequentialResult",
+    "SequentialSRMResult",
     "SimulationResult",
     "TestResult",
     "WildBootstrapResult",
@@ -88,16 +100,21 @@ __all__ = [
     "assign",
     "balance",
     "cluster_stats",
+    "confidence_sequence",
+    "confidence_sequence_path",
     "cuped",
     "get_num_threads",
     "mde",
     "mde_by_duration",
     "merge_arms",
+    "msprt",
+    "msprt_path",
     "ols",
     "power",
     "proportions",
     "ratio",
     "regression_adjust",
+    "sequential_srm",
     "set_num_threads",
     "simulate_power",
     "srm",

@@ -21,6 +21,7 @@ __all__ = [
     "cluster_ols_two_way",
     "code_summary",
     "coefficient_test",
+    "confidence_sequence_path",
     "cuped_test",
     "dense_cluster_codes",
     "design_effect",
@@ -30,6 +31,8 @@ __all__ = [
     "history_by_day",
     "icc_anova",
     "mean_test",
+    "msprt_horizon_tau2",
+    "msprt_paths",
     "multiple_critical_value",
     "nct_cdf",
     "post_stratified_test",
@@ -47,6 +50,7 @@ __all__ = [
     "scan_ratio",
     "scan_ratio_cluster",
     "scan_ratio_cuped",
+    "sequential_srm_path",
     "set_num_threads",
     "simulate_power",
     "simulate_resampling",
@@ -425,3 +429,20 @@ def assignment_hashes(ids: _I64, salt: str) -> npt.NDArray[np.uint64]: ...
 def balance_test(
     columns: list[_F64], names: list[str], codes: _I64, treatment: int
 ) -> dict[str, Any]: ...
+def msprt_paths(
+    estimates: _F64,
+    variances: _F64,
+    tau2: _F64,
+    n_looks: int,
+    opts: tuple[float, float, str],
+) -> dict[str, _F64]: ...
+def msprt_horizon_tau2(v_h: float, alpha: float) -> float: ...
+def confidence_sequence_path(
+    estimates: _F64,
+    variances: _F64,
+    n_units: _F64,
+    opts: tuple[float, float, float, str],
+) -> dict[str, _F64]: ...
+def sequential_srm_path(
+    counts: list[float], weights: list[float], concentration: float
+) -> dict[str, _F64]: ...

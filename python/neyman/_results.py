@@ -45,6 +45,9 @@ __all__ = [
     "CupedResult",
     "OLSResult",
     "SRMResult",
+    "SequentialPath",
+    "SequentialResult",
+    "SequentialSRMResult",
     "TestResult",
     "WildBootstrapResult",
     "experiment_html",
@@ -599,6 +602,49 @@ class ClusteredResult(TestResult):
     covariate: str = ""
 
 
+@dataclass(frozen=True, repr=False)
+class SequentialResult(TestResult):
+    """A comparison at one look of a sequential test: ``ci_low``/``ci_high`` (and
+    ``rel_ci_low``/``rel_ci_high``) are always-valid intervals and ``pvalue`` an always-valid
+    p-value, which keep their level however often and whenever the analyst looks (the running
+    intersection and minimum over the looks so far). ``confidence_level`` is ``1 - alpha``.
+
+    Attributes
+    ----------
+    sequential_method : str
+        'msprt' (Johari et al. 2022) or 'confidence-sequence' (Waudby-Smith et al. 2023).
+    look : int
+        The look (1 for the first).
+    mixing_variance : float
+        The mSPRT's mixing variance on the scale tested (NaN for confidence sequences, whose
+        mixing variance is ``rho^2`` times the per-unit variance at each look).
+    relative : bool
+        Whether ``pvalue`` tests the relative effect (else the absolute one).
+    fixed_pvalue, fixed_ci_low, fixed_ci_high : float
+        The fixed-horizon p-value and interval of the same look: valid only if this were the one
+        look planned.
+
+    Every field of :class:`TestResult` too.
+
+    Examples
+    --------
+    >>> import numpy as np, neyman
+    >>> rng = np.random.default_rng(2)
+    >>> a, b = rng.normal(0, 1, 5000), rng.normal(0.1, 1, 5000)
+    >>> res = neyman.msprt(neyman.ttest(a, b), mde=0.05)[0]
+    >>> res.pvalue >= res.fixed_pvalue, res.ci_low < res.fixed_ci_low
+    (True, True)
+    """
+
+    sequential_method: str
+    look: int
+    mixing_variance: float
+    relative: bool
+    fixed_pvalue: float
+    fixed_ci_low: float
+    fixed_ci_high: float
+
+
 # --------------------------------------------------------------------------------------------
 # Display of comparisons
 # --------------------------------------------------------------------------------------------
@@ -624,6 +670,9 @@ _ADJUSTED_DISPLAY = ("variance_ratio", "unadjusted_pvalue")
 # Clustered rows: the clusters, the design effect (what clustering cost) and the df.
 _CLUSTERED_DISPLAY = ("n_clusters", "design_effect", "df")
 
+# Sequential rows: the look and the fixed-horizon p-value beside the always-valid one.
+_SEQUENTIAL_DISPLAY = ("look", "fixed_pvalue")
+
 
 def _display_columns_for(comparisons: Sequence[TestResult]) -> tuple[str, ...]:
     """Display columns: a control column when the controls differ; adjusted results add the
@@ -635,6 +684,8 @@ def _display_columns_for(comparisons: Sequence[TestResult]) -> tuple[str, ...]:
         cols = (*cols, *_ADJUSTED_DISPLAY)
     if any(isinstance(c, ClusteredResult) for c in comparisons):
         cols = (*cols, *_CLUSTERED_DISPLAY)
+    if any(isinstance(c, SequentialResult) for c in comparisons):
+        cols = (*cols, *_SEQUENTIAL_DISPLAY)
     return cols
 
 
@@ -778,6 +829,96 @@ class SRMResult(DisplayMixin):
             else getattr(self, f.name)
             for f in fields(self)
         }
+
+
+@dataclass(frozen=True, repr=False)
+class SequentialPath(DisplayMixin):
+    """Always-valid p-values and intervals of one or several series of looks (the last axis is
+    the look): the running minimum of the looks' p-values and the running intersection of their
+    intervals.
+
+    Attributes
+    ----------
+    method : str
+        'msprt' or 'confidence-sequence'.
+    pvalue, ci_low, ci_high : numpy.ndarray
+        Shape of the input: ``(looks,)`` or ``(series, looks)``.
+    log_lambda : numpy.ndarray
+        The log mixture likelihood ratio of each look (not cumulated).
+    alpha : float
+    alternative : str
+
+    Examples
+    --------
+    >>> import neyman
+    >>> path = neyman.msprt_path([0.3, 0.2, 0.25], [0.04, 0.02, 0.01], mixing_variance=0.04)
+    >>> path.pvalue.round(4).tolist()
+    [0.8058, 0.8058, 0.1835]
+    """
+
+    method: str
+    pvalue: np.ndarray
+    ci_low: np.ndarray
+    ci_high: np.ndarray
+    log_lambda: np.ndarray
+    alpha: float
+    alternative: str
+
+    def _display_columns(self) -> tuple[str, ...]:
+        cols = ("look", "pvalue", "ci_low", "ci_high")
+        return ("series", *cols) if self.pvalue.ndim == 2 else cols
+
+    def _records(self) -> list[dict[str, Any]]:
+        p = np.atleast_2d(self.pvalue)
+        lo, hi = np.atleast_2d(self.ci_low), np.atleast_2d(self.ci_high)
+        rows = []
+        for s in range(p.shape[0]):
+            for k in range(p.shape[1]):
+                row = {"look": k + 1, "pvalue": float(p[s, k])}
+                row.update(ci_low=float(lo[s, k]), ci_high=float(hi[s, k]))
+                rows.append({"series": s, **row} if self.pvalue.ndim == 2 else row)
+        return rows
+
+    def _caption(self) -> str:
+        level = f"{100 * (1 - self.alpha):g}%"
+        return f"{self.method}: always-valid p-values and {level} intervals, {self.alternative}"
+
+
+@dataclass(frozen=True, repr=False)
+class SequentialSRMResult(SRMResult):
+    """An anytime-valid sample-ratio-mismatch check (Lindon and Malek 2022): ``pvalue`` is the
+    running minimum over the looks of ``1 / BF``, the Dirichlet-multinomial Bayes factor against
+    the planned split, valid however often the split is checked. ``statistic`` is ``log BF`` at
+    the last look; ``df`` is NaN.
+
+    Attributes
+    ----------
+    looks : int
+        Looks so far.
+    concentration : float
+        The Dirichlet prior's concentration ``c`` (prior ``Dirichlet(c p)``).
+
+    Every field of :class:`SRMResult` too.
+
+    Examples
+    --------
+    >>> import neyman
+    >>> res = neyman.sequential_srm([[510, 490], [5200, 4800]])
+    >>> res.looks, res.mismatch
+    (2, False)
+    """
+
+    looks: int = 1
+    concentration: float = 100.0
+
+    def summary(self) -> str:
+        """One line: the Bayes factor, the anytime-valid p-value and the verdict."""
+        verdict = "MISMATCH: do not trust the effects" if self.mismatch else "ok"
+        return (
+            f"sequential SRM check: log BF = {format_number(self.statistic)} after "
+            f"{self.looks} {'look' if self.looks == 1 else 'looks'}, anytime-valid "
+            f"p = {format_number(self.pvalue)} ({verdict}; alpha = {self.alpha:g})"
+        )
 
 
 # --------------------------------------------------------------------------------------------

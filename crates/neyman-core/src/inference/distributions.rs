@@ -207,6 +207,10 @@ pub fn norm_cdf(x: f64) -> f64 {
     if x.is_infinite() {
         return if x > 0.0 { 1.0 } else { 0.0 };
     }
+    if x == 0.0 {
+        // statrs' incomplete gamma refuses x = 0 (where Q(1/2, 0) = 1).
+        return 0.5;
+    }
     let q = checked_gamma_ur(0.5, 0.5 * x * x).unwrap_or(f64::NAN);
     if x <= 0.0 {
         0.5 * q

@@ -19,6 +19,7 @@ pub mod compare;
 pub mod distributions;
 pub mod fit;
 pub mod means;
+pub mod mixture;
 pub mod multiplicity;
 pub mod options;
 pub mod relative;
