@@ -15,6 +15,7 @@ $(STAMP): requirements-dev.txt
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check uv
 	$(VENV)/bin/uv pip install -q --python $(PY) -r requirements-dev.txt
+	$(VENV)/bin/uv pip install -q --python $(PY) --no-deps gbstats==0.8.0
 	touch $(STAMP)
 
 venv: $(STAMP)  ## create .venv with the development dependencies
