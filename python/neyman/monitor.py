@@ -4,6 +4,7 @@ anytime-valid SRM check."""
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 from collections.abc import Mapping
@@ -267,6 +268,21 @@ class Monitor:
         """
         look = self.looks + 1
         stats, arms = self._batch_stats(batch, look)
+        # A look that fails leaves the monitor as it was.
+        saved = copy.deepcopy((self._arms, self._phases, self._series))
+        try:
+            return self._add(look, stats, arms, split)
+        except BaseException:
+            self._arms, self._phases, self._series = saved
+            raise
+
+    def _add(
+        self,
+        look: int,
+        stats: dict[str, dict[Any, Any]],
+        arms: list[Any],
+        split: Mapping[Any, float] | None,
+    ) -> AnalysisResult:
         if self._arms is None:
             self._arms = [self.control, *[a for a in arms if a != self.control]]
         unknown = [a for a in arms if a not in self._arms]
