@@ -188,7 +188,7 @@ def measure_peak_rss(
 
 def format_table(columns: Sequence[str], rows: Sequence[Sequence[str]], right: set[int]) -> str:
     """Plain-text table; columns whose index is in ``right`` are right-aligned."""
-    widths = [max(len(str(c)), *(len(r[i]) for r in rows)) for i, c in enumerate(columns)]
+    widths = [max([len(str(c)), *(len(r[i]) for r in rows)]) for i, c in enumerate(columns)]
 
     def line(values: Sequence[str]) -> str:
         """One row of the table."""

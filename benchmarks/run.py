@@ -1,5 +1,6 @@
 """Benchmarks of neyman against the peers a user would pick (BENCHMARKS.md: W1, W2, W3, W7,
-W9, W10, W11, and hashed assignment, ``ASSIGN``; W9 and ASSIGN in ``design.py``).
+W8, W9, W10, W11, and hashed assignment, ``ASSIGN``; W9 and ASSIGN in ``design.py``, W8 in
+``sequential.py``).
 
 Run ``python benchmarks/run.py`` (``make bench``) for 1k, 10k and 10M rows, or ``--quick`` for the
 small sizes only. For each workload and size it builds the data once with a fixed seed, checks that
@@ -47,9 +48,14 @@ from _harness import (
     time_round_robin,
 )
 from design import print_design_case, run_assign, run_w9
+from sequential import print_sequential_case, run_w8
 from workloads import WORKLOADS, Tool, Workload
 
-DESIGN_WORKLOADS: dict[str, Callable[[], dict[str, Any]]] = {"W9": run_w9, "ASSIGN": run_assign}
+DESIGN_WORKLOADS: dict[str, Callable[[], dict[str, Any]]] = {
+    "W8": run_w8,
+    "W9": run_w9,
+    "ASSIGN": run_assign,
+}
 
 SMALL_SIZES = (1_000, 10_000)
 BIG_SIZE = 10_000_000
@@ -536,7 +542,10 @@ def main(argv: list[str] | None = None) -> int:
         if key in DESIGN_WORKLOADS:
             if not args.quick:
                 design_case = DESIGN_WORKLOADS[key]()
-                print_design_case(design_case)
+                if key == "W8":
+                    print_sequential_case(design_case)
+                else:
+                    print_design_case(design_case)
                 design_cases.append(design_case)
             continue
         workload = WORKLOADS[key]

@@ -11,10 +11,10 @@
 //! (the estimate's variance `v_h` then) as narrow as possible.
 
 use crate::error::{NeymanError, Result};
-use crate::inference::mixture::{look, Path, START};
+use crate::inference::mixture::{look, pvalue, Path, START};
 use crate::inference::options::Alternative;
 use crate::inference::roots::brent;
-use crate::parallel::reduce_indexed;
+use rayon::prelude::*;
 
 /// Options of a path of looks.
 #[derive(Clone, Copy, Debug)]
@@ -75,7 +75,8 @@ pub fn path(
 
 /// Paths of many sequences at once: `estimates` and `variances` hold `n_series` rows of
 /// `n_looks` looks (row-major); each row has its own mixing variance (`tau2[row]`). Rows are
-/// processed in parallel blocks; each row's numbers do not depend on the others or the threads.
+/// processed in parallel chunks written in place; each row's numbers depend on that row alone,
+/// so not on the threads.
 pub fn paths(
     estimates: &[f64],
     variances: &[f64],
@@ -84,35 +85,98 @@ pub fn paths(
     opts: &MsprtOptions,
 ) -> Result<Path> {
     let n_series = tau2.len();
-    if estimates.len() != n_series * n_looks || variances.len() != n_series * n_looks {
+    let len = n_series * n_looks;
+    if estimates.len() != len || variances.len() != len {
         return Err(NeymanError::invalid(
             "effect",
             format!("must hold {n_series} x {n_looks} values, one per series and look"),
         ));
     }
-    const ROWS: usize = 256;
-    let blocks = n_series.div_ceil(ROWS);
-    let part = reduce_indexed(
-        blocks,
-        |b| -> Result<Path> {
-            let mut acc = Path::default();
-            for r in b * ROWS..((b + 1) * ROWS).min(n_series) {
-                let o = MsprtOptions {
-                    tau2: tau2[r],
-                    ..*opts
-                };
-                let s = r * n_looks..(r + 1) * n_looks;
-                acc.extend(path(&estimates[s.clone()], &variances[s], &o, None)?);
-            }
-            Ok(acc)
-        },
-        |a, b| {
-            let (mut a, b) = (a?, b?);
-            a.extend(b);
-            Ok(a)
-        },
-    )?;
-    part.unwrap_or_else(|| Ok(Path::default()))
+    check(&MsprtOptions { tau2: 1.0, ..*opts })?;
+    let mut out = Path {
+        log_lambda: vec![0.0; len],
+        pvalue: vec![0.0; len],
+        ci_low: vec![0.0; len],
+        ci_high: vec![0.0; len],
+    };
+    if len == 0 {
+        return Ok(out);
+    }
+    // Rows per task: about 16k looks.
+    let rows = (16_384 / n_looks.max(1)).max(1);
+    let chunk = rows * n_looks;
+    let pool = crate::parallel::pool()?;
+    let two_sided = opts.alternative == Alternative::TwoSided;
+    let two_log = -2.0 * opts.alpha.ln();
+    pool.install(|| {
+        out.log_lambda
+            .par_chunks_mut(chunk)
+            .zip(out.pvalue.par_chunks_mut(chunk))
+            .zip(out.ci_low.par_chunks_mut(chunk))
+            .zip(out.ci_high.par_chunks_mut(chunk))
+            .enumerate()
+            .try_for_each(|(c, (((ll, p), lo), hi))| -> Result<()> {
+                let first = c * rows;
+                for (r, row) in (first..).zip(0..ll.len() / n_looks) {
+                    let o = MsprtOptions {
+                        tau2: tau2[r],
+                        ..*opts
+                    };
+                    check(&o)?;
+                    let (mut pmin, mut lmax, mut hmin) = START;
+                    for k in 0..n_looks {
+                        let i = r * n_looks + k;
+                        let j = row * n_looks + k;
+                        let (l, a, b) = if two_sided {
+                            two_sided_look(estimates[i] - o.null, variances[i], o.tau2, two_log)
+                                .map(|(l, h)| (l, estimates[i] - h, estimates[i] + h))
+                                .ok_or_else(|| bad_look(estimates[i], variances[i]))?
+                        } else {
+                            look(
+                                estimates[i],
+                                variances[i],
+                                o.tau2,
+                                o.null,
+                                o.alpha,
+                                o.alternative,
+                            )?
+                        };
+                        pmin = pmin.min(pvalue(l));
+                        lmax = lmax.max(a);
+                        hmin = hmin.min(b);
+                        ll[j] = l;
+                        p[j] = pmin;
+                        lo[j] = lmax;
+                        hi[j] = hmin;
+                    }
+                }
+                Ok(())
+            })
+    })?;
+    Ok(out)
+}
+
+/// `log Lambda` and the half-width of a two-sided look, `c = 2 log(1 / alpha)` computed once
+/// (the formulas of [`crate::inference::mixture`]); `None` for a variance that is not positive
+/// and finite or a non-finite estimate.
+#[inline]
+fn two_sided_look(d: f64, v: f64, tau2: f64, c: f64) -> Option<(f64, f64)> {
+    if !(v > 0.0 && v.is_finite() && d.is_finite()) {
+        return None;
+    }
+    let s = v + tau2;
+    let log_sv = (s / v).ln();
+    let ll = -0.5 * log_sv + tau2 * d * d / (2.0 * v * s);
+    Some((ll, (v * s / tau2 * (c + log_sv)).sqrt()))
+}
+
+fn bad_look(estimate: f64, variance: f64) -> NeymanError {
+    NeymanError::invalid(
+        "variance",
+        format!(
+            "each look needs a finite estimate and a positive variance, got {estimate} and {variance}"
+        ),
+    )
 }
 
 /// The mixing variance that makes the two-sided interval at the planned horizon, where the

@@ -121,6 +121,15 @@ pub fn look(
             ),
         ));
     }
+    if alternative == Alternative::TwoSided {
+        // Both from one logarithm: log((v + tau2) / v) (eq. 11 and 13).
+        let d = estimate - null;
+        let s = v + tau2;
+        let log_ratio_sv = (s / v).ln();
+        let ll = -0.5 * log_ratio_sv + tau2 * d * d / (2.0 * v * s);
+        let h = (v * s / tau2 * (-2.0 * alpha.ln() + log_ratio_sv)).sqrt();
+        return Ok((ll, estimate - h, estimate + h));
+    }
     let ll = log_ratio(estimate - null, v, tau2, alternative);
     let h = half_width(v, tau2, alpha, alternative)?;
     Ok(match alternative {
