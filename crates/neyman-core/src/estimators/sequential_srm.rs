@@ -49,7 +49,7 @@ pub fn sequential_srm(
             format!("must be positive and finite, got {concentration}"),
         ));
     }
-    if counts.len() % k != 0 {
+    if !counts.len().is_multiple_of(k) {
         return Err(NeymanError::invalid(
             "counts",
             format!(
