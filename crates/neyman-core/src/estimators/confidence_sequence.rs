@@ -4,7 +4,9 @@
 //! per-unit variance of the difference (`v` the estimate's variance), the two-sided boundary is
 //! (eq. 9 there)
 //!
-//!     estimate +- sqrt(s2) sqrt(2 (N rho^2 + 1) / (N rho)^2 log(sqrt(N rho^2 + 1) / alpha))
+//! ```text
+//! estimate +- sqrt(s2) sqrt(2 (N rho^2 + 1) / (N rho)^2 log(sqrt(N rho^2 + 1) / alpha))
+//! ```
 //!
 //! and the p-value `min(1, 1 / e)` with `e = exp(rho^2 N d^2 / v / (2 (N rho^2 + 1))) /
 //! sqrt(N rho^2 + 1)` (eq. 155). That is the normal-mixture ratio of

@@ -2,7 +2,9 @@
 //! multinomial count data", NeurIPS): the Bayes factor of a Dirichlet-multinomial alternative
 //! against the planned split `p`, after `x_i` units in arm `i` (`n` in all):
 //!
-//!     BF = Gamma(A) / Gamma(A + n) prod_i Gamma(a_i + x_i) / Gamma(a_i) / prod_i p_i^x_i
+//! ```text
+//! BF = Gamma(A) / Gamma(A + n) prod_i Gamma(a_i + x_i) / Gamma(a_i) / prod_i p_i^x_i
+//! ```
 //!
 //! with prior `Dirichlet(a)`, `a_i = c p_i` and `A = c` (`c` the prior concentration; 100 is the
 //! default of Optimizely's `ssrm` implementation). `BF` is a nonnegative martingale under the

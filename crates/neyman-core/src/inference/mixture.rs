@@ -5,12 +5,16 @@
 //!
 //! An estimate `d` of `theta - theta0` with variance `v`, mixed over `theta ~ N(theta0, tau2)`:
 //!
-//!     Lambda = sqrt(v / (v + tau2)) exp(tau2 d^2 / (2 v (v + tau2)))            (two-sided)
+//! ```text
+//! Lambda = sqrt(v / (v + tau2)) exp(tau2 d^2 / (2 v (v + tau2)))            (two-sided)
+//! ```
 //!
 //! (Johari et al. 2022, eq. 11). Mixed over the half-normal `theta - theta0 > 0` (density twice
 //! the normal's there), the one-sided ratio is
 //!
-//!     Lambda+ = 2 sqrt(v / (v + tau2)) exp(tau2 d^2 / (2 v (v + tau2))) Phi(d tau / sqrt(v (v + tau2)))
+//! ```text
+//! Lambda+ = 2 sqrt(v / (v + tau2)) exp(tau2 d^2 / (2 v (v + tau2))) Phi(d tau / sqrt(v (v + tau2)))
+//! ```
 //!
 //! (the Gaussian integral completed in `theta`), and `Lambda-` is `Lambda+` at `-d`. `1 / Lambda`
 //! is an always-valid p-value once its running minimum is taken (Ville's inequality).
