@@ -15,6 +15,7 @@
 //! | `cluster_robust.rs` | `ClusterStats`, `scan_cluster`, `scan_ratio_cluster`, `cluster_ols`, `cluster_compare`, `cluster_ols_two_way`, `rows_ols`, `coefficient_test`, `dense_cluster_codes` | `stats::ClusterSums`, `scan::cluster`, `estimators::cluster_robust` |
 //! | `post_stratification.rs` | `post_stratified_test` | `estimators::post_stratification` |
 //! | `srm.rs` | `srm_test` | `estimators::srm` |
+//! | `quantile.rs` | `quantile_arms`, `quantile_compare` | `estimators::quantile` |
 //! | `msprt.rs` | `msprt_paths`, `msprt_horizon_tau2` | `estimators::msprt`, `inference::mixture` |
 //! | `confidence_sequence.rs` | `confidence_sequence_path` | `estimators::confidence_sequence` |
 //! | `sequential_srm.rs` | `sequential_srm_path` | `estimators::sequential_srm` |
@@ -44,6 +45,7 @@ mod msprt;
 mod post_stratification;
 mod power;
 mod proportions;
+mod quantile;
 mod ratio;
 mod regression;
 mod runtime;
@@ -85,6 +87,8 @@ mod _neyman {
     };
     #[pymodule_export]
     use crate::proportions::{proportion_test, scan_proportion, ProportionStats};
+    #[pymodule_export]
+    use crate::quantile::{quantile_arms, quantile_compare};
     #[pymodule_export]
     use crate::ratio::{ratio_test, scan_ratio, RatioStats};
     #[pymodule_export]

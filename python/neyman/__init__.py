@@ -19,6 +19,7 @@ from neyman._results import (
     ConfidenceInterval,
     CupedResult,
     OLSResult,
+    QuantileResult,
     SequentialPath,
     SequentialResult,
     SequentialSRMResult,
@@ -51,9 +52,10 @@ from neyman.errors import (
     ZeroVarianceError,
 )
 from neyman.experiment import Experiment, srm
-from neyman.metrics import Mean, Metric, Proportion, Ratio
+from neyman.metrics import Mean, Metric, Proportion, Quantile, Ratio
 from neyman.monitor import Monitor
 from neyman.msprt import msprt, msprt_path
+from neyman.quantile import quantile
 from neyman.sequential_srm import sequential_srm
 from neyman.wild_cluster_bootstrap import wild_cluster_bootstrap
 
@@ -84,6 +86,8 @@ __all__ = [
     "PrecisionLossError",
     "Proportion",
     "ProportionStats",
+    "Quantile",
+    "QuantileResult",
     "Ratio",
     "RatioCupedStats",
     "RatioStats",
@@ -112,6 +116,7 @@ __all__ = [
     "ols",
     "power",
     "proportions",
+    "quantile",
     "ratio",
     "regression_adjust",
     "sequential_srm",

@@ -38,6 +38,8 @@ __all__ = [
     "post_stratified_test",
     "power_solve",
     "proportion_test",
+    "quantile_arms",
+    "quantile_compare",
     "ratio_cuped_test",
     "ratio_test",
     "regression_from_stats",
@@ -446,3 +448,11 @@ def confidence_sequence_path(
 def sequential_srm_path(
     counts: list[float], weights: list[float], concentration: float
 ) -> dict[str, _F64]: ...
+def quantile_arms(
+    values: _F64, codes: npt.NDArray[np.int32], names: list[str], q: float
+) -> list[tuple[float, float, int, float, float]]: ...
+def quantile_compare(
+    control: tuple[float, float, int],
+    treatment: tuple[float, float, int],
+    opts: tuple[str, float],
+) -> dict[str, Any]: ...

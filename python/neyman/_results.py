@@ -44,6 +44,7 @@ __all__ = [
     "ConfidenceInterval",
     "CupedResult",
     "OLSResult",
+    "QuantileResult",
     "SRMResult",
     "SequentialPath",
     "SequentialResult",
@@ -600,6 +601,33 @@ class ClusteredResult(TestResult):
     design_effect: float
     effective_n: float
     covariate: str = ""
+
+
+@dataclass(frozen=True, repr=False)
+class QuantileResult(TestResult):
+    """A comparison of a quantile between two arms (:func:`neyman.quantile`,
+    :class:`neyman.Quantile`): ``control_value`` and ``treatment_value`` are the arms'
+    ``q``-quantiles, ``effect`` their difference, ``rel_effect`` the relative difference; the
+    standard errors come from the order-statistic interval of each arm's quantile (Deng et al.
+    2018), the reference is normal (``df`` is infinite).
+
+    Attributes
+    ----------
+    q : float
+        The quantile compared.
+
+    Every field of :class:`TestResult` too.
+
+    Examples
+    --------
+    >>> import numpy as np, neyman
+    >>> rng = np.random.default_rng(1)
+    >>> res = neyman.quantile(rng.exponential(1.0, 5000), rng.exponential(1.1, 5000), q=0.5)
+    >>> type(res).__name__, res.q, res.method
+    ('QuantileResult', 0.5, 'quantile-0.5')
+    """
+
+    q: float
 
 
 @dataclass(frozen=True, repr=False)

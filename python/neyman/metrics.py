@@ -39,11 +39,12 @@ from neyman._estimators import (
     RatioEstimator,
 )
 from neyman._results import AnalysisResult, TestResult
-from neyman._validate import check_bool, check_choice, column_list
+from neyman._validate import check_bool, check_choice, check_unit_interval, column_list
 from neyman.adjustment import adjusted_results, check_adjust_options
 from neyman.errors import InputError, InputTypeError, InsufficientDataError
+from neyman.quantile import quantile_results
 
-__all__ = ["Mean", "Metric", "Proportion", "Ratio"]
+__all__ = ["Mean", "Metric", "Proportion", "Quantile", "Ratio"]
 
 
 class Metric(abc.ABC):
@@ -524,3 +525,80 @@ def check_metric(m: object) -> Metric:
     if isinstance(m, Mean):
         check_bool("interaction", m.interaction)
     return m
+
+
+@dataclass(frozen=True)
+class Quantile(Metric):
+    """A quantile of a metric (p50, p99 latency) compared between arms: the difference and
+    relative difference of the arms' quantiles with the analytic order-statistic interval of
+    :func:`neyman.quantile` (Deng et al. 2018), no resampling.
+
+    A quantile has no mergeable sufficient statistic (its exact value needs the rows), so this
+    metric is compared from the rows, in :meth:`neyman.Experiment.analyze` or with
+    :func:`neyman.quantile`; :meth:`aggregate` refuses it. The relative interval is the delta
+    method's.
+
+    Parameters
+    ----------
+    column : str
+        Outcome column.
+    q : float, default 0.5
+        The quantile, in (0, 1).
+    name : str, optional
+        Display name (default ``"column p99"`` for ``q=0.99``).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, neyman
+    >>> rng = np.random.default_rng(3)
+    >>> arm = rng.choice(["c", "t"], 100_000)
+    >>> latency = rng.lognormal(3.0, 0.5, 100_000) * np.where(arm == "t", 0.95, 1.0)
+    >>> df = pd.DataFrame({"arm": arm, "latency_ms": latency})
+    >>> res = neyman.Experiment(df, variant="arm", control="c").analyze(
+    ...     neyman.Quantile("latency_ms", q=0.5), neyman.Quantile("latency_ms", q=0.99))
+    >>> [r.metric for r in res], [round(r.rel_effect, 3) for r in res]
+    (['latency_ms p50', 'latency_ms p99'], [-0.049, -0.038])
+    """
+
+    column: str
+    q: float = 0.5
+    name: str | None = None
+
+    @property
+    def label(self) -> str:
+        """Name shown in results."""
+        return self.name or f"{self.column} p{100 * float(self.q):g}"
+
+    def columns(self) -> tuple[str, ...]:
+        return (self.column,)
+
+    def _column_args(self) -> tuple[str, ...]:
+        return ("Quantile.column",)
+
+    def _estimator(self) -> Any:
+        raise InputError(
+            f"Quantile {self.label!r} has no mergeable per-arm statistic (a quantile needs the "
+            "rows): compare it with Experiment.analyze or neyman.quantile"
+        )
+
+    def _analyze(
+        self,
+        data: Any,
+        codes: VariantCodes,
+        opts: Options,
+        args: Sequence[str] | None = None,
+        *,
+        cluster: str | None = None,
+        vcov: str = "CR2",
+    ) -> list[TestResult]:
+        if cluster is not None:
+            raise InputError(
+                f"Quantile {self.label!r} cannot be analysed with cluster= (the order-statistic "
+                "interval assumes independent units)"
+            )
+        q = check_unit_interval("q", self.q)
+        values = frame_column(data, self.column, arg="Quantile.column")
+        rows = quantile_results(
+            values, codes.codes.astype(np.int32), codes.labels, metric=self.label, q=q, opts=opts
+        )
+        return list(rows)

@@ -7,6 +7,7 @@
 //! | [`confidence_sequence`] | asymptotic confidence sequences (Waudby-Smith et al. 2023), GrowthBook's method |
 //! | [`means`] | Welch, Student and z tests for a difference in means |
 //! | [`proportions`] | two proportions: pooled z-test, Wald and Newcombe intervals |
+//! | [`quantile`] | difference and relative difference of quantiles, the order-statistic (outer) interval as a standard error (Deng et al. 2018) |
 //! | [`ratio`] | ratio metrics by the delta method |
 //! | [`cluster_robust`] | least squares with cluster-robust covariance (CR0-CR3, two-way), Bell-McCaffrey df, design effect |
 //! | [`cuped`] | CUPED: one pre-experiment covariate, for means and ratio metrics |
@@ -28,6 +29,7 @@ pub mod msprt;
 pub mod post_stratification;
 pub mod power;
 pub mod proportions;
+pub mod quantile;
 pub mod ratio;
 pub mod regression;
 pub mod sequential_srm;
