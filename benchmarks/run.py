@@ -1,6 +1,6 @@
 """Benchmarks of neyman against the peers a user would pick (BENCHMARKS.md: W1, W2, W3, W7,
 W8, W9, W10, W11, and hashed assignment, ``ASSIGN``; W9 and ASSIGN in ``design.py``, W8 in
-``sequential.py``).
+``sequential.py``, the p99 interval ``QUANTILE`` in ``quantile.py``).
 
 Run ``python benchmarks/run.py`` (``make bench``) for 1k, 10k and 10M rows, or ``--quick`` for the
 small sizes only. For each workload and size it builds the data once with a fixed seed, checks that
@@ -48,6 +48,7 @@ from _harness import (
     time_round_robin,
 )
 from design import print_design_case, run_assign, run_w9
+from quantile import print_quantile_case, run_quantile
 from sequential import print_sequential_case, run_w8
 from workloads import WORKLOADS, Tool, Workload
 
@@ -55,6 +56,7 @@ DESIGN_WORKLOADS: dict[str, Callable[[], dict[str, Any]]] = {
     "W8": run_w8,
     "W9": run_w9,
     "ASSIGN": run_assign,
+    "QUANTILE": run_quantile,
 }
 
 SMALL_SIZES = (1_000, 10_000)
@@ -544,6 +546,8 @@ def main(argv: list[str] | None = None) -> int:
                 design_case = DESIGN_WORKLOADS[key]()
                 if key == "W8":
                     print_sequential_case(design_case)
+                elif key == "QUANTILE":
+                    print_quantile_case(design_case)
                 else:
                     print_design_case(design_case)
                 design_cases.append(design_case)

@@ -1,6 +1,8 @@
 //! Quantiles of arms and their comparison with the order-statistic interval.
 
-use neyman_core::estimators::quantile::{arm_quantiles, quantile_test, ArmQuantile};
+use neyman_core::estimators::quantile::{
+    min_n, quantile_test, quantiles_by_code, quantiles_of_arrays, ArmOutcome, ArmQuantile,
+};
 use neyman_core::inference::Alternative;
 use numpy::PyReadonlyArray1;
 use pyo3::prelude::*;
@@ -9,22 +11,37 @@ use pyo3::types::PyDict;
 use crate::convert::{contiguous, slice};
 use crate::errors::{run, run_detached};
 
-/// `(estimate, se, n, lower, upper)` of each arm's `q`-quantile (`codes`: arm of each row).
+type Outcome = (f64, f64, u64, u64, u64, bool);
+
+fn outcome(o: ArmOutcome) -> Outcome {
+    match o.quantile {
+        Some(a) => (a.estimate, a.se, o.n, o.n_nan, o.n_inf, true),
+        None => (f64::NAN, f64::NAN, o.n, o.n_nan, o.n_inf, false),
+    }
+}
+
+/// Per arm `(estimate, se, n, n_nan, n_inf, defined)` of the `q`-quantile, and the fewest
+/// values that define it: from one array per arm (`codes` None) or from `values[0]` split by
+/// `codes` into `k` arms.
 #[pyfunction]
+#[pyo3(signature = (values, q, codes=None, k=0))]
 pub fn quantile_arms(
     py: Python<'_>,
-    values: PyReadonlyArray1<'_, f64>,
-    codes: PyReadonlyArray1<'_, i32>,
-    names: Vec<String>,
+    values: Vec<PyReadonlyArray1<'_, f64>>,
     q: f64,
-) -> PyResult<Vec<(f64, f64, u64, f64, f64)>> {
-    let v = slice("values", &values)?;
-    let c = contiguous(&codes)?;
-    let arms = run_detached(py, || arm_quantiles(v, c, &names, q))?;
-    Ok(arms
-        .into_iter()
-        .map(|a| (a.estimate, a.se, a.n, a.lower, a.upper))
-        .collect())
+    codes: Option<PyReadonlyArray1<'_, i32>>,
+    k: usize,
+) -> PyResult<(Vec<Outcome>, usize)> {
+    let arrays = values
+        .iter()
+        .map(|v| slice("values", v))
+        .collect::<PyResult<Vec<_>>>()?;
+    let codes = codes.as_ref().map(contiguous).transpose()?;
+    let out = run_detached(py, || match codes {
+        Some(c) => quantiles_by_code(arrays.first().copied().unwrap_or(&[]), c, k, q),
+        None => quantiles_of_arrays(&arrays, q),
+    })?;
+    Ok((out.into_iter().map(outcome).collect(), min_n(q)))
 }
 
 /// The comparison of a treatment arm's quantile with the control's: each `(estimate, se, n)`;

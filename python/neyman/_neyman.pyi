@@ -449,8 +449,8 @@ def sequential_srm_path(
     counts: list[float], weights: list[float], concentration: float
 ) -> dict[str, _F64]: ...
 def quantile_arms(
-    values: _F64, codes: npt.NDArray[np.int32], names: list[str], q: float
-) -> list[tuple[float, float, int, float, float]]: ...
+    values: list[_F64], q: float, codes: npt.NDArray[np.int32] | None = None, k: int = 0
+) -> tuple[list[tuple[float, float, int, int, int, bool]], int]: ...
 def quantile_compare(
     control: tuple[float, float, int],
     treatment: tuple[float, float, int],

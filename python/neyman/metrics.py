@@ -42,7 +42,7 @@ from neyman._results import AnalysisResult, TestResult
 from neyman._validate import check_bool, check_choice, check_unit_interval, column_list
 from neyman.adjustment import adjusted_results, check_adjust_options
 from neyman.errors import InputError, InputTypeError, InsufficientDataError
-from neyman.quantile import quantile_results
+from neyman.quantile import frame_quantile_results
 
 __all__ = ["Mean", "Metric", "Proportion", "Quantile", "Ratio"]
 
@@ -598,7 +598,7 @@ class Quantile(Metric):
             )
         q = check_unit_interval("q", self.q)
         values = frame_column(data, self.column, arg="Quantile.column")
-        rows = quantile_results(
-            values, codes.codes.astype(np.int32), codes.labels, metric=self.label, q=q, opts=opts
+        rows = frame_quantile_results(
+            values, codes.codes, codes.labels, metric=self.label, q=q, opts=opts
         )
         return list(rows)

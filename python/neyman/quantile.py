@@ -17,7 +17,7 @@ from neyman._convert import as_float_array, as_frame, frame_column, variant_code
 from neyman._engine import NAN_FIELDS, Options, apply_nan_policy, plural
 from neyman._results import AnalysisResult, QuantileResult
 from neyman._validate import check_unit_interval
-from neyman.errors import InputError
+from neyman.errors import InputError, InsufficientDataError
 
 __all__ = ["quantile"]
 
@@ -26,27 +26,28 @@ def _check_q(q: object) -> float:
     return check_unit_interval("q", q)
 
 
+Outcome = tuple[float, float, int, int, int, bool]
+
+
 def quantile_results(
-    values: npt.NDArray[np.float64],
-    codes: npt.NDArray[np.int32],
+    arms: tuple[list[Outcome], int],
     labels: Sequence[Any],
     *,
     metric: str,
     q: float,
     opts: Options,
 ) -> list[QuantileResult]:
-    """Every treatment arm's ``q``-quantile against the control's (code 0)."""
+    """Every treatment arm's ``q``-quantile against the control's (the first arm), from each
+    arm's ``(estimate, se, n, n_nan, n_inf, defined)`` (``_neyman.quantile_arms``) and the fewest
+    values that define the interval."""
+    outcomes, min_n = arms
     names = [str(lab) for lab in labels]
-    n_inf = int(np.count_nonzero(np.isinf(values)))
-    if n_inf:
-        raise InputError(f"metric {metric!r} has {plural(n_inf, 'infinite value')}")
-    nan = np.isnan(values)
-    nan_per_arm = np.bincount(codes[nan & (codes >= 0)], minlength=len(names))
     propagate = False
-    for k, name in enumerate(names):
-        propagate |= apply_nan_policy(
-            f"arm {name!r} of metric {metric!r}", int(nan_per_arm[k]), opts.nan_policy
-        )
+    for (_, _, _, n_nan, n_inf, _), name in zip(outcomes, names, strict=True):
+        arm = f"arm {name!r} of metric {metric!r}"
+        if n_inf:
+            raise InputError(f"{arm} has {plural(n_inf, 'infinite value')}")
+        propagate |= apply_nan_policy(arm, n_nan, opts.nan_policy)
     common: dict[str, Any] = {
         "metric": metric,
         "control": names[0],
@@ -54,32 +55,36 @@ def quantile_results(
         "confidence_level": opts.confidence_level,
         "relative_ci": "delta",
         "q": q,
+        "method": f"quantile-{q:g}",
     }
-    counts = np.bincount(codes[(codes >= 0) & ~nan], minlength=len(names))
-    nan_fields: dict[str, Any] = dict.fromkeys(NAN_FIELDS, math.nan)
     if propagate:
+        nan_fields: dict[str, Any] = dict.fromkeys(NAN_FIELDS, math.nan)
         return [
             QuantileResult(
-                method=f"quantile-{q:g}",
                 treatment=names[k],
-                n_control=int(counts[0]),
-                n_treatment=int(counts[k]),
+                n_control=int(outcomes[0][2]),
+                n_treatment=int(outcomes[k][2]),
                 **nan_fields,
                 **common,
             )
             for k in range(1, len(names))
         ]
-    arms = _neyman.quantile_arms(values, codes, [f"arm {n!r}" for n in names], q)
+    for (_, _, n, *_rest, defined), name in zip(outcomes, names, strict=True):
+        if not defined:
+            raise InsufficientDataError(
+                f"arm {name!r} of metric {metric!r} has {n} values; the order-statistic interval "
+                f"of the {q:g} quantile needs at least {min_n}"
+            )
     out = []
+    c = outcomes[0]
     for k in range(1, len(names)):
-        c, t = arms[0], arms[k]
+        t = outcomes[k]
         cmp: dict[str, Any] = _neyman.quantile_compare(
             (c[0], c[1], c[2]), (t[0], t[1], t[2]), (opts.alternative, opts.confidence_level)
         )
-        refit = functools.partial(_refit, values, codes, list(labels), metric, q, opts, k)
+        refit = functools.partial(_refit, arms, list(labels), metric, q, opts, k)
         out.append(
             QuantileResult(
-                method=f"quantile-{q:g}",
                 treatment=names[k],
                 control_value=c[0],
                 treatment_value=t[0],
@@ -95,8 +100,7 @@ def quantile_results(
 
 
 def _refit(
-    values: npt.NDArray[np.float64],
-    codes: npt.NDArray[np.int32],
+    arms: tuple[list[Outcome], int],
     labels: list[Any],
     metric: str,
     q: float,
@@ -105,7 +109,21 @@ def _refit(
     level: float,
 ) -> QuantileResult:
     new = Options(opts.alternative, level, opts.relative_ci, opts.nan_policy)
-    return quantile_results(values, codes, labels, metric=metric, q=q, opts=new)[k - 1]
+    return quantile_results(arms, labels, metric=metric, q=q, opts=new)[k - 1]
+
+
+def frame_quantile_results(
+    values: npt.NDArray[np.float64],
+    codes: npt.NDArray[Any],
+    labels: Sequence[Any],
+    *,
+    metric: str,
+    q: float,
+    opts: Options,
+) -> list[QuantileResult]:
+    """:func:`quantile_results` of a column split by arm codes (one pass in the core)."""
+    arms = _neyman.quantile_arms([values], q, codes.astype(np.int32, copy=False), len(labels))
+    return quantile_results(arms, labels, metric=metric, q=q, opts=opts)
 
 
 def quantile(
@@ -186,9 +204,7 @@ def quantile(
         frame = as_frame(a)
         vc = variant_codes(frame, variant, control)
         values = frame_column(frame, metric, arg="metric")
-        rows = quantile_results(
-            values, vc.codes.astype(np.int32), vc.labels, metric=metric, q=qv, opts=opts
-        )
+        rows = frame_quantile_results(values, vc.codes, vc.labels, metric=metric, q=qv, opts=opts)
         return AnalysisResult(tuple(rows))
     if b is None:
         raise InputError("give control and treatment arrays, or a frame with metric=, variant=")
@@ -200,7 +216,6 @@ def quantile(
     else:
         arms["treatment"] = b
     parts = [as_float_array(name, arr) for name, arr in arms.items()]
-    values = np.concatenate(parts)
-    codes = np.repeat(np.arange(len(parts), dtype=np.int32), [len(p) for p in parts])
-    rows = quantile_results(values, codes, list(arms), metric="x", q=qv, opts=opts)
+    outcomes = _neyman.quantile_arms(parts, qv)
+    rows = quantile_results(outcomes, list(arms), metric="x", q=qv, opts=opts)
     return AnalysisResult(tuple(rows)) if several else rows[0]

@@ -60,22 +60,19 @@ pub fn min_n(q: f64) -> usize {
         .unwrap_or(usize::MAX)
 }
 
-/// The quantile of one arm's finite values `x` (`q` in (0, 1)); `name` names the arm in errors.
-pub fn arm_quantile(x: &[f64], q: f64, name: &str) -> Result<ArmQuantile> {
+/// The quantile of one arm's values `v` (finite, owned: selection reorders them), `q` in (0, 1);
+/// `None` when there are too few values for the order-statistic interval (see [`min_n`]).
+pub fn arm_quantile(mut v: Vec<f64>, q: f64) -> Result<Option<ArmQuantile>> {
     if !(q > 0.0 && q < 1.0) {
         return Err(NeymanError::invalid(
             "q",
             format!("must lie in (0, 1), got {q}"),
         ));
     }
-    let mut v: Vec<f64> = x.iter().copied().filter(|v| v.is_finite()).collect();
     let n = v.len();
-    // The order-statistic interval must exist: both ranks inside the sample.
-    let (l, u) = outer_ranks(n, q).ok_or_else(|| NeymanError::TooFewObservations {
-        arg: format!("{name} (quantile q = {q})"),
-        n: n as u64,
-        needed: min_n(q) as u64,
-    })?;
+    let Some((l, u)) = outer_ranks(n, q) else {
+        return Ok(None);
+    };
     let h = (n as f64 - 1.0) * q;
     let k = h.floor() as usize;
     let frac = h - k as f64;
@@ -83,35 +80,91 @@ pub fn arm_quantile(x: &[f64], q: f64, name: &str) -> Result<ArmQuantile> {
     let mut ranks = vec![l, k, (k + 1).min(n - 1), u];
     ranks.sort_unstable();
     ranks.dedup();
-    let mut at = std::collections::HashMap::with_capacity(4);
+    let mut at = [f64::NAN; 4];
     let mut start = 0;
-    for &r in &ranks {
+    for (slot, &r) in ranks.iter().enumerate() {
         let (_, nth, _) = v[start..].select_nth_unstable_by(r - start, f64::total_cmp);
-        at.insert(r, *nth);
+        at[slot] = *nth;
         start = r;
     }
-    let get = |r: usize| at.get(&r).copied().unwrap_or(f64::NAN);
+    let get = |r: usize| {
+        ranks
+            .iter()
+            .position(|&x| x == r)
+            .map_or(f64::NAN, |i| at[i])
+    };
     let (a, b) = (get(k), get((k + 1).min(n - 1)));
     let estimate = if frac == 0.0 { a } else { a + frac * (b - a) };
     let (lower, upper) = (get(l), get(u));
-    Ok(ArmQuantile {
+    Ok(Some(ArmQuantile {
         estimate,
         se: (upper - lower) / (2.0 * Z_SE),
         n: n as u64,
         lower,
         upper,
+    }))
+}
+
+/// One arm: its quantile (`None`: too few finite values) and its NaN and infinite values.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ArmOutcome {
+    /// The quantile of the finite values.
+    pub quantile: Option<ArmQuantile>,
+    /// Finite values.
+    pub n: u64,
+    /// NaN values.
+    pub n_nan: u64,
+    /// Infinite values.
+    pub n_inf: u64,
+}
+
+fn finite_of<'a>(values: impl Iterator<Item = &'a f64>) -> (Vec<f64>, u64, u64) {
+    let (mut v, mut nan, mut inf) = (Vec::new(), 0, 0);
+    for &x in values {
+        if x.is_finite() {
+            v.push(x);
+        } else if x.is_nan() {
+            nan += 1;
+        } else {
+            inf += 1;
+        }
+    }
+    (v, nan, inf)
+}
+
+fn outcomes(parts: Vec<(Vec<f64>, u64, u64)>, q: f64) -> Result<Vec<ArmOutcome>> {
+    use rayon::prelude::*;
+    let pool = crate::parallel::pool()?;
+    pool.install(|| {
+        parts
+            .into_par_iter()
+            .map(|(v, n_nan, n_inf)| {
+                let n = v.len() as u64;
+                Ok(ArmOutcome {
+                    quantile: arm_quantile(v, q)?,
+                    n,
+                    n_nan,
+                    n_inf,
+                })
+            })
+            .collect()
     })
 }
 
-/// The quantile of each arm of `values` (arm codes `codes`, `0..names.len()`; negative: in no
-/// arm): one pass splits the finite values by arm, then the arms' selections run in parallel.
-pub fn arm_quantiles(
+/// The quantile of each array (one per arm), the arms in parallel; the caller's data is copied
+/// (its finite values), never reordered.
+pub fn quantiles_of_arrays(arms: &[&[f64]], q: f64) -> Result<Vec<ArmOutcome>> {
+    outcomes(arms.iter().map(|a| finite_of(a.iter())).collect(), q)
+}
+
+/// The quantile of each arm of `values` (arm codes `codes`, `0..k`; negative: in no arm): one
+/// pass splits the values by arm, then the arms' selections run in parallel.
+pub fn quantiles_by_code(
     values: &[f64],
     codes: &[i32],
-    names: &[String],
+    k: usize,
     q: f64,
-) -> Result<Vec<ArmQuantile>> {
-    use rayon::prelude::*;
+) -> Result<Vec<ArmOutcome>> {
     if codes.len() != values.len() {
         return Err(NeymanError::LengthMismatch {
             arg: "codes".into(),
@@ -120,20 +173,21 @@ pub fn arm_quantiles(
             other_len: values.len(),
         });
     }
-    let k = names.len();
-    let mut arms: Vec<Vec<f64>> = vec![Vec::new(); k];
-    for (&v, &c) in values.iter().zip(codes) {
-        if c >= 0 && (c as usize) < k && v.is_finite() {
-            arms[c as usize].push(v);
+    let mut parts: Vec<(Vec<f64>, u64, u64)> = vec![(Vec::new(), 0, 0); k];
+    for (&x, &c) in values.iter().zip(codes) {
+        if c < 0 || c as usize >= k {
+            continue;
+        }
+        let p = &mut parts[c as usize];
+        if x.is_finite() {
+            p.0.push(x);
+        } else if x.is_nan() {
+            p.1 += 1;
+        } else {
+            p.2 += 1;
         }
     }
-    let pool = crate::parallel::pool()?;
-    pool.install(|| {
-        arms.par_iter()
-            .zip(names.par_iter())
-            .map(|(x, name)| arm_quantile(x, q, name))
-            .collect()
-    })
+    outcomes(parts, q)
 }
 
 /// The comparison of two arms' quantiles.
@@ -223,13 +277,14 @@ mod tests {
     #[test]
     fn numpy_quantile_and_outer_ranks() {
         let x: Vec<f64> = (0..101).rev().map(f64::from).collect();
-        let a = arm_quantile(&x, 0.5, "control").unwrap();
+        let one = |x: &[f64], q: f64| arm_quantile(x.to_vec(), q).unwrap();
+        let a = one(&x, 0.5).unwrap();
         assert_eq!(a.estimate, 50.0);
-        let a = arm_quantile(&x, 0.255, "control").unwrap();
+        let a = one(&x, 0.255).unwrap();
         assert!((a.estimate - 25.5).abs() < 1e-12);
         // n q = 50.5, z sqrt(n q (1 - q)) = 9.8489...: ranks 40 and 61 (1-based), values 39, 60.
-        let a = arm_quantile(&x, 0.5, "control").unwrap();
+        let a = one(&x, 0.5).unwrap();
         assert_eq!((a.lower, a.upper), (39.0, 60.0));
-        assert!(arm_quantile(&x[..10], 0.99, "control").is_err());
+        assert!(one(&x[..10], 0.99).is_none());
     }
 }
