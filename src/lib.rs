@@ -15,6 +15,7 @@
 //! | `cluster_robust.rs` | `ClusterStats`, `scan_cluster`, `scan_ratio_cluster`, `cluster_ols`, `cluster_compare`, `cluster_ols_two_way`, `rows_ols`, `coefficient_test`, `dense_cluster_codes` | `stats::ClusterSums`, `scan::cluster`, `estimators::cluster_robust` |
 //! | `post_stratification.rs` | `post_stratified_test` | `estimators::post_stratification` |
 //! | `srm.rs` | `srm_test` | `estimators::srm` |
+//! | `permutation.rs` | `permutation_test_units` | `estimators::permutation` |
 //! | `quantile.rs` | `quantile_arms`, `quantile_compare` | `estimators::quantile` |
 //! | `msprt.rs` | `msprt_paths`, `msprt_horizon_tau2` | `estimators::msprt`, `inference::mixture` |
 //! | `confidence_sequence.rs` | `confidence_sequence_path` | `estimators::confidence_sequence` |
@@ -42,6 +43,7 @@ mod cuped;
 mod errors;
 mod means;
 mod msprt;
+mod permutation;
 mod post_stratification;
 mod power;
 mod proportions;
@@ -79,6 +81,8 @@ mod _neyman {
     use crate::means::{mean_test, scan_mean, MeanStats};
     #[pymodule_export]
     use crate::msprt::{msprt_horizon_tau2, msprt_paths};
+    #[pymodule_export]
+    use crate::permutation::permutation_test_units;
     #[pymodule_export]
     use crate::post_stratification::post_stratified_test;
     #[pymodule_export]

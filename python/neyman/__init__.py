@@ -19,6 +19,7 @@ from neyman._results import (
     ConfidenceInterval,
     CupedResult,
     OLSResult,
+    PermutationResult,
     QuantileResult,
     SequentialPath,
     SequentialResult,
@@ -55,6 +56,7 @@ from neyman.experiment import Experiment, srm
 from neyman.metrics import Mean, Metric, Proportion, Quantile, Ratio
 from neyman.monitor import Monitor
 from neyman.msprt import msprt, msprt_path
+from neyman.permutation import permutation_test
 from neyman.quantile import quantile
 from neyman.sequential_srm import sequential_srm
 from neyman.wild_cluster_bootstrap import wild_cluster_bootstrap
@@ -82,6 +84,7 @@ __all__ = [
     "Monitor",
     "NeymanError",
     "OLSResult",
+    "PermutationResult",
     "PowerResult",
     "PrecisionLossError",
     "Proportion",
@@ -114,6 +117,7 @@ __all__ = [
     "msprt",
     "msprt_path",
     "ols",
+    "permutation_test",
     "power",
     "proportions",
     "quantile",

@@ -35,6 +35,7 @@ __all__ = [
     "msprt_paths",
     "multiple_critical_value",
     "nct_cdf",
+    "permutation_test_units",
     "post_stratified_test",
     "power_solve",
     "proportion_test",
@@ -455,4 +456,12 @@ def quantile_compare(
     control: tuple[float, float, int],
     treatment: tuple[float, float, int],
     opts: tuple[str, float],
+) -> dict[str, Any]: ...
+def permutation_test_units(
+    sums: _F64,
+    counts: _F64,
+    n_control: int,
+    n_resamples: int | None,
+    seed: int,
+    opts: tuple[str, str],
 ) -> dict[str, Any]: ...

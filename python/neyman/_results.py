@@ -44,6 +44,7 @@ __all__ = [
     "ConfidenceInterval",
     "CupedResult",
     "OLSResult",
+    "PermutationResult",
     "QuantileResult",
     "SRMResult",
     "SequentialPath",
@@ -910,6 +911,77 @@ class SequentialPath(DisplayMixin):
     def _caption(self) -> str:
         level = f"{100 * (1 - self.alpha):g}%"
         return f"{self.method}: always-valid p-values and {level} intervals, {self.alternative}"
+
+
+@dataclass(frozen=True, repr=False)
+class PermutationResult(DisplayMixin):
+    """A permutation (randomisation) test of two arms (:func:`neyman.permutation_test`).
+
+    Attributes
+    ----------
+    statistic : float
+        The observed statistic (``statistic_name``: the difference of means, or relative lift).
+    pvalue : float
+    null_distribution : numpy.ndarray
+        The statistic under each reassignment drawn (or every one, when ``exact``); read-only.
+    n_resamples : int
+        Its length.
+    exact : bool
+        Whether every reassignment was enumerated.
+    n_control, n_treatment : int
+        Rows of each arm.
+    n_clusters : int or None
+        Clusters re-randomised (None: units).
+    alternative : str
+    statistic_name : str
+
+    Examples
+    --------
+    >>> import neyman
+    >>> print(neyman.permutation_test([1.0, 2.0], [3.0, 5.0], n_resamples=float("inf")))
+    permutation test (exact, 6 arrangements), two-sided
+    statistic  pvalue  n_control  n_treatment
+         2.50   0.333          2            2
+    """
+
+    statistic: float
+    pvalue: float
+    null_distribution: np.ndarray
+    n_resamples: int
+    exact: bool
+    n_control: int
+    n_treatment: int
+    n_clusters: int | None
+    alternative: str
+    statistic_name: str
+
+    def _display_columns(self) -> tuple[str, ...]:
+        cols = ("statistic", "pvalue", "n_control", "n_treatment")
+        return (*cols, "n_clusters") if self.n_clusters is not None else cols
+
+    def _records(self) -> list[dict[str, Any]]:
+        row = {
+            "statistic": self.statistic,
+            "pvalue": self.pvalue,
+            "n_control": self.n_control,
+            "n_treatment": self.n_treatment,
+        }
+        if self.n_clusters is not None:
+            row["n_clusters"] = self.n_clusters
+        return [row]
+
+    def _caption(self) -> str:
+        how = (
+            f"exact, {self.n_resamples:,} arrangements"
+            if self.exact
+            else f"{self.n_resamples:,} random reassignments"
+        )
+        unit = ", clusters re-randomised" if self.n_clusters is not None else ""
+        return f"permutation test ({how}{unit}), {self.alternative}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """All fields as a plain dict (the null distribution as an array)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 @dataclass(frozen=True, repr=False)

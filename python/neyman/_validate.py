@@ -96,3 +96,21 @@ def column_list(name: str, value: object) -> list[str]:
             f"{name} must be a column name or a list of column names, got {value!r}"
         )
     return list(value)
+
+
+def check_seed(rng: object) -> int:
+    """The 64-bit seed of the core's random streams from ``rng``: an int in [0, 2**64), a
+    ``numpy.random.Generator`` (which draws one), or None (a fresh one)."""
+
+    if rng is None:
+        rng = np.random.default_rng()
+    if isinstance(rng, np.random.Generator):
+        return int(rng.integers(0, 2**64, dtype=np.uint64))
+    if isinstance(rng, int | np.integer) and not isinstance(rng, bool | np.bool_):
+        seed = int(rng)
+        if not 0 <= seed < 2**64:
+            raise InputError(f"rng == {seed}, must be a seed in [0, 2**64)")
+        return seed
+    raise InputTypeError(
+        f"rng must be an int seed, a numpy.random.Generator or None, got {type(rng).__name__}"
+    )

@@ -28,6 +28,7 @@ from neyman._validate import (
     check_choice,
     check_confidence_level,
     check_finite,
+    check_seed,
 )
 from neyman.errors import InputError, InputTypeError, InsufficientDataError, LengthMismatchError
 
@@ -93,22 +94,6 @@ def _contrast(param: Any, names: Sequence[str]) -> tuple[list[float], str]:
     raise InputTypeError(
         f"param must be a column name, a column index or a contrast vector, got "
         f"{type(param).__name__}"
-    )
-
-
-def _seed(rng: Any) -> int:
-    """The 64-bit seed of the core's random streams (``numpy.random.Generator`` draws one)."""
-    if rng is None:
-        rng = np.random.default_rng()
-    if isinstance(rng, np.random.Generator):
-        return int(rng.integers(0, 2**64, dtype=np.uint64))
-    if isinstance(rng, int | np.integer) and not isinstance(rng, bool | np.bool_):
-        seed = int(rng)
-        if not 0 <= seed < 2**64:
-            raise InputError(f"rng == {seed}, must be a seed in [0, 2**64)")
-        return seed
-    raise InputTypeError(
-        f"rng must be an int seed, a numpy.random.Generator or None, got {type(rng).__name__}"
     )
 
 
@@ -293,7 +278,7 @@ def wild_cluster_bootstrap(
     add_intercept = check_bool("intercept", intercept)
     null_value = check_finite("null", null)
     n_draws = _n_resamples(n_resamples)
-    seed = _seed(rng)
+    seed = check_seed(rng)
 
     ys = as_float_array("y", y)
     cols, names = _design(X, len(ys))

@@ -13,6 +13,7 @@
 //! | [`cuped`] | CUPED: one pre-experiment covariate, for means and ratio metrics |
 //! | [`regression`] | regression adjustment (Lin 2013), HC0-HC2, categorical covariates by their structure |
 //! | [`msprt`] | the normal-mixture mSPRT (Johari et al. 2022): always-valid p-values and intervals over looks |
+//! | [`permutation`] | permutation (randomisation) tests of a mean difference or relative lift, Monte-Carlo or exact, units or clusters |
 //! | [`post_stratification`] | post-stratification from per-(stratum, arm) moments, `O(rows + levels x arms)` |
 //! | [`power`] | analytic power, sample size, MDE and alpha by Brent's method; design effect, variance from history |
 //! | [`simulation`] | power by simulation (parametric or resampled), seeded per block of experiments |
@@ -26,6 +27,7 @@ pub mod confidence_sequence;
 pub mod cuped;
 pub mod means;
 pub mod msprt;
+pub mod permutation;
 pub mod post_stratification;
 pub mod power;
 pub mod proportions;
