@@ -1,6 +1,6 @@
 """Benchmarks of neyman against the peers a user would pick (BENCHMARKS.md: W1, W2, W3, W7,
 W8, W9, W10, W11, and hashed assignment, ``ASSIGN``; W9 and ASSIGN in ``design.py``, W8 in
-``sequential.py``, the p99 interval ``QUANTILE`` in ``quantile.py``).
+``sequential.py``, the p99 interval ``QUANTILE`` in ``quantile.py``, W5 in ``resampling.py``).
 
 Run ``python benchmarks/run.py`` (``make bench``) for 1k, 10k and 10M rows, or ``--quick`` for the
 small sizes only. For each workload and size it builds the data once with a fixed seed, checks that
@@ -49,10 +49,12 @@ from _harness import (
 )
 from design import print_design_case, run_assign, run_w9
 from quantile import print_quantile_case, run_quantile
+from resampling import print_resampling_case, run_w5
 from sequential import print_sequential_case, run_w8
 from workloads import WORKLOADS, Tool, Workload
 
 DESIGN_WORKLOADS: dict[str, Callable[[], dict[str, Any]]] = {
+    "W5": run_w5,
     "W8": run_w8,
     "W9": run_w9,
     "ASSIGN": run_assign,
@@ -548,6 +550,8 @@ def main(argv: list[str] | None = None) -> int:
                     print_sequential_case(design_case)
                 elif key == "QUANTILE":
                     print_quantile_case(design_case)
+                elif key == "W5":
+                    print_resampling_case(design_case)
                 else:
                     print_design_case(design_case)
                 design_cases.append(design_case)

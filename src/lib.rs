@@ -25,7 +25,7 @@
 //! | `simulation.rs` | `simulate_power`, `simulate_resampling` | `estimators::simulation` |
 //! | `assignment.rs` | `assign_ints`, `assign_strings`, `assignment_hashes` | `assignment` |
 //! | `balance.rs` | `balance_test` | `estimators::balance` |
-//! | `runtime.rs` | `get_num_threads`, `set_num_threads`, `code_summary`, `floor_sum`, `floor_normals` | `parallel`, `scan::codes` |
+//! | `runtime.rs` | `get_num_threads`, `set_num_threads`, `code_summary`, `floor_sum`, `floor_normals`, `floor_indices` | `parallel`, `scan::codes` |
 //! | `comoments.rs` | the two-variable statistic classes and the co-moments scan they share | `scan` |
 //! | `statistic.rs`, `comparison.rs`, `convert.rs`, `errors.rs` | shared conversions, dicts and errors | |
 //!
@@ -99,7 +99,7 @@ mod _neyman {
     use crate::regression::{regression_from_stats, regression_test, RegressionStats};
     #[pymodule_export]
     use crate::runtime::{
-        code_summary, floor_normals, floor_sum, get_num_threads, set_num_threads,
+        code_summary, floor_indices, floor_normals, floor_sum, get_num_threads, set_num_threads,
     };
     #[pymodule_export]
     use crate::sequential_srm::sequential_srm_path;

@@ -53,3 +53,18 @@ pub fn floor_normals(py: Python<'_>, count: usize, per_block: usize, seed: u64) 
         neyman_core::estimators::simulation::normal_floor(count, per_block, seed)
     })
 }
+
+/// The random-number floor of a permutation test: `count` bounded draws below `bound` from the
+/// engine's streams (`per_block` per stream), summed.
+#[pyfunction]
+pub fn floor_indices(
+    py: Python<'_>,
+    count: u64,
+    bound: usize,
+    per_block: u64,
+    seed: u64,
+) -> PyResult<f64> {
+    run_detached(py, || {
+        neyman_core::estimators::permutation::index_floor(count, bound, per_block, seed)
+    })
+}

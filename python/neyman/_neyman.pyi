@@ -25,6 +25,7 @@ __all__ = [
     "cuped_test",
     "dense_cluster_codes",
     "design_effect",
+    "floor_indices",
     "floor_normals",
     "floor_sum",
     "get_num_threads",
@@ -465,3 +466,4 @@ def permutation_test_units(
     seed: int,
     opts: tuple[str, str],
 ) -> dict[str, Any]: ...
+def floor_indices(count: int, bound: int, per_block: int, seed: int) -> float: ...

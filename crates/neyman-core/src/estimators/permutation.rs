@@ -247,6 +247,28 @@ fn monte_carlo_null(
     Ok(out.unwrap_or_default())
 }
 
+/// The random-number floor of a permutation test: `count` bounded draws (Lemire, below `bound`)
+/// from the same streams (blocks of `per_block`), summed so that none is optimised away.
+pub fn index_floor(count: u64, bound: usize, per_block: u64, seed: u64) -> Result<f64> {
+    let per_block = per_block.max(1);
+    let n_blocks = count.div_ceil(per_block) as usize;
+    let bound = bound.max(1);
+    let total = reduce_indexed(
+        n_blocks,
+        |b| {
+            let mut rng = block_rng(seed, b as u64);
+            let m = per_block.min(count - b as u64 * per_block);
+            let mut s = 0usize;
+            for _ in 0..m {
+                s = s.wrapping_add(rng.random_range(0..bound));
+            }
+            s as f64
+        },
+        |a, b| a + b,
+    )?;
+    Ok(total.unwrap_or(0.0))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
