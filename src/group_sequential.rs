@@ -84,7 +84,7 @@ pub fn gsd_bounds<'py>(
     Ok(out)
 }
 
-/// Per-look first-crossing probabilities `(upper, lower)` of bounds under `drift`.
+/// Per-look first-crossing probabilities (`upper`, `lower`) of bounds under `drift`.
 #[pyfunction]
 pub fn gsd_crossing<'py>(
     py: Python<'py>,
@@ -93,10 +93,7 @@ pub fn gsd_crossing<'py>(
     lower: PyReadonlyArray1<'_, f64>,
     drift: f64,
     r: usize,
-) -> PyResult<(
-    Bound<'py, numpy::PyArray1<f64>>,
-    Bound<'py, numpy::PyArray1<f64>>,
-)> {
+) -> PyResult<Bound<'py, PyDict>> {
     let (t, u, l) = (
         slice("information_fractions", &fractions)?,
         slice("upper", &upper)?,
@@ -111,7 +108,10 @@ pub fn gsd_crossing<'py>(
         });
     }
     let (a, b) = run_detached(py, || Ok(crossing(t, u, l, drift, r)))?;
-    Ok((a.into_pyarray(py), b.into_pyarray(py)))
+    let out = PyDict::new(py);
+    out.set_item("upper", a.into_pyarray(py))?;
+    out.set_item("lower", b.into_pyarray(py))?;
+    Ok(out)
 }
 
 /// Power of the normal-mixture mSPRT watched at fractions of its horizon (variance 1 there).
