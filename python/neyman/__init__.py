@@ -51,6 +51,12 @@ from neyman.errors import (
     ZeroVarianceError,
 )
 from neyman.experiment import Experiment, srm
+from neyman.group_sequential import (
+    GroupSequentialBounds,
+    GroupSequentialDesign,
+    GroupSequentialTest,
+    msprt_power,
+)
 from neyman.metrics import Mean, Metric, Proportion, Ratio
 from neyman.monitor import Monitor
 from neyman.msprt import msprt, msprt_path
@@ -70,6 +76,9 @@ __all__ = [
     "CupedStats",
     "DurationResult",
     "Experiment",
+    "GroupSequentialBounds",
+    "GroupSequentialDesign",
+    "GroupSequentialTest",
     "InputError",
     "InputTypeError",
     "InsufficientDataError",
@@ -109,6 +118,7 @@ __all__ = [
     "merge_arms",
     "msprt",
     "msprt_path",
+    "msprt_power",
     "ols",
     "power",
     "proportions",
