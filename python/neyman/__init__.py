@@ -55,6 +55,7 @@ from neyman.group_sequential import (
     GroupSequentialBounds,
     GroupSequentialDesign,
     GroupSequentialTest,
+    MsprtDesign,
     msprt_power,
 )
 from neyman.metrics import Mean, Metric, Proportion, Ratio
@@ -87,6 +88,7 @@ __all__ = [
     "MeanStats",
     "Metric",
     "Monitor",
+    "MsprtDesign",
     "NeymanError",
     "OLSResult",
     "PowerResult",

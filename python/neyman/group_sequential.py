@@ -23,7 +23,13 @@ from neyman._results import DisplayMixin, format_number
 from neyman._validate import ALTERNATIVES, check_choice, check_finite, check_unit_interval
 from neyman.errors import InputError, InputTypeError
 
-__all__ = ["GroupSequentialBounds", "GroupSequentialDesign", "GroupSequentialTest", "msprt_power"]
+__all__ = [
+    "GroupSequentialBounds",
+    "GroupSequentialDesign",
+    "GroupSequentialTest",
+    "MsprtDesign",
+    "msprt_power",
+]
 
 SPENDING = (
     "obrien-fleming",
@@ -565,3 +571,140 @@ def msprt_power(
     if tau2 <= 0:
         raise InputError(f"mixing_variance == {tau2}, must be positive")
     return float(_neyman.gsd_msprt_power(t, d, tau2, alpha, alternative, GRID_R))
+
+
+@dataclass(frozen=True)
+class MsprtDesign:
+    """The normal-mixture mSPRT watched at planned looks, for :func:`neyman.power`
+    (``sequential=MsprtDesign(...)``): power and sample size by :func:`msprt_power`.
+
+    Parameters
+    ----------
+    looks : sequence of float or int
+        Fractions of the horizon (maximum sample size) at which the test is checked, or a
+        number of equally spaced looks (e.g. 28 daily looks).
+    mixing_variance : float, optional
+        ``tau2`` relative to the estimate's variance at the horizon (default: the value that
+        makes the two-sided interval at the horizon narrowest).
+
+    Examples
+    --------
+    >>> import neyman
+    >>> res = neyman.power(effect=0.1, sd=1.0, n=None, power=0.8, test="z",
+    ...                    sequential=neyman.MsprtDesign(looks=20))
+    >>> res.inflation_factor > 1.5
+    True
+    """
+
+    looks: Any = 20
+    mixing_variance: float | None = None
+
+    def power(self, drift: float, alpha: float, alternative: str) -> float:
+        """Power at ``drift`` (the effect over its standard error at the horizon)."""
+        return msprt_power(
+            drift,
+            self.looks,
+            mixing_variance=self.mixing_variance,
+            alpha=alpha,
+            alternative=alternative,
+        )
+
+
+def _fixed_drift(power: float, alpha: float, alternative: str) -> float:
+    """The drift at which the fixed-sample z-test has ``power`` (both tails for two-sided)."""
+    sides = 2.0 if alternative == "two-sided" else 1.0
+    z = _ppf(1.0 - alpha / sides)
+
+    def f(d: float) -> float:
+        return _tail(z - d) + (_tail(z + d) if sides == 2.0 else 0.0) - power
+
+    return _bisect(f, -40.0, 40.0)
+
+
+def _ppf(p: float) -> float:
+    return _bisect(lambda x: 1.0 - _tail(x) - p, -40.0, 40.0)
+
+
+def _bisect(f: Any, lo: float, hi: float, tol: float = 1e-12) -> float:
+    """Root of an increasing ``f`` in ``[lo, hi]`` by bisection."""
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        if f(mid) < 0:
+            lo = mid
+        else:
+            hi = mid
+        if hi - lo < tol:
+            break
+    return 0.5 * (lo + hi)
+
+
+def sequential_plan(
+    sequential: Any, solved: str, alpha: float, power: float, alternative: str
+) -> tuple[float, str]:
+    """For :func:`neyman.power`: the factor ``f`` by which the fixed design's sample size is
+    scaled to the sequential design's maximum (``n_max = f n_fixed`` at the same power), for
+    solving ``n`` or ``effect``; and the design's name."""
+    name = _check_sequential(sequential, alpha, alternative)
+    if isinstance(sequential, GroupSequentialDesign):
+        if abs(float(sequential.power or 0.0) - power) > 1e-12:
+            raise InputError(
+                f"sequential: the design was built for power {sequential.power}, not {power}; "
+                "build it with the power solved for"
+            )
+        return sequential.inflation_factor, name
+    target = _bisect(lambda d: sequential.power(d, alpha, alternative) - power, 0.0, 40.0, 1e-10)
+    return (target / _fixed_drift(power, alpha, alternative)) ** 2, name
+
+
+def _check_sequential(sequential: Any, alpha: float, alternative: str) -> str:
+    if isinstance(sequential, GroupSequentialDesign):
+        if abs(sequential.alpha - alpha) > 1e-12 or sequential.alternative != alternative:
+            raise InputError(
+                f"sequential: the design has alpha {sequential.alpha} and alternative "
+                f"{sequential.alternative!r}; power() was given {alpha} and {alternative!r}"
+            )
+        return "group-sequential"
+    if isinstance(sequential, MsprtDesign):
+        return "msprt"
+    raise InputTypeError(
+        "sequential must be a neyman.GroupSequentialDesign or neyman.MsprtDesign, got "
+        f"{type(sequential).__name__}"
+    )
+
+
+def sequential_power(
+    sequential: Any, fixed_power: float, alpha: float, alternative: str
+) -> tuple[float, float, float]:
+    """For :func:`neyman.power`: the sequential design's power at the drift where the fixed
+    design of the maximum sample size has ``fixed_power``, and its expected sample sizes under
+    the null and at that drift as fractions of the maximum."""
+    _check_sequential(sequential, alpha, alternative)
+    drift = _fixed_drift(fixed_power, alpha, alternative)
+    if isinstance(sequential, MsprtDesign):
+        return sequential.power(drift, alpha, alternative), math.nan, math.nan
+    return _gsd_power(sequential, drift)
+
+
+def _gsd_power(d: GroupSequentialDesign, drift: float) -> tuple[float, float, float]:
+    t = d.information_fractions
+    up = np.abs(d.z_bounds)
+    if d.alternative == "two-sided":
+        low = -up
+    elif d.alternative == "less":
+        low = -d.futility_bounds
+    else:
+        low = d.futility_bounds
+    low = np.ascontiguousarray(np.where(np.isnan(low), -np.inf, low))
+    up = np.ascontiguousarray(up)
+
+    def fraction(x: float) -> tuple[float, float]:
+        c = _neyman.gsd_crossing(t, up, low, x, GRID_R)
+        u, lo = c["upper"], c["lower"]
+        stop = u + lo
+        e = float(np.sum(t[:-1] * stop[:-1]) + t[-1] * (1.0 - np.sum(stop[:-1])))
+        reject = float(np.sum(u) + (np.sum(lo) if d.alternative == "two-sided" else 0.0))
+        return reject, e
+
+    p1, e1 = fraction(drift)
+    _, e0 = fraction(0.0)
+    return p1, e0, e1

@@ -170,3 +170,34 @@ def test_msprt_power_one_look_closed_form_and_simulation() -> None:
     loglam = 0.5 * np.log(v / (v + r)) + r * est**2 / (2 * v * (v + r))
     freq = np.mean(np.any(loglam >= math.log(1 / alpha), axis=1))
     assert abs(freq - p) <= 4 * math.sqrt(p * (1 - p) / n)
+
+
+def test_power_with_group_sequential_design() -> None:
+    # The maximum n is the fixed n times the inflation factor (both z-tests; the fixed n is
+    # 2 (z_{alpha/2} + z_beta)^2 sd^2 / effect^2 per arm, written out here).
+    d = neyman.GroupSequentialDesign([0.5, 1.0], alternative="greater", alpha=0.025, power=0.8)
+    res = neyman.power(
+        effect=0.2, sd=1.0, n=None, power=0.8, test="z", alternative="greater", alpha=0.025,
+        sequential=d,
+    )  # fmt: skip
+    n_fix = 2 * (norm.ppf(0.975) + norm.ppf(0.8)) ** 2 / 0.2**2
+    assert res.n == pytest.approx(n_fix * d.inflation_factor, rel=1e-9)
+    assert res.power == pytest.approx(0.8, abs=1e-8)
+    # Expected total units under H0, closed form for K = 2 (see above).
+    stop = norm.sf(d.z_bounds[0])
+    assert res.expected_n_h0 == pytest.approx(res.n_total * (0.5 + 0.5 * (1 - stop)), rel=1e-8)
+    # Solving the effect at that maximum n gives the effect back; power likewise.
+    e = neyman.power(
+        effect=None, sd=1.0, n=res.n, power=0.8, test="z", alternative="greater", alpha=0.025,
+        sequential=d,
+    )  # fmt: skip
+    assert e.effect == pytest.approx(0.2, rel=1e-8)
+
+
+def test_power_with_msprt_design() -> None:
+    # Solving n: at the maximum n, the drift effect / se makes msprt_power equal the target.
+    m = neyman.MsprtDesign(looks=10)
+    res = neyman.power(effect=0.1, sd=1.0, n=None, power=0.8, test="z", sequential=m)
+    drift = 0.1 / math.sqrt(2 / res.n)
+    assert neyman.msprt_power(drift, 10) == pytest.approx(0.8, abs=1e-7)
+    assert res.power == pytest.approx(0.8, abs=1e-7)

@@ -64,3 +64,15 @@ def test_bad_msprt_power() -> None:
         neyman.msprt_power(2.0, 10, mixing_variance=-1.0)
     with pytest.raises(InputError, match="look 2"):
         neyman.msprt_power(2.0, [0.5, 0.2, 1.0])
+
+
+def test_bad_sequential_power() -> None:
+    d = neyman.GroupSequentialDesign(3, power=0.9)
+    with pytest.raises(InputError, match="sequential"):
+        neyman.power(effect=0.1, sd=1.0, n=None, power=0.9, alpha=0.01, sequential=d)
+    with pytest.raises(InputError, match="sequential"):
+        neyman.power(effect=0.1, sd=1.0, n=None, power=0.8, sequential=d)
+    with pytest.raises(InputError, match="sequential"):
+        neyman.power(effect=0.1, sd=1.0, n=100, power=0.8, alpha=None, sequential=d)
+    with pytest.raises(InputTypeError, match="sequential"):
+        neyman.power(effect=0.1, sd=1.0, n=None, power=0.9, sequential="obf")
