@@ -116,6 +116,8 @@ class GroupSequentialTest(DisplayMixin):
         return self.decision == "efficacy"
 
     def _display_columns(self) -> tuple[str, ...]:
+        if self.alternative == "two-sided":
+            return ("look", "z", "z_bound", "crossed")
         return ("look", "z", "z_bound", "futility_bound", "crossed")
 
     def _records(self) -> list[dict[str, Any]]:
