@@ -808,6 +808,18 @@ mod tests {
     }
 
     #[test]
+    fn msprt_bounds_closed_form() {
+        // Two-sided: |Z| >= sqrt((v + tau2) / tau2 (2 log(1 / alpha) + log((v + tau2) / v))).
+        let (tau2, alpha) = (2.0, 0.05);
+        let b = msprt_bounds(&[0.25, 1.0], tau2, alpha, Alternative::TwoSided).unwrap();
+        for (tk, bk) in [0.25_f64, 1.0].iter().zip(&b) {
+            let v = 1.0 / tk;
+            let c = ((v + tau2) / tau2 * (2.0 * (1.0 / alpha).ln() + ((v + tau2) / v).ln())).sqrt();
+            assert!((bk - c).abs() < 1e-12, "{bk} {c}");
+        }
+    }
+
+    #[test]
     fn bad_fractions() {
         assert!(check_fractions(&[0.5, 0.4, 1.0], true).is_err());
         assert!(check_fractions(&[0.5, 0.9], true).is_err());
