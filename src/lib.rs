@@ -18,6 +18,7 @@
 //! | `permutation.rs` | `permutation_test_units` | `estimators::permutation` |
 //! | `quantile.rs` | `quantile_arms`, `quantile_compare` | `estimators::quantile` |
 //! | `msprt.rs` | `msprt_paths`, `msprt_horizon_tau2` | `estimators::msprt`, `inference::mixture` |
+//! | `group_sequential.rs` | `gsd_design`, `gsd_bounds`, `gsd_crossing`, `gsd_msprt_power` | `estimators::group_sequential` |
 //! | `confidence_sequence.rs` | `confidence_sequence_path` | `estimators::confidence_sequence` |
 //! | `sequential_srm.rs` | `sequential_srm_path` | `estimators::sequential_srm` |
 //! | `wild_cluster_bootstrap.rs` | `wild_cluster_bootstrap_test` | `estimators::wild_cluster_bootstrap` |
@@ -41,6 +42,7 @@ mod confidence_sequence;
 mod convert;
 mod cuped;
 mod errors;
+mod group_sequential;
 mod means;
 mod msprt;
 mod permutation;
@@ -77,6 +79,8 @@ mod _neyman {
     use crate::cuped::{
         cuped_test, ratio_cuped_test, scan_cuped, scan_ratio_cuped, CupedStats, RatioCupedStats,
     };
+    #[pymodule_export]
+    use crate::group_sequential::{gsd_bounds, gsd_crossing, gsd_design, gsd_msprt_power};
     #[pymodule_export]
     use crate::means::{mean_test, scan_mean, MeanStats};
     #[pymodule_export]

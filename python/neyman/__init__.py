@@ -53,6 +53,13 @@ from neyman.errors import (
     ZeroVarianceError,
 )
 from neyman.experiment import Experiment, srm
+from neyman.group_sequential import (
+    GroupSequentialBounds,
+    GroupSequentialDesign,
+    GroupSequentialTest,
+    MsprtDesign,
+    msprt_power,
+)
 from neyman.metrics import Mean, Metric, Proportion, Quantile, Ratio
 from neyman.monitor import Monitor
 from neyman.msprt import msprt, msprt_path
@@ -74,6 +81,9 @@ __all__ = [
     "CupedStats",
     "DurationResult",
     "Experiment",
+    "GroupSequentialBounds",
+    "GroupSequentialDesign",
+    "GroupSequentialTest",
     "InputError",
     "InputTypeError",
     "InsufficientDataError",
@@ -82,6 +92,7 @@ __all__ = [
     "MeanStats",
     "Metric",
     "Monitor",
+    "MsprtDesign",
     "NeymanError",
     "OLSResult",
     "PermutationResult",
@@ -116,6 +127,7 @@ __all__ = [
     "merge_arms",
     "msprt",
     "msprt_path",
+    "msprt_power",
     "ols",
     "permutation_test",
     "power",

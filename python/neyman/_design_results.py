@@ -71,6 +71,13 @@ class PowerResult(DisplayMixin):
         Degrees of freedom (``inf`` for z-tests).
     se : float
         Standard error of the effect (absolute units) under the alternative.
+    sequential : str
+        ``"fixed"``, or the sequential design given as ``power(sequential=...)``
+        (``"group-sequential"`` or ``"msprt"``): ``n`` is then the maximum sample size.
+    inflation_factor : float
+        Maximum over fixed sample size at the same alpha and power (1 for a fixed design).
+    expected_n_h0, expected_n_h1 : float
+        Expected total units under the null and at ``effect`` (``n_total`` for a fixed design).
     """
 
     solved: str
@@ -93,6 +100,10 @@ class PowerResult(DisplayMixin):
     critical: float
     df: float
     se: float
+    sequential: str = "fixed"
+    inflation_factor: float = 1.0
+    expected_n_h0: float = math.nan
+    expected_n_h1: float = math.nan
 
     def sentence(self) -> str:
         """The result in one sentence."""
@@ -123,7 +134,10 @@ class PowerResult(DisplayMixin):
 
     def _records(self) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = []
-        for name in ("effect", "n", "n_treatment", "n_total", "power", "alpha"):
+        names = ["effect", "n", "n_treatment", "n_total", "power", "alpha"]
+        if self.sequential != "fixed":
+            names += ["inflation_factor", "expected_n_h0", "expected_n_h1"]
+        for name in names:
             value = getattr(self, name)
             rows.append(
                 {"quantity": name, "value": value, "solved": "<-" if name == self.solved else ""}
@@ -138,7 +152,7 @@ class PowerResult(DisplayMixin):
                 r["value"] = _effect_text(v, self.relative)
             elif r["quantity"] in ("power",):
                 r["value"] = format_percent(v)
-            elif r["quantity"].startswith("n"):
+            elif r["quantity"].startswith(("n", "expected_n")):
                 r["value"] = _n_text(v)
         return rows
 

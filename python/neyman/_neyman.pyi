@@ -29,6 +29,10 @@ __all__ = [
     "floor_normals",
     "floor_sum",
     "get_num_threads",
+    "gsd_bounds",
+    "gsd_crossing",
+    "gsd_design",
+    "gsd_msprt_power",
     "history_by_day",
     "icc_anova",
     "mean_test",
@@ -467,3 +471,14 @@ def permutation_test_units(
     opts: tuple[str, str],
 ) -> dict[str, Any]: ...
 def floor_indices(count: int, bound: int, per_block: int, seed: int) -> float: ...
+
+_GsdOpts = tuple[float, bool, str, float | None, float, str | None, float | None, int]
+
+def gsd_design(fractions: _F64, opts: _GsdOpts) -> dict[str, Any]: ...
+def gsd_bounds(fractions: _F64, opts: _GsdOpts, drift: float) -> dict[str, _F64]: ...
+def gsd_crossing(
+    fractions: _F64, upper: _F64, lower: _F64, drift: float, r: int
+) -> dict[str, _F64]: ...
+def gsd_msprt_power(
+    fractions: _F64, drift: float, tau2: float, alpha: float, alternative: str, r: int
+) -> float: ...

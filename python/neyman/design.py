@@ -18,6 +18,7 @@ test is the one-sided test at half the level.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -38,6 +39,11 @@ from neyman._validate import (
 )
 from neyman.errors import InputError, InputTypeError
 from neyman.experiment import srm
+from neyman.group_sequential import (
+    GroupSequentialDesign,
+    sequential_plan,
+    sequential_power,
+)
 
 __all__ = ["assign", "balance", "mde", "mde_by_duration", "power", "simulate_power"]
 
@@ -159,6 +165,7 @@ def power(
     cluster_size: float | None = None,
     cluster_size_cv: float = 0.0,
     variance_reduction: float | None = None,
+    sequential: Any = None,
 ) -> PowerResult:
     """Power, sample size, minimum detectable effect or alpha of a comparison with a control.
 
@@ -218,6 +225,15 @@ def power(
         count clusters.
     variance_reduction : float, optional
         CUPED's share of variance removed, ``R^2`` of metric on covariate, in [0, 1).
+    sequential : GroupSequentialDesign or MsprtDesign, optional
+        Plan a sequential test: ``n`` is then the maximum sample size. Solving ``n`` multiplies
+        the fixed design's by the inflation factor (a :class:`neyman.GroupSequentialDesign`'s,
+        whose ``alpha``, ``alternative`` and ``power`` must match; for a
+        :class:`neyman.MsprtDesign` the drift at which the mSPRT reaches the power, squared,
+        over the fixed test's); solving ``effect`` divides ``n`` by it first; solving
+        ``power`` evaluates the sequential test at the drift of the fixed design with ``n``
+        units (normal approximation at each look). The result also reports the expected
+        total units under the null and at ``effect`` (group-sequential designs).
 
     Returns
     -------
@@ -304,7 +320,44 @@ def power(
     n_v = None if n is None else _positive("n", n)
     power_v = _optional_unit("power", power)
     alpha_v = _optional_unit("alpha", alpha)
-    return _solve(design, effect_v, n_v, power_v, alpha_v, unknown[0])
+    res = _solve(design, effect_v, n_v, power_v, alpha_v, unknown[0])
+    if sequential is None:
+        return res
+    return _sequential(design, res, sequential)
+
+
+def _sequential(design: dict[str, Any], res: PowerResult, sequential: Any) -> PowerResult:
+    """The fixed design's solution carried to a sequential design (see ``power``)."""
+    if res.solved == "alpha":
+        raise InputError("sequential: solving for alpha is not supported with a sequential design")
+    alpha, alt = res.alpha, res.alternative
+    if res.solved == "power":
+        p, e0, e1 = sequential_power(sequential, res.power, alpha, alt)
+        factor = (
+            sequential.inflation_factor
+            if isinstance(sequential, GroupSequentialDesign)
+            else sequential_plan(sequential, "power", alpha, p, alt)[0]
+        )
+        name = "group-sequential" if isinstance(sequential, GroupSequentialDesign) else "msprt"
+        out = res
+    else:
+        factor, name = sequential_plan(sequential, res.solved, alpha, res.power, alt)
+        if res.solved == "n":
+            n_max = res.n * factor
+            out = _solve(design, res.effect, n_max, None, alpha, "power")
+        else:
+            fixed = _solve(design, None, res.n / factor, res.power, alpha, "effect")
+            out = _solve(design, fixed.effect, res.n, None, alpha, "power")
+        p, e0, e1 = sequential_power(sequential, out.power, alpha, alt)
+    return dataclasses.replace(
+        out,
+        solved=res.solved,
+        power=p,
+        sequential=name,
+        inflation_factor=factor,
+        expected_n_h0=e0 * out.n_total,
+        expected_n_h1=e1 * out.n_total,
+    )
 
 
 _power = power

@@ -20,11 +20,13 @@
 //! | [`sequential_srm`] | anytime-valid SRM by the Dirichlet-multinomial Bayes factor (Lindon and Malek 2022) |
 //! | [`srm`] | sample-ratio mismatch (chi-square goodness of fit) |
 //! | [`wild_cluster_bootstrap`] | restricted wild cluster bootstrap ("fast and wild"), test inversion |
+//! | [`group_sequential`] | group-sequential designs: Lan-DeMets spending bounds by recursive integration, futility, inflation, mSPRT power |
 
 pub mod balance;
 pub mod cluster_robust;
 pub mod confidence_sequence;
 pub mod cuped;
+pub mod group_sequential;
 pub mod means;
 pub mod msprt;
 pub mod permutation;
