@@ -20,9 +20,14 @@ from neyman import _neyman
 from neyman._results import AnalysisResult, SequentialResult, TestResult
 from neyman._validate import ALTERNATIVES, check_bool, check_choice, check_unit_interval
 from neyman.errors import InputError, InputTypeError
+from neyman.group_sequential import GroupSequentialDesign
 
-METHODS = ("msprt", "confidence_sequence")
-_LABELS = {"msprt": "msprt", "confidence_sequence": "confidence-sequence"}
+METHODS = ("msprt", "confidence_sequence", "group_sequential")
+_LABELS = {
+    "msprt": "msprt",
+    "confidence_sequence": "confidence-sequence",
+    "group_sequential": "group-sequential",
+}
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -53,6 +58,7 @@ class Rule:
     tuning: float = 5000.0
     relative: bool = False
     null: float = 0.0
+    design: Any = None
 
     @classmethod
     def checked(cls, method: str, **kw: Any) -> Rule:
@@ -77,8 +83,39 @@ class Rule:
                 f"{given[0]}= is an mSPRT option; confidence sequences take tuning= (the sample "
                 "size where the interval is tightest)"
             )
+        design = kw.get("design")
+        if method == "group_sequential":
+            if not isinstance(design, GroupSequentialDesign):
+                raise InputTypeError(
+                    "method='group_sequential' needs design=neyman.GroupSequentialDesign(...), "
+                    f"got {type(design).__name__}"
+                )
+            if given != ["planned_n"]:
+                raise InputError(
+                    "method='group_sequential' needs planned_n= (the units, both arms, at the "
+                    "design's last look: the information fraction of a look is its units over "
+                    f"planned_n) and no mixing_variance= or mde=; got {given or 'none'}"
+                )
+            if (alpha, alternative) != (design.alpha, design.alternative) and (
+                alpha != 0.05 or alternative != "two-sided"
+            ):
+                raise InputError(
+                    "alpha and alternative come from the design; they differ from its "
+                    f"alpha={design.alpha} and alternative={design.alternative!r}"
+                )
+            alpha, alternative = design.alpha, design.alternative
+        elif design is not None:
+            raise InputError("design= is for method='group_sequential'")
         return cls(
-            method, alpha, alternative, mixing, mde, planned, float(tuning or 5000.0), relative
+            method,
+            alpha,
+            alternative,
+            mixing,
+            mde,
+            planned,
+            float(tuning or 5000.0),
+            relative,
+            design=design,
         )
 
     def mixing_for(self, variance: float, n: float, scale: float = 1.0) -> float:
@@ -106,6 +143,8 @@ def run(
     """The always-valid path (running minimum p-value and intersected interval) of one series."""
     e = np.ascontiguousarray(estimates, dtype=np.float64)
     v = np.ascontiguousarray(variances, dtype=np.float64)
+    if rule.method == "group_sequential":
+        return _group_sequential(rule, e, v, np.asarray(n_units, dtype=np.float64))
     if rule.method == "msprt":
         t = np.array([tau2], dtype=np.float64)
         return dict(_neyman.msprt_paths(e, v, t, len(e), (rule.null, rule.alpha, rule.alternative)))
@@ -115,6 +154,29 @@ def run(
             e, v, n, (rule.tuning, rule.null, rule.alpha, rule.alternative)
         )
     )
+
+
+def _group_sequential(
+    rule: Rule, e: FloatArray, v: FloatArray, n: FloatArray
+) -> dict[str, FloatArray]:
+    """Repeated confidence intervals (estimate -+ the look's efficacy bound times its standard
+    error, simultaneously valid over the looks; Jennison and Turnbull 2000, ch. 9), intersected
+    over the looks, and the repeated p-value at the last look, the design's bounds evaluated at
+    the observed information fractions ``n / planned_n``."""
+    t = n / float(rule.planned_n or 1.0)
+    se = np.sqrt(v)
+    bounds = rule.design.bounds(t)
+    c = np.abs(np.asarray(bounds.z_bounds, dtype=np.float64))
+    inf = np.full(len(e), np.inf)
+    lo = e - c * se if rule.alternative != "less" else -inf
+    hi = e + c * se if rule.alternative != "greater" else inf
+    pvalue = np.full(len(e), math.nan)
+    pvalue[-1] = rule.design.repeated_pvalue(t, e / se)
+    return {
+        "pvalue": pvalue,
+        "ci_low": np.maximum.accumulate(lo),
+        "ci_high": np.minimum.accumulate(hi),
+    }
 
 
 def look_result(

@@ -465,6 +465,63 @@ class GroupSequentialDesign(DisplayMixin):
             alternative=self.alternative,
         )
 
+    def repeated_pvalue(self, information_fractions: Any, z_statistics: Any) -> float:
+        """The repeated p-value after the looks so far (Jennison and Turnbull 2000, sec. 9.3):
+        the smallest ``alpha`` at which a design like this one (same spending function, looks at
+        the observed fractions) would have crossed its efficacy bound at some look. It is valid
+        at any look (below ``alpha`` exactly when the design has crossed), so a monitor can
+        report it every day. Bisection on ``log(alpha)`` to a relative 1e-6, one bound
+        computation per step.
+
+        Parameters
+        ----------
+        information_fractions : sequence of float
+            The observed fractions, increasing.
+        z_statistics : sequence of float
+            The z statistic at each of those looks.
+
+        Returns
+        -------
+        float
+
+        Examples
+        --------
+        >>> import neyman
+        >>> d = neyman.GroupSequentialDesign([0.5, 1.0])
+        >>> round(d.repeated_pvalue([0.5], [3.2]), 4) < 0.05, d.repeated_pvalue([0.5], [0.1])
+        (True, 1.0)
+        """
+        t = _fractions(information_fractions, design=False)
+        z = np.atleast_1d(np.asarray(z_statistics, dtype=np.float64))
+        if z.shape != t.shape or not np.all(np.isfinite(z)):
+            raise InputError("z_statistics must hold one finite z statistic per fraction")
+        if self.spending.startswith("classical"):
+            raise InputError("spending: classical boundaries have no repeated p-value here")
+        if self.alternative == "two-sided":
+            s = np.abs(z)
+        else:
+            s = z if self.alternative == "greater" else -z
+        opts = list(self._opts())
+
+        def crossed(alpha: float) -> bool:
+            opts[0] = alpha
+            out = _neyman.gsd_bounds(t, tuple(opts), self.drift)
+            return bool(np.any(s >= out["efficacy"]))
+
+        top = 0.999 if self.alternative == "two-sided" else 0.4999
+        if not crossed(top):
+            return 1.0
+        lo, hi = math.log(1e-15), math.log(top)
+        if crossed(math.exp(lo)):
+            return 1e-15
+        while hi - lo > 1e-6:
+            mid = 0.5 * (lo + hi)
+            if crossed(math.exp(mid)):
+                hi = mid
+            else:
+                lo = mid
+        return math.exp(hi)
+
     def test(self, z_statistics: Any) -> GroupSequentialTest:
         """Tests z statistics observed at the planned looks (the first ``len(z_statistics)``).
 

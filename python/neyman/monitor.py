@@ -82,7 +82,13 @@ class Monitor:
     split : mapping, optional
         The planned share of each arm (normalised; equal shares of the first batch's arms by
         default). A new split at :meth:`update` starts a new ramp phase.
-    method : {'msprt', 'confidence_sequence'}, default 'msprt'
+    method : {'msprt', 'confidence_sequence', 'group_sequential'}, default 'msprt'
+        'group_sequential' needs ``design=`` and ``planned_n=``: each look's information
+        fraction is its units over ``planned_n``, the design's bounds are evaluated at the
+        observed fractions (looks may come early or late), the interval is the repeated
+        confidence interval (the estimate -+ the look's bound times its standard error;
+        Jennison and Turnbull 2000, ch. 9) and the p-value the repeated p-value, below ``alpha``
+        exactly when the boundary has been crossed.
     alpha : float, default 0.05
     alternative : {'two-sided', 'less', 'greater'}, default 'two-sided'
     mixing_variance, mde, planned_n : float or mapping
@@ -95,6 +101,8 @@ class Monitor:
         The p-value (and the boundary) tests the relative effect.
     srm_alpha : float, default 0.001
         Level of the sequential SRM check.
+    design : GroupSequentialDesign, optional
+        For ``method='group_sequential'`` (its ``alpha`` and ``alternative`` are the monitor's).
 
     Examples
     --------
@@ -127,6 +135,7 @@ class Monitor:
         tuning: float = 5000.0,
         relative: bool = False,
         srm_alpha: float = 0.001,
+        design: Any = None,
     ) -> None:
         if not metrics:
             raise InputError("give at least one metric")
@@ -160,6 +169,7 @@ class Monitor:
                 planned_n=per_metric("planned_n", planned_n, label),
                 tuning=tuning,
                 relative=relative,
+                design=design,
             )
             for label in labels
         }

@@ -11,6 +11,8 @@ import neyman
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 
 def _days(seed: int, n_days: int = 6, arms: tuple[str, ...] = ("c", "t", "u")) -> list[Any]:
@@ -102,3 +104,48 @@ def test_each_arm_keeps_its_own_sequence() -> None:
         s2[0].ci_low,
         s2[0].ci_high,
     )
+
+
+def test_group_sequential_monitor_uses_the_design_at_observed_fractions() -> None:
+    """The Monitor's group-sequential rows: the repeated confidence interval is the estimate -+
+    the design's bound at the observed fraction times the standard error (intersected over the
+    looks), and the repeated p-value is below alpha exactly when the design's test has crossed."""
+    design = neyman.GroupSequentialDesign(4, spending="pocock")
+    mon = neyman.Monitor(
+        neyman.Mean("y"), variant="arm", control="c", method="group_sequential", design=design,
+        planned_n=9000,
+    )  # fmt: skip
+    effects, ses, ns = [], [], []
+    for day in _days(6, n_days=5, arms=("c", "t")):
+        r = mon.update(day)[0]
+        effects.append(r.effect)
+        ses.append(r.se)
+        ns.append(r.n_control + r.n_treatment)
+        t = np.array(ns) / 9000
+        bounds = design.bounds(t)
+        half = np.abs(bounds.z_bounds) * np.array(ses)
+        assert r.ci_low == pytest.approx(np.max(np.array(effects) - half), rel=1e-12)
+        assert r.ci_high == pytest.approx(np.min(np.array(effects) + half), rel=1e-12)
+        crossed = bounds.test(np.array(effects) / np.array(ses)).reject
+        assert (r.pvalue < design.alpha) == crossed
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    z=st.lists(st.floats(-4, 4), min_size=1, max_size=4),
+    spending=st.sampled_from(["obrien-fleming", "pocock"]),
+    alternative=st.sampled_from(["two-sided", "greater", "less"]),
+)
+def test_repeated_pvalue_below_alpha_iff_crossed(
+    z: list[float], spending: str, alternative: str
+) -> None:
+    alpha = 0.05 if alternative == "two-sided" else 0.025
+    design = neyman.GroupSequentialDesign(
+        4, spending=spending, alternative=alternative, alpha=alpha
+    )
+    t = np.array([0.2, 0.45, 0.7, 1.0])[: len(z)]
+    p = design.repeated_pvalue(t, z)
+    crossed = design.bounds(t).test(z).reject
+    # Away from the boundary itself (the bisection's 1e-6 relative tolerance).
+    if abs(p - alpha) > 1e-5 * alpha:
+        assert (p < alpha) == crossed

@@ -135,3 +135,31 @@ def test_monitor_declaration() -> None:
     )  # fmt: skip
     mon = neyman.Monitor(neyman.Mean("y"), variant="arm", control="c", mde=0.1)
     check_raises(InputError, r"no looks yet", mon.state)
+
+
+def test_group_sequential_monitor_options() -> None:
+    design = neyman.GroupSequentialDesign(3)
+    mean = neyman.Mean("y")
+    kw = {"variant": "arm", "control": "c", "method": "group_sequential"}
+    check_raises(
+        InputTypeError, r"needs design=neyman.GroupSequentialDesign", neyman.Monitor, mean,
+        planned_n=1000, **kw,
+    )  # fmt: skip
+    check_raises(
+        InputError, r"needs planned_n= .* got none", neyman.Monitor, mean, design=design, **kw
+    )
+    check_raises(
+        InputError, r"got \['mde', 'planned_n'\]", neyman.Monitor, mean, design=design,
+        planned_n=1000, mde=0.1, **kw,
+    )  # fmt: skip
+    check_raises(
+        InputError, r"alpha and alternative come from the design", neyman.Monitor, mean,
+        design=design, planned_n=1000, alpha=0.01, **kw,
+    )  # fmt: skip
+    check_raises(
+        InputError, r"design= is for method='group_sequential'", neyman.Monitor, mean,
+        variant="arm", control="c", mde=0.1, design=design,
+    )  # fmt: skip
+    check_raises(
+        InputError, r"one finite z statistic per fraction", design.repeated_pvalue, [0.5], [1, 2]
+    )
