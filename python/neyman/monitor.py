@@ -182,6 +182,7 @@ class Monitor:
         self._phases: list[_Phase] = []
         self._series: dict[tuple[str, Any], _Series] = {}
         self._states: list[AnalysisResult] = []
+        self._labels: list[Any] = []
 
     # ------------------------------------------------------------------ inputs
 
@@ -250,7 +251,9 @@ class Monitor:
 
     # ------------------------------------------------------------------ update
 
-    def update(self, batch: Any, *, split: Mapping[Any, float] | None = None) -> AnalysisResult:
+    def update(
+        self, batch: Any, *, split: Mapping[Any, float] | None = None, look: Any = None
+    ) -> AnalysisResult:
         """Add one look's batch and return the state of every metric and treatment arm.
 
         Parameters
@@ -262,6 +265,9 @@ class Monitor:
         split : mapping, optional
             The planned split from this look on; a split different from the current one starts
             a new ramp phase.
+        look : object, optional
+            A label of the look that orders the looks (a date, a day number): it must come after
+            the previous look's, so a day fed twice or out of order is refused.
 
         Returns
         -------
@@ -276,12 +282,29 @@ class Monitor:
             The batch is empty, lacks the control, or its arms or metrics differ from the
             declaration (named with the look).
         """
+        label = look
         look = self.looks + 1
+        if label is not None and self._labels:
+            last = self._labels[-1]
+            try:
+                ordered = bool(label > last)
+            except TypeError:
+                raise InputTypeError(
+                    f"look {look}: look={label!r} cannot be ordered after look={last!r}"
+                ) from None
+            if not ordered:
+                raise InputError(
+                    f"look {look}: look={label!r} does not come after the previous look "
+                    f"{last!r}; looks must be fed in order, each once"
+                )
         stats, arms = self._batch_stats(batch, look)
         # A look that fails leaves the monitor as it was.
         saved = copy.deepcopy((self._arms, self._phases, self._series))
         try:
-            return self._add(look, stats, arms, split)
+            state = self._add(look, stats, arms, split)
+            if label is not None:
+                self._labels.append(label)
+            return state
         except BaseException:
             self._arms, self._phases, self._series = saved
             raise

@@ -163,3 +163,16 @@ def test_group_sequential_monitor_options() -> None:
     check_raises(
         InputError, r"one finite z statistic per fraction", design.repeated_pvalue, [0.5], [1, 2]
     )
+
+
+def test_monitor_looks_in_order() -> None:
+    mon = neyman.Monitor(neyman.Mean("y"), variant="arm", control="c", mde=0.1)
+    mon.update(_df(1), look=pd.Timestamp("2026-12-01"))
+    check_raises(
+        InputError, r"^look 2: look=Timestamp\('2026-12-01 00:00:00'\) does not come after",
+        mon.update, _df(2), look=pd.Timestamp("2026-12-01"),
+    )  # fmt: skip
+    check_raises(
+        InputTypeError, r"^look 2: look='x' cannot be ordered", mon.update, _df(2), look="x"
+    )
+    assert mon.update(_df(2), look=pd.Timestamp("2026-12-02"))[0].look == 2
