@@ -39,6 +39,17 @@ class Timing:
         return statistics.median(self.times)
 
 
+def median_time(fn: Callable[[], Any], reps: int) -> tuple[float, Any]:
+    """The median seconds of ``reps`` calls of ``fn`` (run one after another) and its last
+    result: for workloads whose calls take seconds, where batching is not needed."""
+    times, out = [], None
+    for _ in range(reps):
+        t = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t)
+    return float(statistics.median(times)), out
+
+
 def collect_garbage() -> None:
     """Collect garbage, then freeze what survives (imported modules, data) out of later scans.
 

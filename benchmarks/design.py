@@ -19,11 +19,10 @@ Run by ``benchmarks/run.py --only W9,ASSIGN`` (and by ``make bench``).
 from __future__ import annotations
 
 import math
-import time
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from _harness import median_time
 
 N_EXPERIMENTS = 10_000
 N_USERS = 20_000
@@ -31,15 +30,6 @@ N_ARM = N_USERS // 2
 CHUNK = 50
 LOOP_EXPERIMENTS = 200
 SEED = 2026
-
-
-def _median_time(fn: Callable[[], Any], reps: int) -> tuple[float, Any]:
-    times, out = [], None
-    for _ in range(reps):
-        t = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t)
-    return float(np.median(times)), out
 
 
 def _numpy_power(g: np.random.Generator, use_scipy: bool) -> float:
@@ -82,15 +72,15 @@ def run_w9(reps: int = 3) -> dict[str, Any]:
     count = N_EXPERIMENTS * N_USERS
     per_block = 16 * N_USERS
     rows: list[dict[str, Any]] = []
-    t_ours, p_ours = _median_time(ours, reps)
-    t_floor, _ = _median_time(lambda: _neyman.floor_normals(count, per_block, SEED), reps)
+    t_ours, p_ours = median_time(ours, reps)
+    t_floor, _ = median_time(lambda: _neyman.floor_normals(count, per_block, SEED), reps)
     buf = np.empty(10_000_000)
     g = np.random.default_rng(SEED)
-    t_np_rng, _ = _median_time(lambda: g.standard_normal(out=buf), reps)
+    t_np_rng, _ = median_time(lambda: g.standard_normal(out=buf), reps)
     t_np_rng *= count / len(buf)
-    t_numpy, p_numpy = _median_time(lambda: _numpy_power(np.random.default_rng(1), False), 1)
-    t_scipy, p_scipy = _median_time(lambda: _numpy_power(np.random.default_rng(2), True), 1)
-    t_loop, p_loop = _median_time(lambda: _loop_power(np.random.default_rng(3)), 1)
+    t_numpy, p_numpy = median_time(lambda: _numpy_power(np.random.default_rng(1), False), 1)
+    t_scipy, p_scipy = median_time(lambda: _numpy_power(np.random.default_rng(2), True), 1)
+    t_loop, p_loop = median_time(lambda: _loop_power(np.random.default_rng(3)), 1)
     t_loop *= N_EXPERIMENTS / LOOP_EXPERIMENTS
     se = math.sqrt(2 * 0.05 * 0.95 / N_EXPERIMENTS)
     for name, t, p, note in [
@@ -133,7 +123,7 @@ def _floor_bandwidth(n: int, reps: int) -> float:
     from neyman import _neyman
 
     ones = np.ones(n)
-    t_sum, _ = _median_time(lambda: _neyman.floor_sum(ones), reps)
+    t_sum, _ = median_time(lambda: _neyman.floor_sum(ones), reps)
     return ones.nbytes / t_sum
 
 
@@ -149,7 +139,7 @@ def run_assign(n: int = 100_000_000, reps: int = 3) -> dict[str, Any]:
         ("neyman.assign (no duplicate check)", False),
         ("neyman.assign (duplicate check)", True),
     ]:
-        t, out = _median_time(
+        t, out = median_time(
             lambda check=check: neyman.assign(
                 ids, salt="bench", as_codes=True, check_duplicates=check
             ),
@@ -157,7 +147,7 @@ def run_assign(n: int = 100_000_000, reps: int = 3) -> dict[str, Any]:
         )
         share = float(out.mean())
         rows.append({"tool": name, "median_s": t, "x floor": t / floor_s, "share_treatment": share})
-    t_labels, _ = _median_time(lambda: neyman.assign(ids, salt="bench", check_duplicates=False), 1)
+    t_labels, _ = median_time(lambda: neyman.assign(ids, salt="bench", check_duplicates=False), 1)
     rows.append(
         {
             "tool": "neyman.assign (labels, no check)",

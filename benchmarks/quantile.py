@@ -6,24 +6,14 @@ estimates alone). The target: within 5x of the numpy partition in the same run.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from _harness import median_time
 
 N = 10_000_000
 Q = 0.99
 SEED = 99
-
-
-def _median_time(fn: Callable[[], Any], reps: int) -> tuple[float, Any]:
-    times, out = [], None
-    for _ in range(reps):
-        t = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t)
-    return float(np.median(times)), out
 
 
 def run_quantile(reps: int = 5) -> dict[str, Any]:
@@ -33,14 +23,14 @@ def run_quantile(reps: int = 5) -> dict[str, Any]:
     rng = np.random.default_rng(SEED)
     a, b = rng.lognormal(3, 0.6, N // 2), rng.lognormal(3, 0.6, N // 2) * 0.99
     neyman.quantile(a, b, q=Q)  # warm-up
-    t_ours, res = _median_time(lambda: neyman.quantile(a, b, q=Q), reps)
+    t_ours, res = median_time(lambda: neyman.quantile(a, b, q=Q), reps)
 
     def partition() -> tuple[float, float]:
         k = int(Q * (len(a) - 1))
         return float(np.partition(a, k)[k]), float(np.partition(b, k)[k])
 
-    t_part, _ = _median_time(partition, reps)
-    t_quant, (qa, qb) = _median_time(lambda: (np.quantile(a, Q), np.quantile(b, Q)), reps)
+    t_part, _ = median_time(partition, reps)
+    t_quant, (qa, qb) = median_time(lambda: (np.quantile(a, Q), np.quantile(b, Q)), reps)
     agrees = res.control_value == qa and res.treatment_value == qb
     rows = [
         {

@@ -15,25 +15,15 @@ errors.
 from __future__ import annotations
 
 import math
-import time
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from _harness import median_time
 
 N_ARM = 50_000
 PERMUTATIONS = 10_000
 PEER_PERMUTATIONS = 1_000
 SEED = 5
-
-
-def _median_time(fn: Callable[[], Any], reps: int) -> tuple[float, Any]:
-    times, out = [], None
-    for _ in range(reps):
-        t = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t)
-    return float(np.median(times)), out
 
 
 def _numpy_permuted(c: np.ndarray, t: np.ndarray, b: int) -> float:
@@ -70,16 +60,16 @@ def run_w5(reps: int = 3) -> dict[str, Any]:
     c, t = rng.lognormal(0, 1, N_ARM), rng.lognormal(0.01, 1, N_ARM)
     n = 2 * N_ARM
     neyman.permutation_test(c, t, n_resamples=200, rng=1)  # warm-up
-    t_ours, res = _median_time(
+    t_ours, res = median_time(
         lambda: neyman.permutation_test(c, t, n_resamples=PERMUTATIONS, rng=1), reps
     )
-    t_full, _ = _median_time(lambda: _neyman.floor_indices(PERMUTATIONS * n, n, 64 * n, 1), reps)
-    t_half, _ = _median_time(
+    t_full, _ = median_time(lambda: _neyman.floor_indices(PERMUTATIONS * n, n, 64 * n, 1), reps)
+    t_half, _ = median_time(
         lambda: _neyman.floor_indices(PERMUTATIONS * N_ARM, n, 64 * N_ARM, 1), reps
     )
     scale = PERMUTATIONS / PEER_PERMUTATIONS
-    t_scipy, p_scipy = _median_time(lambda: _scipy(c, t, PEER_PERMUTATIONS), 1)
-    t_numpy, p_numpy = _median_time(lambda: _numpy_permuted(c, t, PEER_PERMUTATIONS), 1)
+    t_scipy, p_scipy = median_time(lambda: _scipy(c, t, PEER_PERMUTATIONS), 1)
+    t_numpy, p_numpy = median_time(lambda: _numpy_permuted(c, t, PEER_PERMUTATIONS), 1)
     t_scipy, t_numpy = t_scipy * scale, t_numpy * scale
     p = res.pvalue
     se = math.sqrt(max(p * (1 - p), 1e-4) * (1 / PERMUTATIONS + 1 / PEER_PERMUTATIONS))

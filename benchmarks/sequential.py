@@ -25,25 +25,15 @@ the four outputs at the bandwidth ``floor_sum`` reaches in the same run.
 from __future__ import annotations
 
 import math
-import time
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from _harness import median_time
 
 N_METRICS = 1000
 N_LOOKS = 100
 ALPHA = 0.05
 SEED = 8
-
-
-def _median_time(fn: Callable[[], Any], reps: int) -> tuple[float, Any]:
-    times, out = [], None
-    for _ in range(reps):
-        t = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t)
-    return float(np.median(times)), out
 
 
 def _data() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -130,22 +120,22 @@ def run_w8(reps: int = 5) -> dict[str, Any]:
 
     effect, variance, var_arm, mc, mt = _data()
     tau2 = 0.02**2
-    t_ours, path = _median_time(
+    t_ours, path = median_time(
         lambda: neyman.msprt_path(effect, variance, mixing_variance=tau2, alpha=ALPHA), reps
     )
-    t_numpy, p_numpy = _median_time(lambda: _numpy_msprt(effect, variance, tau2), reps)
+    t_numpy, p_numpy = median_time(lambda: _numpy_msprt(effect, variance, tau2), reps)
     gb_rows = 3
     _gbstats(var_arm, mc, mt, 1)  # warm-up: gbstats' pydantic models build on first use
-    t_gb, p_gb = _median_time(lambda: _gbstats(var_arm, mc, mt, gb_rows), 1)
+    t_gb, p_gb = median_time(lambda: _gbstats(var_arm, mc, mt, gb_rows), 1)
     t_gb *= N_METRICS / gb_rows
     sp_rows = 2
     try:
-        t_sp, _ = _median_time(lambda: _spotify(var_arm, mc, mt, sp_rows), 1)
+        t_sp, _ = median_time(lambda: _spotify(var_arm, mc, mt, sp_rows), 1)
         t_sp *= N_METRICS / sp_rows
     except ImportError:
         t_sp = None
     ones = np.ones(20_000_000)
-    t_sum, _ = _median_time(lambda: _neyman.floor_sum(ones), reps)
+    t_sum, _ = median_time(lambda: _neyman.floor_sum(ones), reps)
     bandwidth = ones.nbytes / t_sum
     floor_s = (effect.nbytes * 2 + effect.nbytes * 4) / bandwidth
     # Agreement: numpy's closed form; gbstats against neyman's confidence sequence (same

@@ -1281,8 +1281,8 @@ W10 = Workload(
         ),
     ),
     notes=(
-        "neyman's timed call reads the rows once into per-cluster X'X and X'y blocks (numpy "
-        "bincount), then runs 99,999 replicates in O(clusters x regressors) each and inverts the "
+        "neyman's timed call reads the rows once into per-cluster X'X and X'y blocks (the "
+        "cluster-robust engine's one-pass scan), then runs 99,999 replicates in O(clusters x regressors) each and inverts the "
         "test for the 95% interval (which the peers do not compute). Seeds differ between tools, "
         "so p-values agree within Monte-Carlo error only.",
         "wildboottest: its WildboottestCL pipeline (type 11, null imposed) with the numba kernel "

@@ -195,6 +195,24 @@ def _signed(b: np.ndarray, f: np.ndarray, alternative: str) -> tuple[np.ndarray,
     return b, f
 
 
+def _bound_records(b: Any, beta_spent: np.ndarray | None = None) -> list[dict[str, Any]]:
+    """One display record per look of a design or of its bounds at observed fractions."""
+    rows = []
+    for k in range(b.information_fractions.size):
+        row = {
+            "look": k + 1,
+            "fraction": float(b.information_fractions[k]),
+            "z_bound": float(b.z_bounds[k]),
+            "futility_bound": float(b.futility_bounds[k]),
+            "nominal_pvalue": float(b.nominal_pvalue[k]),
+            "alpha_spent": float(b.alpha_spent[k]),
+        }
+        if beta_spent is not None:
+            row["beta_spent"] = float(beta_spent[k])
+        rows.append(row)
+    return rows
+
+
 @dataclass(frozen=True, repr=False)
 class GroupSequentialBounds(DisplayMixin):
     """A design's bounds at observed (possibly unplanned) information fractions: the spending
@@ -233,17 +251,7 @@ class GroupSequentialBounds(DisplayMixin):
         return cols if self.alternative == "two-sided" else (*cols[:3], "futility_bound", *cols[3:])
 
     def _records(self) -> list[dict[str, Any]]:
-        return [
-            {
-                "look": k + 1,
-                "fraction": float(self.information_fractions[k]),
-                "z_bound": float(self.z_bounds[k]),
-                "futility_bound": float(self.futility_bounds[k]),
-                "nominal_pvalue": float(self.nominal_pvalue[k]),
-                "alpha_spent": float(self.alpha_spent[k]),
-            }
-            for k in range(self.information_fractions.size)
-        ]
+        return _bound_records(self)
 
     def _caption(self) -> str:
         return f"group-sequential bounds ({self.alternative}) at the observed fractions"
@@ -546,18 +554,7 @@ class GroupSequentialDesign(DisplayMixin):
         return cols
 
     def _records(self) -> list[dict[str, Any]]:
-        return [
-            {
-                "look": k + 1,
-                "fraction": float(self.information_fractions[k]),
-                "z_bound": float(self.z_bounds[k]),
-                "futility_bound": float(self.futility_bounds[k]),
-                "nominal_pvalue": float(self.nominal_pvalue[k]),
-                "alpha_spent": float(self.alpha_spent[k]),
-                "beta_spent": float(self.beta_spent[k]),
-            }
-            for k in range(self.information_fractions.size)
-        ]
+        return _bound_records(self, self.beta_spent)
 
     def _caption(self) -> str:
         k = self.information_fractions.size
