@@ -1282,9 +1282,9 @@ W10 = Workload(
     ),
     notes=(
         "neyman's timed call reads the rows once into per-cluster X'X and X'y blocks (the "
-        "cluster-robust engine's one-pass scan), then runs 99,999 replicates in O(clusters x regressors) each and inverts the "
-        "test for the 95% interval (which the peers do not compute). Seeds differ between tools, "
-        "so p-values agree within Monte-Carlo error only.",
+        "cluster-robust engine's one-pass scan), then runs 99,999 replicates in O(clusters x "
+        "regressors) each and inverts the test for the 95% interval (which the peers do not "
+        "compute). Seeds differ between tools, so p-values agree within Monte-Carlo error only.",
         "wildboottest: its WildboottestCL pipeline (type 11, null imposed) with the numba kernel "
         "in parallel; pyfixest: feols with CRV1 then Feols.wildboottest (its default, serial "
         "kernel). x floor counts one pass over y, arm and x: the replicates, not the rows, "
